@@ -1,0 +1,44 @@
+//! `ferris-pool`: the scheduler behind ferris-executor, with no Node.js in it.
+//!
+//! A fixed set of worker threads serves one crossbeam [`Injector`](crossbeam_deque::Injector)
+//! per [`Priority`] plus a LIFO deque per worker for tasks spawned inside tasks, and steals
+//! between workers. Queued tasks are bounded (`queue_capacity`), cancellable until they start,
+//! and aged so that LOW cannot starve. Native tasks run on the workers under `catch_unwind`;
+//! external tasks (JavaScript functions, in the binding) are handed to their owner and hold a
+//! slot until it reports them finished, so at most `workers` tasks of any kind run at once.
+//!
+//! ```
+//! use std::sync::{mpsc, Arc, Mutex};
+//! use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
+//!
+//! struct Quiet;
+//! impl Hooks for Quiet {
+//!     fn external_ready(&self, _tag: u64) {}
+//!     fn panicked(&self, _tag: u64, _message: String) {}
+//! }
+//!
+//! let pool = Pool::new(PoolConfig { workers: 2, ..Default::default() }, Arc::new(Quiet)).unwrap();
+//! let (tx, rx) = mpsc::channel();
+//! let tx = Mutex::new(tx);
+//! pool.submit(Priority::High, 1, Job::Native(Box::new(move |_ctx| {
+//!     tx.lock().unwrap().send(6 * 7).unwrap();
+//! }))).unwrap();
+//! assert_eq!(rx.recv().unwrap(), 42);
+//! pool.shutdown_and_join();
+//! ```
+mod batch;
+mod config;
+mod histogram;
+mod pool;
+mod queues;
+mod sleep;
+mod stats;
+mod task;
+mod worker;
+
+pub use batch::Batch;
+pub use config::{PoolConfig, Priority, SchedulerKind};
+pub use histogram::Summary;
+pub use pool::{Hooks, Pool, SubmitError};
+pub use stats::PoolStats;
+pub use task::{Job, NativeJob, TaskContext, TaskHandle};

@@ -1,0 +1,392 @@
+//! The pool: submission, slots, cancellation, external tasks, shutdown.
+//!
+//! Slots: there are `workers` slots and a task holds one while it runs, so at most `workers`
+//! tasks of any kind run at once. A worker keeps its slot across consecutive native tasks (no
+//! shared write per task), gives it to an external task it hands out, and returns it to
+//! `free_slots` before it parks. The external runner returns one slot per finished task.
+//!
+//! Shutdown: `close` refuses new submissions; workers keep running until nothing is queued,
+//! then exit. Dropping the pool also sets `aborting`, which running native tasks can poll
+//! through [`TaskContext::is_cancelled`], and joins the workers; tasks still queued are dropped
+//! without running.
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::Worker;
+use crossbeam_utils::CachePadded;
+
+use crate::config::{PoolConfig, Priority};
+use crate::queues::{Queues, EXTERNAL_RUNNER};
+use crate::sleep::Sleep;
+use crate::stats::{PoolStats, Recorder, Shard};
+use crate::task::{Job, Task, TaskHandle};
+use crate::worker::WorkerThread;
+
+/// How the pool reports to its owner. Both methods run on worker threads and must not block.
+pub trait Hooks: Send + Sync + 'static {
+    /// An external task was taken from the queue: its owner must run it now and then call
+    /// [`Pool::finish_external`]. Its slot stays taken until then.
+    fn external_ready(&self, tag: u64);
+    /// A native task panicked; `message` is the panic payload when it was a string.
+    fn panicked(&self, tag: u64, message: String);
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitError {
+    /// `queue_capacity` tasks are already waiting.
+    QueueFull { capacity: usize },
+    /// The pool was closed.
+    Closed,
+}
+
+impl fmt::Display for SubmitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::QueueFull { capacity } => {
+                write!(f, "the task queue is full ({capacity} tasks waiting)")
+            }
+            SubmitError::Closed => write!(f, "the executor has been shut down"),
+        }
+    }
+}
+
+impl std::error::Error for SubmitError {}
+
+/// Queue depth counters, on one cache line: a submit or a start touches both.
+#[derive(Default)]
+struct Depth {
+    queued: AtomicUsize,
+    by_level: [AtomicUsize; 3],
+}
+
+pub(crate) struct Shared {
+    pub(crate) queues: Queues,
+    depth: CachePadded<Depth>,
+    free_slots: CachePadded<AtomicUsize>,
+    external_running: CachePadded<AtomicUsize>,
+    /// Per worker: running a native task now. Written only by its worker.
+    pub(crate) busy: Box<[CachePadded<AtomicBool>]>,
+    /// Per worker, plus one last shard for the external runner.
+    pub(crate) shards: Box<[CachePadded<Shard>]>,
+    pub(crate) sleep: Sleep,
+    closed: AtomicBool,
+    aborting: AtomicBool,
+    pub(crate) hooks: Arc<dyn Hooks>,
+    capacity: usize,
+    workers: usize,
+    started_at: Instant,
+}
+
+impl Shared {
+    pub(crate) fn is_aborting(&self) -> bool {
+        self.aborting.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Closed and nothing left to start: workers may exit.
+    pub(crate) fn is_drained(&self) -> bool {
+        self.is_closed() && self.queued() == 0
+    }
+
+    pub(crate) fn queued(&self) -> usize {
+        self.depth.queued.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn queued_at(&self, priority: Priority) -> usize {
+        self.depth.by_level[priority.index()].load(Ordering::Relaxed)
+    }
+
+    /// Something is queued and a slot is available to run it (`holding`: the caller has one).
+    pub(crate) fn has_work(&self, holding: bool) -> bool {
+        self.queued() > 0 && (holding || self.free_slots.load(Ordering::SeqCst) > 0)
+    }
+
+    pub(crate) fn try_acquire_slot(&self) -> bool {
+        self.free_slots
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+
+    /// Returns slots and wakes a parked worker if queued work was waiting for one.
+    pub(crate) fn release_slots(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        self.free_slots.fetch_add(n, Ordering::SeqCst);
+        self.sleep.wake_one_if(|| self.queued() > 0);
+    }
+
+    fn count_in(&self, priority: Priority) {
+        self.depth.by_level[priority.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The task left the queue: it started or was cancelled.
+    pub(crate) fn count_out(&self, priority: Priority) {
+        self.depth.queued.fetch_sub(1, Ordering::SeqCst);
+        self.depth.by_level[priority.index()].fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn new_task(priority: Priority, tag: u64, job: Job) -> (Task, TaskHandle) {
+        let handle = TaskHandle::new(priority);
+        let task = Task {
+            handle: handle.clone(),
+            job,
+            tag,
+            priority,
+            enqueued_at: Instant::now(),
+        };
+        (task, handle)
+    }
+
+    /// Queues a task spawned by a running task (no capacity check, see `TaskContext::spawn`).
+    pub(crate) fn enqueue_internal(
+        &self,
+        local: Option<&Worker<Task>>,
+        priority: Priority,
+        tag: u64,
+        job: Job,
+    ) -> TaskHandle {
+        let (task, handle) = Shared::new_task(priority, tag, job);
+        self.depth.queued.fetch_add(1, Ordering::SeqCst);
+        self.count_in(priority);
+        self.queues.push_local(local, task);
+        self.wake_for_new_task();
+        handle
+    }
+
+    pub(crate) fn note_external_started(&self) {
+        self.external_running.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn wake_for_new_task(&self) {
+        self.sleep
+            .wake_one_if(|| self.free_slots.load(Ordering::SeqCst) > 0);
+    }
+}
+
+/// A fixed set of worker threads with priority queues, a bounded queue, and slots shared by
+/// native tasks (run on the workers) and external tasks (run by the pool's owner).
+pub struct Pool {
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Pool {
+    /// Starts `config.workers` threads. Fails if a thread cannot be spawned (for example with
+    /// an impossible stack size); threads already started are stopped again.
+    pub fn new(config: PoolConfig, hooks: Arc<dyn Hooks>) -> io::Result<Pool> {
+        if config.workers == 0 || config.queue_capacity == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a pool needs at least one worker and a queue capacity of at least one",
+            ));
+        }
+        let started_at = Instant::now();
+        let (queues, locals) =
+            Queues::new(config.scheduler, config.workers, config.aging, started_at);
+        let shared = Arc::new(Shared {
+            queues,
+            depth: Default::default(),
+            free_slots: CachePadded::new(AtomicUsize::new(config.workers)),
+            external_running: Default::default(),
+            busy: (0..config.workers).map(|_| Default::default()).collect(),
+            shards: (0..=config.workers).map(|_| Default::default()).collect(),
+            sleep: Sleep::default(),
+            closed: AtomicBool::new(false),
+            aborting: AtomicBool::new(false),
+            hooks,
+            capacity: config.queue_capacity,
+            workers: config.workers,
+            started_at,
+        });
+        let mut pool = Pool {
+            shared: shared.clone(),
+            threads: Vec::with_capacity(config.workers),
+        };
+        for (index, local) in locals.into_iter().enumerate() {
+            let mut builder =
+                std::thread::Builder::new().name(format!("{}-{index}", config.thread_name));
+            if let Some(size) = config.stack_size {
+                builder = builder.stack_size(size);
+            }
+            let worker = WorkerThread::new(index, shared.clone(), local);
+            // On error `pool` is dropped, which aborts and joins the threads started so far.
+            pool.threads.push(builder.spawn(move || worker.run())?);
+        }
+        Ok(pool)
+    }
+
+    /// Queues a task. `tag` comes back in [`Hooks`] calls. Refused when the queue holds
+    /// `queue_capacity` tasks or the pool is closed.
+    pub fn submit(
+        &self,
+        priority: Priority,
+        tag: u64,
+        job: Job,
+    ) -> Result<TaskHandle, SubmitError> {
+        let shared = &*self.shared;
+        if shared.is_closed() {
+            return Err(SubmitError::Closed);
+        }
+        let capacity = shared.capacity;
+        shared
+            .depth
+            .queued
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
+                (q < capacity).then_some(q + 1)
+            })
+            .map_err(|_| SubmitError::QueueFull { capacity })?;
+        shared.count_in(priority);
+        let (task, handle) = Shared::new_task(priority, tag, job);
+        shared.queues.push(task);
+        shared.wake_for_new_task();
+        Ok(handle)
+    }
+
+    /// Cancels a task that has not started. True if it was queued (it will never run) or was
+    /// already cancelled; false once it has started.
+    pub fn cancel(&self, handle: &TaskHandle) -> bool {
+        if handle.try_cancel() {
+            self.shared.count_out(handle.priority());
+            true
+        } else {
+            handle.is_cancelled()
+        }
+    }
+
+    /// Lets the external runner take up to `max` tasks itself, in queue order, as long as slots
+    /// are free: the tags of external tasks go to `out` (each now holds a slot and must be
+    /// finished with [`Pool::finish_external`]). The first native task met is handed to the
+    /// workers instead, and the taking stops there.
+    pub fn take_external(&self, max: usize, out: &mut Vec<u64>) {
+        let shared = &*self.shared;
+        let mut taken = 0;
+        while taken < max && shared.queued() > 0 && shared.try_acquire_slot() {
+            let found = shared
+                .queues
+                .find(EXTERNAL_RUNNER, None, |p| shared.queued_at(p));
+            let Some((task, _)) = found else {
+                shared.release_slots(1);
+                break;
+            };
+            match task.job {
+                Job::Native(_) if !task.handle.is_cancelled() => {
+                    shared.queues.hand_off(task);
+                    shared.release_slots(1);
+                    break;
+                }
+                Job::External if task.handle.try_start() => {
+                    shared.count_out(task.priority);
+                    shared.note_external_started();
+                    let mut local = Recorder::default();
+                    local.started = 1;
+                    local
+                        .wait
+                        .record(task.enqueued_at.elapsed().as_nanos() as u64);
+                    shared.shards[shared.workers].publish(&mut local);
+                    out.push(task.tag);
+                    taken += 1;
+                }
+                // Cancelled while queued: drop it and keep looking.
+                _ => shared.release_slots(1),
+            }
+        }
+    }
+
+    /// Reports that external tasks finished after running for `run_times`: their slots are
+    /// returned and the run times recorded.
+    pub fn finish_external(&self, run_times: &[Duration]) {
+        if run_times.is_empty() {
+            return;
+        }
+        let shared = &*self.shared;
+        let mut local = Recorder::default();
+        for time in run_times {
+            local.run.record(time.as_nanos() as u64);
+        }
+        shared.shards[shared.workers].publish(&mut local);
+        shared
+            .external_running
+            .fetch_sub(run_times.len(), Ordering::SeqCst);
+        shared.release_slots(run_times.len());
+    }
+
+    /// Returns the slot of an external task that was handed out but will not run (it was
+    /// cancelled by its owner after being taken).
+    pub fn abandon_external(&self, count: usize) {
+        self.shared
+            .external_running
+            .fetch_sub(count, Ordering::SeqCst);
+        self.shared.release_slots(count);
+    }
+
+    /// Refuses further submissions. Queued and running work still completes; workers exit once
+    /// nothing is queued.
+    pub fn close(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.sleep.wake_all();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Closes the pool and waits for the queued work to finish and the workers to exit.
+    pub fn shutdown_and_join(mut self) {
+        self.close();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+
+    pub fn workers(&self) -> usize {
+        self.shared.workers
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        let shared = &*self.shared;
+        let mut total = Recorder::default();
+        for shard in shared.shards.iter() {
+            shard.read_into(&mut total);
+        }
+        let busy = shared
+            .busy
+            .iter()
+            .filter(|b| b.load(Ordering::Relaxed))
+            .count();
+        let external = shared.external_running.load(Ordering::SeqCst);
+        PoolStats {
+            workers: shared.workers,
+            running: busy + external,
+            external_running: external,
+            sleeping: shared.sleep.sleeping(),
+            queued: shared.queued(),
+            queued_by_priority: Priority::ALL.map(|p| shared.queued_at(p)),
+            started: total.started,
+            stolen: total.stolen,
+            panicked: total.panicked,
+            wait: total.wait.summary(),
+            run: total.run.summary(),
+            uptime: shared.started_at.elapsed(),
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.aborting.store(true, Ordering::Release);
+        self.shared.sleep.wake_all();
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}

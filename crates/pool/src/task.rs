@@ -1,0 +1,120 @@
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_deque::Worker;
+
+use crate::config::Priority;
+use crate::pool::Shared;
+
+/// Body of a native task: runs on a worker thread, and reports its own result (the pool only
+/// reports panics, through [`Hooks::panicked`](crate::Hooks::panicked)).
+pub type NativeJob = Box<dyn FnOnce(&TaskContext<'_>) + Send>;
+
+/// What a task does when it is taken from the queue.
+pub enum Job {
+    /// Run this closure on the worker thread that took the task.
+    Native(NativeJob),
+    /// Hand the task to its owner through [`Hooks::external_ready`](crate::Hooks::external_ready).
+    /// The slot stays taken until the owner calls [`Pool::finish_external`](crate::Pool::finish_external).
+    External,
+}
+
+const QUEUED: u8 = 0;
+const STARTED: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// Shared state of one task. Its only transition out of `QUEUED` decides, once and for all,
+/// whether the task starts or is cancelled: the loser of that race sees the other outcome.
+#[derive(Debug)]
+pub(crate) struct Header {
+    state: AtomicU8,
+    priority: Priority,
+}
+
+impl Header {
+    fn transition(&self, to: u8) -> bool {
+        self.state
+            .compare_exchange(QUEUED, to, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+}
+
+/// A reference to a submitted task, used to cancel it while it is still queued.
+#[derive(Clone, Debug)]
+pub struct TaskHandle(pub(crate) Arc<Header>);
+
+impl TaskHandle {
+    pub(crate) fn new(priority: Priority) -> Self {
+        TaskHandle(Arc::new(Header {
+            state: AtomicU8::new(QUEUED),
+            priority,
+        }))
+    }
+
+    pub fn priority(&self) -> Priority {
+        self.0.priority
+    }
+
+    /// Claims the task for running. False if it was cancelled first.
+    pub(crate) fn try_start(&self) -> bool {
+        self.0.transition(STARTED)
+    }
+
+    /// Claims the task for cancellation. False if it already started (or was cancelled).
+    pub(crate) fn try_cancel(&self) -> bool {
+        self.0.transition(CANCELLED)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == CANCELLED
+    }
+
+    pub fn has_started(&self) -> bool {
+        self.0.state.load(Ordering::Acquire) == STARTED
+    }
+}
+
+/// A queued unit of work.
+pub(crate) struct Task {
+    pub handle: TaskHandle,
+    pub job: Job,
+    /// The submitter's identifier, passed back in hooks.
+    pub tag: u64,
+    pub priority: Priority,
+    pub enqueued_at: Instant,
+}
+
+/// What a running native task can see of the pool.
+pub struct TaskContext<'a> {
+    pub(crate) shared: &'a Shared,
+    pub(crate) local: Option<&'a Worker<Task>>,
+    pub(crate) worker_index: usize,
+    pub(crate) priority: Priority,
+}
+
+impl TaskContext<'_> {
+    /// True once the pool is being torn down: long-running kernels should check it in their
+    /// loops and return early, so that dropping the pool does not wait for them.
+    pub fn is_cancelled(&self) -> bool {
+        self.shared.is_aborting()
+    }
+
+    /// Index of the worker thread running this task.
+    pub fn worker_index(&self) -> usize {
+        self.worker_index
+    }
+
+    /// Priority the running task was submitted with.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    /// Queues a subtask. Under the work-stealing scheduler it goes to this worker's own deque,
+    /// where idle siblings can steal it; under the FIFO scheduler it joins the shared queue.
+    /// Subtasks are not refused for a full queue: a task that waits on its children must get them.
+    pub fn spawn(&self, priority: Priority, tag: u64, job: NativeJob) -> TaskHandle {
+        self.shared
+            .enqueue_internal(self.local, priority, tag, Job::Native(job))
+    }
+}

@@ -1,0 +1,222 @@
+//! Bounded queue, cancellation, panics, external tasks, shutdown, stack size.
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use ferris_pool::{Job, PoolConfig, Priority, SchedulerKind, SubmitError};
+
+#[test]
+fn a_full_queue_refuses_and_frees_room_when_a_task_leaves_it() {
+    let (pool, _) = pool_with(PoolConfig {
+        workers: 1,
+        queue_capacity: 2,
+        ..Default::default()
+    });
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    let first = send_on_run(&pool, Priority::Normal, 1, &tx);
+    send_on_run(&pool, Priority::Normal, 2, &tx);
+    let refused = pool.submit(Priority::High, 3, job(|| {}));
+    assert_eq!(refused.unwrap_err(), SubmitError::QueueFull { capacity: 2 });
+    assert!(pool.cancel(&first));
+    send_on_run(&pool, Priority::Normal, 4, &tx);
+    gate.open();
+    assert_eq!(collect(&rx, 2), vec![2, 4]);
+}
+
+#[test]
+fn a_cancelled_task_never_runs_and_a_started_one_cannot_be_cancelled() {
+    let (pool, _) = pool(1, SchedulerKind::WorkStealing);
+    let gate = block_worker(&pool);
+    let ran = Arc::new(AtomicBool::new(false));
+    let flag = ran.clone();
+    let handle = pool
+        .submit(
+            Priority::Normal,
+            1,
+            job(move || flag.store(true, Ordering::SeqCst)),
+        )
+        .unwrap();
+    assert_eq!(pool.stats().queued, 1);
+    assert!(pool.cancel(&handle));
+    assert!(
+        pool.cancel(&handle),
+        "cancelling twice still reports cancelled"
+    );
+    assert_eq!(pool.stats().queued, 0);
+    let (tx, rx) = channel();
+    let after = send_on_run(&pool, Priority::Low, 2, &tx);
+    gate.open();
+    assert_eq!(collect(&rx, 1), vec![2]);
+    assert!(!ran.load(Ordering::SeqCst));
+    assert!(!pool.cancel(&after), "a finished task is not cancellable");
+    assert!(after.has_started());
+}
+
+#[test]
+fn a_panic_fails_only_its_task_and_the_worker_lives_on() {
+    let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
+    pool.submit(Priority::Normal, 7, job(|| panic!("kernel exploded")))
+        .unwrap();
+    let (tx, rx) = channel();
+    send_on_run(&pool, Priority::Normal, 8, &tx);
+    assert_eq!(collect(&rx, 1), vec![8]);
+    assert_eq!(
+        hooks.panics.lock().unwrap().clone(),
+        vec![(7, "kernel exploded".to_string())]
+    );
+    eventually("stats to be published", || pool.stats().panicked == 1);
+}
+
+#[test]
+fn external_tasks_hold_a_slot_until_finished() {
+    let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
+    for tag in 1..=3 {
+        pool.submit(Priority::Normal, tag, Job::External).unwrap();
+    }
+    eventually("two tasks handed out", || {
+        hooks.external.lock().unwrap().len() == 2
+    });
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        hooks.external.lock().unwrap().len(),
+        2,
+        "a third task ran without a slot"
+    );
+    let stats = pool.stats();
+    assert_eq!(
+        (stats.running, stats.external_running, stats.queued),
+        (2, 2, 1)
+    );
+    // The owner finishes one and takes the next itself, without a round trip through a worker.
+    pool.finish_external(&[Duration::from_micros(5)]);
+    let mut taken = Vec::new();
+    pool.take_external(1, &mut taken);
+    let handed = hooks.external.lock().unwrap().len();
+    assert_eq!(
+        taken.len() + handed,
+        3,
+        "the third task was lost or doubled"
+    );
+    pool.finish_external(&[Duration::from_micros(5), Duration::from_micros(5)]);
+    if taken.is_empty() {
+        pool.finish_external(&[Duration::from_micros(5)]);
+    }
+    eventually("every slot to return", || pool.stats().running == 0);
+}
+
+#[test]
+fn take_external_hands_native_tasks_to_the_workers_in_order() {
+    let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    send_on_run(&pool, Priority::High, 1, &tx);
+    pool.submit(Priority::Normal, 2, Job::External).unwrap();
+    gate.open();
+    // The worker frees its slot, runs task 1, then hands task 2 out.
+    assert_eq!(collect(&rx, 1), vec![1]);
+    eventually("task 2 handed out", || {
+        hooks.external.lock().unwrap().clone() == vec![2]
+    });
+    // While the slot is held by task 2, a native task queues; finishing 2 and taking lets the
+    // owner see the native task at the head and give it to the worker.
+    send_on_run(&pool, Priority::Normal, 3, &tx);
+    pool.submit(Priority::Normal, 4, Job::External).unwrap();
+    pool.finish_external(&[Duration::from_micros(1)]);
+    let mut taken = Vec::new();
+    pool.take_external(2, &mut taken);
+    assert_eq!(collect(&rx, 1), vec![3]);
+    eventually("task 4 handed out or taken", || {
+        taken.contains(&4) || hooks.external.lock().unwrap().contains(&4)
+    });
+}
+
+#[test]
+fn close_refuses_new_work_and_finishes_what_was_queued() {
+    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    for tag in 0..10 {
+        send_on_run(&pool, Priority::Normal, tag, &tx);
+    }
+    pool.close();
+    assert_eq!(
+        pool.submit(Priority::Normal, 99, job(|| {})).unwrap_err(),
+        SubmitError::Closed
+    );
+    gate.open();
+    drop(gate);
+    pool.shutdown_and_join();
+    let mut ran: Vec<u64> = rx.try_iter().collect();
+    ran.sort();
+    assert_eq!(ran, (0..10).collect::<Vec<_>>());
+}
+
+#[test]
+fn dropping_the_pool_asks_running_tasks_to_stop() {
+    let (pool, _) = pool(1, SchedulerKind::WorkStealing);
+    let (tx, rx) = channel();
+    pool.submit(
+        Priority::Normal,
+        1,
+        Job::Native(Box::new(move |ctx| {
+            tx.send(()).unwrap();
+            while !ctx.is_cancelled() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })),
+    )
+    .unwrap();
+    rx.recv_timeout(PATIENCE).unwrap();
+    drop(pool); // would hang forever if the task were not told to stop
+}
+
+#[test]
+fn worker_threads_get_the_configured_stack_size_and_names() {
+    fn depth(n: u64) -> u64 {
+        // Roughly 1 KiB of stack per frame that the optimiser cannot remove.
+        let buffer = std::hint::black_box([n as u8; 1024]);
+        if n == 0 {
+            0
+        } else {
+            1 + depth(n - 1) + u64::from(buffer[7] & 0)
+        }
+    }
+    let (pool, _) = pool_with(PoolConfig {
+        workers: 1,
+        stack_size: Some(64 << 20),
+        thread_name: "stack-test".into(),
+        ..Default::default()
+    });
+    let (tx, rx) = channel();
+    pool.submit(
+        Priority::Normal,
+        1,
+        job(move || {
+            // ~16 MiB of frames: more than the 2 MiB default, well within 64 MiB.
+            let name = std::thread::current().name().map(str::to_owned);
+            tx.send((depth(16 * 1024), name)).unwrap();
+        }),
+    )
+    .unwrap();
+    let (reached, name) = rx.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(reached, 16 * 1024);
+    assert_eq!(name.as_deref(), Some("stack-test-0"));
+}
+
+#[test]
+fn an_impossible_configuration_is_an_error_not_a_panic() {
+    let hooks = std::sync::Arc::new(Recording::default());
+    let zero = ferris_pool::Pool::new(
+        PoolConfig {
+            workers: 0,
+            ..Default::default()
+        },
+        hooks,
+    );
+    assert!(zero.is_err());
+}

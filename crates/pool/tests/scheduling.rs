@@ -1,0 +1,163 @@
+//! Concurrency, priorities, aging, FIFO baseline, stealing.
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::channel;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use ferris_pool::{Job, PoolConfig, Priority, SchedulerKind};
+
+#[test]
+fn tasks_run_in_parallel_on_all_workers() {
+    // Each task waits until all of them are inside at once: impossible on a serial executor.
+    for scheduler in [SchedulerKind::WorkStealing, SchedulerKind::Fifo] {
+        let workers = 3;
+        let (pool, _) = pool(workers, scheduler);
+        let inside = Arc::new(AtomicUsize::new(0));
+        let (tx, rx) = channel();
+        for tag in 0..workers as u64 {
+            let (inside, tx) = (inside.clone(), tx.clone());
+            pool.submit(
+                Priority::Normal,
+                tag,
+                job(move || {
+                    inside.fetch_add(1, Ordering::SeqCst);
+                    let deadline = Instant::now() + PATIENCE;
+                    while inside.load(Ordering::SeqCst) < workers && Instant::now() < deadline {
+                        std::hint::spin_loop();
+                    }
+                    tx.send(inside.load(Ordering::SeqCst)).unwrap();
+                }),
+            )
+            .unwrap();
+        }
+        for _ in 0..workers {
+            let seen = rx.recv_timeout(PATIENCE * 2).unwrap();
+            assert_eq!(seen, workers, "{scheduler:?}: tasks did not overlap");
+        }
+    }
+}
+
+#[test]
+fn higher_priorities_run_first_and_fifo_within_a_level() {
+    let (pool, _) = pool(1, SchedulerKind::WorkStealing);
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    let order = [
+        (Priority::Low, 1),
+        (Priority::Normal, 2),
+        (Priority::Low, 3),
+        (Priority::High, 4),
+        (Priority::Normal, 5),
+        (Priority::High, 6),
+    ];
+    for (priority, tag) in order {
+        send_on_run(&pool, priority, tag, &tx);
+    }
+    gate.open();
+    assert_eq!(collect(&rx, order.len()), vec![4, 6, 2, 5, 1, 3]);
+}
+
+#[test]
+fn fifo_scheduler_ignores_priorities() {
+    let (pool, _) = pool(1, SchedulerKind::Fifo);
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    for (priority, tag) in [
+        (Priority::Low, 1),
+        (Priority::Normal, 2),
+        (Priority::High, 3),
+    ] {
+        send_on_run(&pool, priority, tag, &tx);
+    }
+    gate.open();
+    assert_eq!(collect(&rx, 3), vec![1, 2, 3]);
+}
+
+#[test]
+fn an_overdue_low_task_goes_before_younger_high_tasks() {
+    let (pool, _) = pool_with(PoolConfig {
+        workers: 1,
+        aging: Duration::from_millis(30),
+        ..Default::default()
+    });
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    send_on_run(&pool, Priority::Low, 1, &tx);
+    // Well past the aging limit; the HIGH tasks below are fresh when the worker frees up.
+    std::thread::sleep(Duration::from_millis(150));
+    for tag in [2, 3] {
+        send_on_run(&pool, Priority::High, tag, &tx);
+    }
+    gate.open();
+    assert_eq!(collect(&rx, 3), vec![1, 2, 3]);
+}
+
+#[test]
+fn without_aging_low_waits_for_every_high_task() {
+    let (pool, _) = pool_with(PoolConfig {
+        workers: 1,
+        aging: Duration::ZERO,
+        ..Default::default()
+    });
+    let gate = block_worker(&pool);
+    let (tx, rx) = channel();
+    send_on_run(&pool, Priority::Low, 1, &tx);
+    std::thread::sleep(Duration::from_millis(50));
+    for tag in [2, 3] {
+        send_on_run(&pool, Priority::High, tag, &tx);
+    }
+    gate.open();
+    assert_eq!(collect(&rx, 3), vec![2, 3, 1]);
+}
+
+#[test]
+fn subtasks_go_to_the_local_deque_and_idle_workers_steal_them() {
+    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
+    let (tx, rx) = channel::<usize>();
+    let children = 64;
+    pool.submit(
+        Priority::Normal,
+        0,
+        Job::Native(Box::new(move |ctx| {
+            for _ in 0..children {
+                let tx = tx.clone();
+                ctx.spawn(
+                    Priority::Normal,
+                    1,
+                    Box::new(move |ctx| {
+                        std::thread::sleep(Duration::from_millis(2));
+                        tx.send(ctx.worker_index()).unwrap();
+                    }),
+                );
+            }
+        })),
+    )
+    .unwrap();
+    let ran_on: Vec<usize> = (0..children)
+        .map(|_| rx.recv_timeout(PATIENCE).unwrap())
+        .collect();
+    assert!(
+        ran_on.contains(&0) && ran_on.contains(&1),
+        "one worker did everything: {ran_on:?}"
+    );
+    eventually("stats to be published", || pool.stats().stolen > 0);
+}
+
+#[test]
+fn an_idle_pool_parks_every_worker() {
+    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
+    let (tx, rx) = channel();
+    for tag in 0..100 {
+        send_on_run(&pool, Priority::Normal, tag, &tx);
+    }
+    collect(&rx, 100);
+    eventually("both workers to park", || pool.stats().sleeping == 2);
+    let stats = pool.stats();
+    assert_eq!((stats.running, stats.queued), (0, 0));
+    assert_eq!(stats.started, 100);
+    assert_eq!(stats.wait.count, 100);
+    assert!(stats.run.max >= stats.run.min);
+}

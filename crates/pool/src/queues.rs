@@ -85,7 +85,7 @@ impl Queues {
                     epoch,
                 };
                 (
-                    Kind::Stealing(queues),
+                    Kind::Stealing(Box::new(queues)),
                     locals.into_iter().map(Some).collect(),
                 )
             }

@@ -268,6 +268,7 @@ impl Pool {
     /// workers instead, and the taking stops there.
     pub fn take_external(&self, max: usize, out: &mut Vec<u64>) {
         let shared = &*self.shared;
+        let mut recorder = Recorder::default();
         let mut taken = 0;
         while taken < max && shared.queued() > 0 && shared.try_acquire_slot() {
             let found = shared
@@ -286,12 +287,10 @@ impl Pool {
                 Job::External if task.handle.try_start() => {
                     shared.count_out(task.priority);
                     shared.note_external_started();
-                    let mut local = Recorder::default();
-                    local.started = 1;
-                    local
+                    recorder.started += 1;
+                    recorder
                         .wait
                         .record(task.enqueued_at.elapsed().as_nanos() as u64);
-                    shared.shards[shared.workers].publish(&mut local);
                     out.push(task.tag);
                     taken += 1;
                 }
@@ -299,6 +298,7 @@ impl Pool {
                 _ => shared.release_slots(1),
             }
         }
+        shared.shards[shared.workers].publish(&mut recorder);
     }
 
     /// Reports that external tasks finished after running for `run_times`: their slots are

@@ -20,8 +20,10 @@ pub(crate) struct Queues {
     kind: Kind,
 }
 
+// Built once per pool and never moved afterwards, so the size difference costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Kind {
-    Stealing(Box<StealingQueues>),
+    Stealing(StealingQueues),
     Fifo(Injector<Task>),
 }
 
@@ -85,7 +87,7 @@ impl Queues {
                     epoch,
                 };
                 (
-                    Kind::Stealing(Box::new(queues)),
+                    Kind::Stealing(queues),
                     locals.into_iter().map(Some).collect(),
                 )
             }

@@ -14,6 +14,16 @@ pub enum Param {
 }
 
 impl Param {
+    /// Short name of the kind, as listed by `listKernels()`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Param::Count => "count",
+            Param::Number => "number",
+            Param::Float64Array => "Float64Array",
+            Param::String => "string",
+        }
+    }
+
     /// How the parameter is described in error messages and type listings.
     pub fn describe(self) -> &'static str {
         match self {

@@ -73,6 +73,18 @@ impl Histogram {
         self.max = self.max.max(ns);
     }
 
+    /// Forgets every recorded value, keeping the allocation.
+    pub fn clear(&mut self) {
+        if self.is_empty() {
+            return;
+        }
+        self.counts.fill(0);
+        self.count = 0;
+        self.sum = 0;
+        self.min = u64::MAX;
+        self.max = 0;
+    }
+
     pub fn is_empty(&self) -> bool {
         self.count == 0
     }

@@ -6,13 +6,13 @@
 //! `free_slots` before it parks. The external runner returns one slot per finished task.
 //!
 //! Shutdown: `close` refuses new submissions; workers keep running until nothing is queued,
-//! then exit. Dropping the pool also sets `aborting`, which running native tasks can poll
-//! through [`TaskContext::is_cancelled`], and joins the workers; tasks still queued are dropped
-//! without running.
+//! then exit. `abort` (and dropping the pool) also sets `aborting`, which running native tasks
+//! poll through [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled), and joins the workers; tasks still queued are
+//! dropped without running.
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -69,6 +69,10 @@ pub(crate) struct Shared {
     depth: CachePadded<Depth>,
     free_slots: CachePadded<AtomicUsize>,
     external_running: CachePadded<AtomicUsize>,
+    /// Workers spinning in search of work. While one is, posters wake nobody: the spinner
+    /// will find the work, and wakes the next worker itself if more is queued (the wake chain
+    /// tokio and Go use), so a burst of submissions costs one wake-up, not one per task.
+    searching: CachePadded<AtomicUsize>,
     /// Per worker: running a native task now. Written only by its worker.
     pub(crate) busy: Box<[CachePadded<AtomicBool>]>,
     /// Per worker, plus one last shard for the external runner.
@@ -121,7 +125,21 @@ impl Shared {
             return;
         }
         self.free_slots.fetch_add(n, Ordering::SeqCst);
-        self.sleep.wake_one_if(|| self.queued() > 0);
+        self.sleep
+            .wake_one_if(|| self.queued() > 0 && self.searching() == 0);
+    }
+
+    fn searching(&self) -> usize {
+        self.searching.load(Ordering::SeqCst)
+    }
+
+    /// A worker starts (`true`) or stops spinning for work.
+    pub(crate) fn set_searching(&self, searching: bool) {
+        if searching {
+            self.searching.fetch_add(1, Ordering::SeqCst);
+        } else {
+            self.searching.fetch_sub(1, Ordering::SeqCst);
+        }
     }
 
     fn count_in(&self, priority: Priority) {
@@ -166,9 +184,11 @@ impl Shared {
         self.external_running.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn wake_for_new_task(&self) {
+    /// Wakes a parked worker for queued work, unless a spinning one will take it or no slot
+    /// is free to run it.
+    pub(crate) fn wake_for_new_task(&self) {
         self.sleep
-            .wake_one_if(|| self.free_slots.load(Ordering::SeqCst) > 0);
+            .wake_one_if(|| self.free_slots.load(Ordering::SeqCst) > 0 && self.searching() == 0);
     }
 }
 
@@ -176,7 +196,7 @@ impl Shared {
 /// native tasks (run on the workers) and external tasks (run by the pool's owner).
 pub struct Pool {
     shared: Arc<Shared>,
-    threads: Vec<JoinHandle<()>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl Pool {
@@ -197,6 +217,7 @@ impl Pool {
             depth: Default::default(),
             free_slots: CachePadded::new(AtomicUsize::new(config.workers)),
             external_running: Default::default(),
+            searching: Default::default(),
             busy: (0..config.workers).map(|_| Default::default()).collect(),
             shards: (0..=config.workers).map(|_| Default::default()).collect(),
             sleep: Sleep::default(),
@@ -207,9 +228,9 @@ impl Pool {
             workers: config.workers,
             started_at,
         });
-        let mut pool = Pool {
+        let pool = Pool {
             shared: shared.clone(),
-            threads: Vec::with_capacity(config.workers),
+            threads: Mutex::new(Vec::with_capacity(config.workers)),
         };
         for (index, local) in locals.into_iter().enumerate() {
             let mut builder =
@@ -219,7 +240,8 @@ impl Pool {
             }
             let worker = WorkerThread::new(index, shared.clone(), local);
             // On error `pool` is dropped, which aborts and joins the threads started so far.
-            pool.threads.push(builder.spawn(move || worker.run())?);
+            let thread = builder.spawn(move || worker.run())?;
+            pool.lock_threads().push(thread);
         }
         Ok(pool)
     }
@@ -262,70 +284,55 @@ impl Pool {
         }
     }
 
-    /// Lets the external runner take up to `max` tasks itself, in queue order, as long as slots
-    /// are free: the tags of external tasks go to `out` (each now holds a slot and must be
-    /// finished with [`Pool::finish_external`]). The first native task met is handed to the
-    /// workers instead, and the taking stops there.
-    pub fn take_external(&self, max: usize, out: &mut Vec<u64>) {
+    /// Reports external tasks finished (after running for `run_times`) or `abandoned` (handed
+    /// out, then cancelled by their owner before they ran), and lets the owner take queued
+    /// tasks in exchange, in queue order: each freed slot goes straight to the next external
+    /// task, whose tag is appended to `out` (it must be finished in turn), without passing
+    /// through the workers. The first native task met is handed to the workers instead and
+    /// the taking stops there; slots not reused are returned to the pool.
+    ///
+    /// Giving the slot directly to the owner's next task matters: a slot returned to the pool
+    /// first would usually be grabbed by a spinning worker, which would then send the task back
+    /// to the owner through a much slower cross-thread hand-off.
+    pub fn finish_external(&self, run_times: &[Duration], abandoned: usize, out: &mut Vec<u64>) {
         let shared = &*self.shared;
-        let mut recorder = Recorder::default();
-        let mut taken = 0;
-        while taken < max && shared.queued() > 0 && shared.try_acquire_slot() {
+        let mut slots = run_times.len() + abandoned;
+        if slots == 0 {
+            return;
+        }
+        let shard = &shared.shards[shared.workers];
+        shard.record(|recorder| {
+            for time in run_times {
+                recorder.run.record(time.as_nanos() as u64);
+            }
+        });
+        shared.external_running.fetch_sub(slots, Ordering::SeqCst);
+        while slots > 0 && shared.queued() > 0 {
             let found = shared
                 .queues
                 .find(EXTERNAL_RUNNER, None, |p| shared.queued_at(p));
-            let Some((task, _)) = found else {
-                shared.release_slots(1);
-                break;
-            };
+            let Some((task, _)) = found else { break };
             match task.job {
                 Job::Native(_) if !task.handle.is_cancelled() => {
                     shared.queues.hand_off(task);
-                    shared.release_slots(1);
                     break;
                 }
                 Job::External if task.handle.try_start() => {
                     shared.count_out(task.priority);
                     shared.note_external_started();
-                    recorder.started += 1;
-                    recorder
-                        .wait
-                        .record(task.enqueued_at.elapsed().as_nanos() as u64);
+                    let waited = task.enqueued_at.elapsed().as_nanos() as u64;
+                    shard.record(|recorder| {
+                        recorder.started += 1;
+                        recorder.wait.record(waited);
+                    });
                     out.push(task.tag);
-                    taken += 1;
+                    slots -= 1;
                 }
                 // Cancelled while queued: drop it and keep looking.
-                _ => shared.release_slots(1),
+                _ => {}
             }
         }
-        shared.shards[shared.workers].publish(&mut recorder);
-    }
-
-    /// Reports that external tasks finished after running for `run_times`: their slots are
-    /// returned and the run times recorded.
-    pub fn finish_external(&self, run_times: &[Duration]) {
-        if run_times.is_empty() {
-            return;
-        }
-        let shared = &*self.shared;
-        let mut local = Recorder::default();
-        for time in run_times {
-            local.run.record(time.as_nanos() as u64);
-        }
-        shared.shards[shared.workers].publish(&mut local);
-        shared
-            .external_running
-            .fetch_sub(run_times.len(), Ordering::SeqCst);
-        shared.release_slots(run_times.len());
-    }
-
-    /// Returns the slot of an external task that was handed out but will not run (it was
-    /// cancelled by its owner after being taken).
-    pub fn abandon_external(&self, count: usize) {
-        self.shared
-            .external_running
-            .fetch_sub(count, Ordering::SeqCst);
-        self.shared.release_slots(count);
+        shared.release_slots(slots);
     }
 
     /// Refuses further submissions. Queued and running work still completes; workers exit once
@@ -340,9 +347,29 @@ impl Pool {
     }
 
     /// Closes the pool and waits for the queued work to finish and the workers to exit.
-    pub fn shutdown_and_join(mut self) {
+    pub fn shutdown_and_join(&self) {
         self.close();
-        for thread in self.threads.drain(..) {
+        self.join();
+    }
+
+    /// Stops the pool now: refuses new work, asks running native tasks to stop (see
+    /// [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled)), drops what is still queued and joins the workers.
+    /// Dropping the pool does the same.
+    pub fn abort(&self) {
+        self.shared.closed.store(true, Ordering::Release);
+        self.shared.aborting.store(true, Ordering::Release);
+        self.shared.sleep.wake_all();
+        self.join();
+    }
+
+    fn lock_threads(&self) -> MutexGuard<'_, Vec<JoinHandle<()>>> {
+        self.threads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn join(&self) {
+        let threads = std::mem::take(&mut *self.lock_threads());
+        for thread in threads {
+            // A worker never panics (tasks run under catch_unwind); nothing to report if it did.
             let _ = thread.join();
         }
     }
@@ -382,11 +409,6 @@ impl Pool {
 
 impl Drop for Pool {
     fn drop(&mut self) {
-        self.shared.closed.store(true, Ordering::Release);
-        self.shared.aborting.store(true, Ordering::Release);
-        self.shared.sleep.wake_all();
-        for thread in self.threads.drain(..) {
-            let _ = thread.join();
-        }
+        self.abort();
     }
 }

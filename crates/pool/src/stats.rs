@@ -5,7 +5,7 @@
 //! idle. The hot path therefore makes no shared atomic write for statistics; a reader sees
 //! exact figures once the workers are idle, and figures at most `PUBLISH_EVERY` tasks old
 //! per worker while they are busy.
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use crate::histogram::{Histogram, Summary};
@@ -24,6 +24,20 @@ pub(crate) struct Recorder {
 }
 
 impl Recorder {
+    fn is_empty(&self) -> bool {
+        self.started == 0 && self.run.is_empty() && self.panicked == 0
+    }
+
+    /// Resets the counters in place: a recorder is reused for the life of its worker.
+    fn clear(&mut self) {
+        self.started = 0;
+        self.stolen = 0;
+        self.panicked = 0;
+        self.wait.clear();
+        self.run.clear();
+        self.unpublished = 0;
+    }
+
     pub fn merge(&mut self, other: &Recorder) {
         self.started += other.started;
         self.stolen += other.stolen;
@@ -40,18 +54,25 @@ pub(crate) struct Shard(Mutex<Recorder>);
 impl Shard {
     /// Merges `local` into the shard and clears it.
     pub fn publish(&self, local: &mut Recorder) {
-        if local.started == 0 && local.run.is_empty() && local.panicked == 0 {
+        if local.is_empty() {
             return;
         }
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .merge(local);
-        *local = Recorder::default();
+        self.lock().merge(local);
+        local.clear();
+    }
+
+    /// Records straight into the shard: for the external runner, whose reports already come
+    /// in batches.
+    pub fn record(&self, record: impl FnOnce(&mut Recorder)) {
+        record(&mut self.lock());
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Recorder> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn read_into(&self, total: &mut Recorder) {
-        total.merge(&self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        total.merge(&self.lock());
     }
 }
 

@@ -44,8 +44,14 @@ impl WorkerThread {
     }
 
     pub fn run(mut self) {
+        let mut was_idle = false;
         while !self.shared.is_aborting() {
             if let Some((task, source)) = self.next_task() {
+                if was_idle && self.shared.queued() > 0 {
+                    // Back from idle with more work queued: pass the wake-up on.
+                    self.shared.wake_for_new_task();
+                }
+                was_idle = false;
                 self.execute(task, source);
                 continue;
             }
@@ -53,6 +59,7 @@ impl WorkerThread {
                 break;
             }
             self.idle();
+            was_idle = true;
         }
         self.give_back_slot();
         self.publish();
@@ -128,11 +135,21 @@ impl WorkerThread {
     /// thread costs 2-25 us here), then give the slot back and park.
     fn idle(&mut self) {
         let backoff = Backoff::new();
-        while !backoff.is_completed() {
+        self.shared.set_searching(true);
+        let found = loop {
+            if backoff.is_completed() {
+                break false;
+            }
             backoff.snooze();
             if self.shared.has_work(self.has_slot) || self.shared.is_drained() {
-                return;
+                break true;
             }
+        };
+        // Stop counting as a searcher before the last check in `sleep`, so a poster that saw
+        // us searching and woke nobody is seen by that check.
+        self.shared.set_searching(false);
+        if found {
+            return;
         }
         self.give_back_slot();
         self.publish();

@@ -92,47 +92,59 @@ fn external_tasks_hold_a_slot_until_finished() {
         (stats.running, stats.external_running, stats.queued),
         (2, 2, 1)
     );
-    // The owner finishes one and takes the next itself, without a round trip through a worker.
-    pool.finish_external(&[Duration::from_micros(5)]);
+    // The owner finishes one and its slot goes straight to the third task.
     let mut taken = Vec::new();
-    pool.take_external(1, &mut taken);
-    let handed = hooks.external.lock().unwrap().len();
-    assert_eq!(
-        taken.len() + handed,
-        3,
-        "the third task was lost or doubled"
-    );
-    pool.finish_external(&[Duration::from_micros(5), Duration::from_micros(5)]);
-    if taken.is_empty() {
-        pool.finish_external(&[Duration::from_micros(5)]);
-    }
+    pool.finish_external(&[Duration::from_micros(5)], 0, &mut taken);
+    assert_eq!(taken, vec![3]);
+    assert_eq!(pool.stats().external_running, 2);
+    let mut more = Vec::new();
+    pool.finish_external(&[Duration::from_micros(5); 2], 0, &mut more);
+    assert!(more.is_empty());
     eventually("every slot to return", || pool.stats().running == 0);
+    let stats = pool.stats();
+    assert_eq!((stats.started, stats.run.count), (3, 3));
 }
 
 #[test]
-fn take_external_hands_native_tasks_to_the_workers_in_order() {
+fn finishing_hands_a_native_head_task_to_the_workers() {
     let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
-    let gate = block_worker(&pool);
+    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    eventually("task 1 handed out", || {
+        hooks.external.lock().unwrap().clone() == vec![1]
+    });
+    // The only slot is held by task 1: these two wait, native first.
     let (tx, rx) = channel();
-    send_on_run(&pool, Priority::High, 1, &tx);
-    pool.submit(Priority::Normal, 2, Job::External).unwrap();
-    gate.open();
-    // The worker frees its slot, runs task 1, then hands task 2 out.
-    assert_eq!(collect(&rx, 1), vec![1]);
-    eventually("task 2 handed out", || {
-        hooks.external.lock().unwrap().clone() == vec![2]
-    });
-    // While the slot is held by task 2, a native task queues; finishing 2 and taking lets the
-    // owner see the native task at the head and give it to the worker.
-    send_on_run(&pool, Priority::Normal, 3, &tx);
-    pool.submit(Priority::Normal, 4, Job::External).unwrap();
-    pool.finish_external(&[Duration::from_micros(1)]);
+    send_on_run(&pool, Priority::Normal, 2, &tx);
+    pool.submit(Priority::Normal, 3, Job::External).unwrap();
     let mut taken = Vec::new();
-    pool.take_external(2, &mut taken);
-    assert_eq!(collect(&rx, 1), vec![3]);
-    eventually("task 4 handed out or taken", || {
-        taken.contains(&4) || hooks.external.lock().unwrap().contains(&4)
+    pool.finish_external(&[Duration::from_micros(1)], 0, &mut taken);
+    assert!(
+        taken.is_empty(),
+        "the owner took a task queued behind a native one"
+    );
+    assert_eq!(collect(&rx, 1), vec![2]);
+    eventually("task 3 handed out by the worker", || {
+        hooks.external.lock().unwrap().clone() == vec![1, 3]
     });
+}
+
+#[test]
+fn abandoned_external_tasks_give_their_slot_back() {
+    let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
+    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    eventually("task 1 handed out", || {
+        hooks.external.lock().unwrap().len() == 1
+    });
+    let mut taken = Vec::new();
+    pool.finish_external(&[], 1, &mut taken);
+    let (tx, rx) = channel();
+    send_on_run(&pool, Priority::Normal, 2, &tx);
+    assert_eq!(collect(&rx, 1), vec![2]);
+    assert_eq!(
+        pool.stats().run.count,
+        0,
+        "an abandoned task has no run time"
+    );
 }
 
 #[test]

@@ -1,1 +1,10 @@
-// binding: written next
+//! The N-API binding of ferris-executor: converts JavaScript values into pool tasks and kernel
+//! arguments, and pool events back into JavaScript values. Scheduling lives in `ferris-pool`,
+//! kernels in `ferris-kernels`, the public API in `index.ts`.
+mod events;
+mod executor;
+mod kernel_args;
+mod system;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

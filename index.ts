@@ -1,0 +1,28 @@
+/**
+ * ferris-executor: a task executor for Node.js with a Rust work-stealing thread pool.
+ *
+ * ```ts
+ * import { Executor, kernels, TaskPriority } from 'ferris-executor'
+ *
+ * await using executor = new Executor({ maxWorkers: 4 })
+ * const checksum = await executor.submit(kernels.spin, [10_000_000], { priority: TaskPriority.HIGH })
+ * const squares = await executor.map((n: number) => n * n, [1, 2, 3])
+ * ```
+ */
+export { Executor, type SubmitOptions, type ShutdownOptions } from './lib/executor.js'
+export { Future, type WaitOptions } from './lib/future.js'
+export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
+export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam } from './lib/kernels.js'
+export type { ExecutorOptions } from './lib/options.js'
+export type { ExecutorStats, DurationSummary } from './lib/stats.js'
+export type { MapOptions, ImapOptions } from './lib/mapping.js'
+export type { ReturnWhen, WaitForOptions, WaitResult } from './lib/waiting.js'
+export {
+  ExecutorError,
+  CancelledError,
+  TimeoutError,
+  QueueFullError,
+  ExecutorShutdownError,
+  KernelError,
+  KernelPanicError,
+} from './lib/errors.js'

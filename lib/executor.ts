@@ -1,0 +1,445 @@
+/** `Executor`: submission, the event dispatcher, JS task running, cancellation and shutdown. */
+import { EventKind, NativeExecutor, Submitted, cpuUsage, memoryUsage, type NativeStats } from './binding.js'
+import {
+  CancelledError,
+  ExecutorShutdownError,
+  KernelError,
+  KernelPanicError,
+  QueueFullError,
+} from './errors.js'
+import { Future, type Canceller } from './future.js'
+import { checkKernelArgs, isKernel, kernelItemArgs, type Kernel } from './kernels.js'
+import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
+import { resolveOptions, type ExecutorOptions } from './options.js'
+import { priorityLevel, type TaskPriority } from './scheduling.js'
+import { buildStats, type Counts, type ExecutorStats } from './stats.js'
+import { asCompleted, waitFor, type WaitForOptions, type WaitResult } from './waiting.js'
+
+/** Options of one submission. */
+export interface SubmitOptions {
+  /** Default `TaskPriority.NORMAL`. */
+  priority?: TaskPriority
+  /** Aborting cancels the task if it has not started; an already-aborted signal refuses the submission. */
+  signal?: AbortSignal
+}
+
+export interface ShutdownOptions {
+  /** Resolve only once every running (and, unless cancelled, queued) task is done. Default true. */
+  wait?: boolean
+  /** Cancel the tasks that have not started. Default false. */
+  cancelPending?: boolean
+}
+
+type AnyFunction = (...args: never[]) => unknown
+
+/** A submitted task the executor still has to settle. */
+interface Task {
+  readonly future: Future<unknown>
+  /** The function of a JS task; undefined for a kernel. */
+  readonly fn: AnyFunction | undefined
+  readonly args: readonly unknown[]
+  readonly kernel: Kernel | undefined
+  /** Removes the abort listener, if any. */
+  unlisten: (() => void) | undefined
+}
+
+/**
+ * How long the JS thread keeps running JS tasks it took itself before it lets the event loop
+ * turn (I/O, timers, native completions). Long enough to amortise the turn, short enough not
+ * to be noticed.
+ */
+const SLICE_MS = 4
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false
+  try {
+    return typeof (value as PromiseLike<unknown>).then === 'function'
+  } catch {
+    return true // a throwing `then` getter: let Promise.resolve report it as a rejection
+  }
+}
+
+/** Runs `fn` over `items` in order, synchronously while results are plain values. */
+function runChunk(fn: (item: unknown) => unknown, items: readonly unknown[]): unknown[] | Promise<unknown[]> {
+  const out = new Array<unknown>(items.length)
+  for (let i = 0; i < items.length; i++) {
+    const result = fn(items[i])
+    if (isThenable(result)) return finishChunk(fn, items, out, i, result)
+    out[i] = result
+  }
+  return out
+}
+
+async function finishChunk(
+  fn: (item: unknown) => unknown,
+  items: readonly unknown[],
+  out: unknown[],
+  from: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown[]> {
+  out[from] = await pending
+  for (let i = from + 1; i < items.length; i++) out[i] = await fn(items[i])
+  return out
+}
+
+/**
+ * Runs JavaScript functions and native kernels on a Rust thread pool, with priorities, a
+ * bounded queue, cancellation and statistics, in the shape of Python's
+ * `concurrent.futures.Executor`.
+ *
+ * JS functions run on the JS thread (their concurrency is bounded by `maxWorkers`, and
+ * priorities order them); native kernels run on the pool's threads, in parallel.
+ *
+ * ```ts
+ * await using executor = new Executor({ maxWorkers: 4 })
+ * const a = executor.submit(kernels.spin, [1_000_000], { priority: TaskPriority.HIGH })
+ * const b = executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
+ * console.log(await a, await b)
+ * ```
+ */
+export class Executor implements MapHost {
+  readonly #native: NativeExecutor
+  readonly #options: ReturnType<typeof resolveOptions>
+  readonly #tasks = new Map<number, Task>()
+  readonly #counts: Counts = { submitted: 0, completed: 0, failed: 0, cancelled: 0, rejected: 0 }
+  readonly #canceller: Canceller
+  #nextId = 1
+  #pending = 0
+  #closed = false
+  #disposed = false
+  #lastStats: NativeStats | undefined
+  /** Run times (ms) of JS tasks finished since the last report to the pool. */
+  #runTimes: number[] = []
+  /** JS tasks handed to us but cancelled before they ran, not yet reported. */
+  #abandoned = 0
+  #flushScheduled = false
+  #settledWaiters: Array<() => void> = []
+  #idleWaiters: Array<() => void> = []
+
+  constructor(options?: ExecutorOptions) {
+    this.#options = resolveOptions(options)
+    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs } = this.#options
+    try {
+      this.#native = new NativeExecutor(
+        { maxWorkers, queueCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
+        (kinds, ids, numbers, payloads) => this.#dispatch(kinds, ids, numbers, payloads),
+      )
+    } catch (error) {
+      throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
+    }
+    this.#canceller = { cancel: (future) => this.#cancel(future) }
+  }
+
+  /** Worker threads, and the most tasks running at once. */
+  get maxWorkers(): number {
+    return this.#options.maxWorkers
+  }
+
+  /** Most tasks that may wait to start. */
+  get queueCapacity(): number {
+    return this.#options.queueCapacity
+  }
+
+  /**
+   * Queues `fn(...args)` (a JS function or a native kernel) and returns its future. Throws
+   * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
+   * `TypeError`/`RangeError` for bad arguments.
+   *
+   * ```ts
+   * const future = executor.submit((a: number, b: number) => a + b, [1, 2])
+   * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
+   * ```
+   */
+  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: A, options?: SubmitOptions): Future<R>
+  submit<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: SubmitOptions): Future<Awaited<R>>
+  submit(fn: AnyFunction | Kernel, args: unknown[] = [], options: SubmitOptions = {}): Future<unknown> {
+    const kernel = isKernel(fn) ? fn : undefined
+    if (kernel === undefined && typeof fn !== 'function') throw new TypeError('submit takes a function or a kernel')
+    if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
+    if (typeof options !== 'object' || options === null) throw new TypeError('submit: options must be an object')
+    const { signal } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('submit: signal must be an AbortSignal')
+    if ('timeout' in options && options.timeout !== undefined) {
+      throw new RangeError('submit: a run-time timeout is not supported yet; use future.result({ timeout }) to stop waiting')
+    }
+    const level = priorityLevel(options.priority)
+    if (kernel !== undefined) checkKernelArgs(kernel, args)
+    if (signal?.aborted) {
+      this.#counts.rejected++
+      throw new CancelledError('the signal was already aborted', { cause: signal.reason })
+    }
+    const future = this.#enqueue(kernel ? undefined : (fn as AnyFunction), args, kernel, (id) =>
+      kernel ? this.#native.submitKernel(id, kernel.index, args, level) : this.#native.submitJs(id, level),
+    )
+    if (signal !== undefined) this.#listen(future, signal)
+    return future
+  }
+
+  /** @internal one task over a chunk of `map` items */
+  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> {
+    if (isKernel(fn)) {
+      const kernel = fn
+      for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
+      return this.#enqueue(undefined, items, kernel, (id) =>
+        this.#native.submitKernelChunk(id, kernel.index, items, level),
+      ) as Future<unknown[]>
+    }
+    const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
+    return this.#enqueue(chunk, [], undefined, (id) => this.#native.submitJs(id, level)) as Future<unknown[]>
+  }
+
+  /** @internal resolves when any task settles next */
+  whenSettled(): Promise<void> {
+    return new Promise((resolve) => this.#settledWaiters.push(resolve))
+  }
+
+  #enqueue(
+    fn: AnyFunction | undefined,
+    args: readonly unknown[],
+    kernel: Kernel | undefined,
+    submit: (id: number) => number,
+  ): Future<unknown> {
+    if (this.#closed) {
+      this.#counts.rejected++
+      throw new ExecutorShutdownError()
+    }
+    const id = this.#nextId++
+    const status = submit(id)
+    if (status !== Submitted.ACCEPTED) {
+      this.#counts.rejected++
+      throw status === Submitted.QUEUE_FULL ? new QueueFullError(this.#options.queueCapacity) : new ExecutorShutdownError()
+    }
+    const future = new Future<unknown>(this.#canceller, id)
+    this.#tasks.set(id, { future, fn, args, kernel, unlisten: undefined })
+    this.#counts.submitted++
+    if (this.#pending++ === 0) this.#native.keepAlive(true)
+    return future
+  }
+
+  #listen(future: Future<unknown>, signal: AbortSignal): void {
+    const task = this.#tasks.get(future._id)
+    if (task === undefined) return
+    const onAbort = (): void => {
+      this.#cancel(future, new CancelledError('the task was aborted', { cause: signal.reason }))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    task.unlisten = () => signal.removeEventListener('abort', onAbort)
+  }
+
+  /** Cancels a task that has not started; true if it is cancelled. */
+  #cancel(future: Future<unknown>, error = new CancelledError()): boolean {
+    const id = future._id
+    const task = this.#tasks.get(id)
+    if (task === undefined || task.future !== future || future.running()) return future.cancelled()
+    // A JS task that was already handed to us but not called yet is cancelled here: when its
+    // run order arrives it finds no task and gives the slot back.
+    const cancelled = this.#native.cancel(id) || task.fn !== undefined
+    if (cancelled) this.#settle(id, task, 'cancelled', error)
+    return cancelled
+  }
+
+  /** Settles a task's future and does the bookkeeping every outcome shares. */
+  #settle(id: number, task: Task, outcome: 'completed' | 'failed' | 'cancelled', value: unknown): void {
+    this.#tasks.delete(id)
+    task.unlisten?.()
+    this.#counts[outcome]++
+    if (outcome === 'completed') task.future._resolve(value)
+    else if (outcome === 'failed') task.future._reject(value)
+    else task.future._cancel(value as CancelledError)
+    if (this.#settledWaiters.length > 0) for (const wake of this.#settledWaiters.splice(0)) wake()
+    if (--this.#pending === 0) this.#becameIdle()
+  }
+
+  #becameIdle(): void {
+    if (this.#disposed) return
+    this.#native.keepAlive(false)
+    if (this.#closed) this.#dispose()
+    for (const wake of this.#idleWaiters.splice(0)) wake()
+  }
+
+  /** Receives one batch of pool events (see src/events.rs for the encoding). */
+  #dispatch(kinds: Uint8Array, ids: Float64Array, numbers: Float64Array, payloads: Array<string | Array<number | null | undefined>>): void {
+    let p = 0
+    for (let i = 0; i < kinds.length; i++) {
+      const id = ids[i]!
+      const kind = kinds[i]
+      if (kind === EventKind.RUN_JS) {
+        this.#runJs(id)
+        continue
+      }
+      const task = this.#tasks.get(id)
+      const payload = kind === EventKind.VALUES || kind === EventKind.FAILED || kind === EventKind.PANICKED ? payloads[p++] : undefined
+      if (task === undefined) continue
+      const name = task.kernel?.name ?? 'kernel'
+      switch (kind) {
+        case EventKind.NUMBER:
+          this.#settle(id, task, 'completed', numbers[i])
+          break
+        case EventKind.NULL:
+          this.#settle(id, task, 'completed', null)
+          break
+        case EventKind.VALUES:
+          this.#settle(id, task, 'completed', payload)
+          break
+        case EventKind.FAILED:
+          this.#settle(id, task, 'failed', new KernelError(name, payload as string))
+          break
+        case EventKind.PANICKED:
+          this.#settle(id, task, 'failed', new KernelPanicError(name, payload as string))
+          break
+      }
+    }
+    this.#flushJs()
+  }
+
+  /** Calls a JS task's function; its slot is returned (in a batch) once its result settles. */
+  #runJs(id: number): void {
+    const task = this.#tasks.get(id)
+    if (task === undefined || task.fn === undefined) {
+      this.#abandoned++ // cancelled after the pool handed it out
+      return
+    }
+    task.future._markRunning()
+    const start = performance.now()
+    let result: unknown
+    try {
+      result = (task.fn as (...args: unknown[]) => unknown)(...task.args)
+    } catch (error) {
+      this.#runTimes.push(performance.now() - start)
+      this.#settle(id, task, 'failed', error)
+      return
+    }
+    if (!isThenable(result)) {
+      this.#runTimes.push(performance.now() - start)
+      this.#settle(id, task, 'completed', result)
+      return
+    }
+    Promise.resolve(result).then(
+      (value) => this.#finishAsync(id, task, start, 'completed', value),
+      (error: unknown) => this.#finishAsync(id, task, start, 'failed', error),
+    )
+  }
+
+  #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
+    this.#runTimes.push(performance.now() - start)
+    this.#settle(id, task, outcome, value)
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      queueMicrotask(() => this.#flushJs())
+    }
+  }
+
+  /**
+   * Returns the slots of finished JS tasks to the pool and runs the JS tasks it hands back in
+   * exchange, until none finish synchronously or the time slice is used up.
+   */
+  #flushJs(): void {
+    this.#flushScheduled = false
+    if (this.#disposed) return
+    const deadline = performance.now() + SLICE_MS
+    while (this.#runTimes.length > 0 || this.#abandoned > 0) {
+      const times = this.#runTimes
+      const abandoned = this.#abandoned
+      this.#runTimes = []
+      this.#abandoned = 0
+      const ids = this.#native.finishJs(times, abandoned)
+      for (const id of ids) this.#runJs(id)
+      if (performance.now() > deadline) {
+        if (!this.#flushScheduled) {
+          this.#flushScheduled = true
+          setImmediate(() => this.#flushJs())
+        }
+        return
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` over every item (one argument each; for a kernel with several parameters, each
+   * item is an array of them) and resolves with the results in input order. Items are fed as
+   * the queue has room, so any number of them can be mapped. Rejects with the first error.
+   */
+  map<T, R>(kernel: Kernel<[T], R>, iterable: Iterable<T>, options?: MapOptions): Promise<R[]>
+  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<A>, options?: MapOptions): Promise<R[]>
+  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
+  map(fn: ((item: never) => unknown) | Kernel, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
+    return mapAll(this, fn, iterable, options)
+  }
+
+  /**
+   * Like `map`, but yields results in input order as they are ready, pulling from `source`
+   * (sync or async) only as results are consumed: memory stays bounded for endless sources.
+   */
+  imap<T, R>(kernel: Kernel<[T], R>, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<R>
+  imap<A extends unknown[], R>(kernel: Kernel<A, R>, source: Iterable<A> | AsyncIterable<A>, options?: ImapOptions): AsyncIterableIterator<R>
+  imap<T, R>(fn: (item: T) => R, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<Awaited<R>>
+  imap(
+    fn: ((item: never) => unknown) | Kernel,
+    source: Iterable<unknown> | AsyncIterable<unknown>,
+    options?: ImapOptions,
+  ): AsyncIterableIterator<unknown> {
+    return imapAll(this, fn, source, options)
+  }
+
+  /** Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones. */
+  wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<WaitResult<T>> {
+    return waitFor(futures, options)
+  }
+
+  /** Yields each future as it completes (finished ones first); throws `TimeoutError` once `timeout` ms have passed. */
+  asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<Future<T>> {
+    return asCompleted(futures, options)
+  }
+
+  /**
+   * Stops accepting work (`ExecutorShutdownError`). With `wait` (default), resolves once the
+   * running and queued tasks are done; `cancelPending` cancels the queued ones first.
+   */
+  async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
+    const { wait = true, cancelPending = false } = options
+    if (!this.#closed) {
+      this.#closed = true
+      this.#native.close()
+    }
+    if (cancelPending) {
+      for (const task of [...this.#tasks.values()]) task.future.cancel()
+    }
+    if (this.#pending === 0) this.#dispose()
+    else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  /** Shuts down and waits, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown()
+  }
+
+  /** Shuts down without waiting, for `using`: queued and running tasks still finish. */
+  [Symbol.dispose](): void {
+    void this.shutdown({ wait: false })
+  }
+
+  #dispose(): void {
+    if (this.#disposed) return
+    this.#lastStats = this.#native.stats() ?? undefined
+    this.#disposed = true
+    this.#native.dispose()
+  }
+
+  /** A snapshot of the executor's counters, queue and timings. */
+  getStats(): ExecutorStats {
+    const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
+    if (native === undefined) throw new Error('unreachable: no native statistics')
+    return buildStats(native, this.#counts)
+  }
+
+  /** CPU used by this process since the previous reading, in percent of one core (sysinfo; readings under 200 ms apart repeat the last one). */
+  getCpuUsage(): number {
+    return cpuUsage()
+  }
+
+  /** Resident set size of this process, in bytes. */
+  getMemoryUsage(): number {
+    return memoryUsage()
+  }
+}

@@ -1,0 +1,215 @@
+/** `Future`: the handle of one submitted task, awaitable like a promise. */
+import { CancelledError, TimeoutError } from './errors.js'
+
+const enum State {
+  Pending,
+  Running,
+  Fulfilled,
+  Rejected,
+  Cancelled,
+}
+
+/** @internal what a future asks to cancel its task */
+export interface Canceller {
+  cancel(future: Future): boolean
+}
+
+/** Options of `future.result()` and `future.exception()`. */
+export interface WaitOptions {
+  /** Milliseconds to wait before rejecting with `TimeoutError`. The task itself goes on. */
+  timeout?: number
+}
+
+/** Checks a `timeout` option: undefined, or a non-negative number of milliseconds. */
+export function checkTimeout(timeout: unknown, what = 'timeout'): number | undefined {
+  if (timeout === undefined) return undefined
+  if (typeof timeout !== 'number') throw new TypeError(`${what} must be a number of milliseconds, got ${typeof timeout}`)
+  if (Number.isNaN(timeout) || timeout < 0) throw new RangeError(`${what} must be >= 0, got ${timeout}`)
+  return timeout
+}
+
+function report(error: unknown): void {
+  const warning = error instanceof Error ? error : new Error(String(error))
+  process.emitWarning(warning, { type: 'FerrisExecutorWarning', detail: 'thrown by a future done callback' })
+}
+
+/**
+ * The eventual result of a task. `await future` gives its value or throws its error; the
+ * methods mirror Python's `concurrent.futures.Future`. A failed future that nobody awaits does
+ * not cause an unhandled rejection: inspect it with `done()` and `exception()` at leisure.
+ *
+ * ```ts
+ * const future = executor.submit(kernels.spin, [1_000_000])
+ * future.addDoneCallback((f) => console.log('done', f.cancelled()))
+ * console.log(await future)
+ * ```
+ */
+export class Future<T = unknown> implements PromiseLike<T> {
+  #state = State.Pending
+  #value: unknown = undefined
+  /** Run once on settle; closures rather than `(future) => void` keep `Future<T>` covariant in `T`. */
+  #callbacks: Array<() => void> | undefined = undefined
+  #promise: Promise<T> | undefined = undefined
+  readonly #canceller: Canceller | undefined
+  /** @internal the executor's id of the task */
+  readonly _id: number
+
+  /** @internal futures are created by an executor */
+  constructor(canceller?: Canceller, id = 0) {
+    this.#canceller = canceller
+    this._id = id
+  }
+
+  then<A = T, B = never>(
+    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
+    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
+    return this.#asPromise().then(onfulfilled, onrejected)
+  }
+
+  catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
+    return this.#asPromise().catch(onrejected)
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.#asPromise().finally(onfinally)
+  }
+
+  /** The task's value; rejects with its error, `CancelledError`, or `TimeoutError` if `timeout` ms pass first (the task goes on). */
+  result(options: WaitOptions = {}): Promise<T> {
+    const timeout = checkTimeout(options?.timeout)
+    if (timeout === undefined || this.done()) return this.#asPromise()
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new TimeoutError(`the task did not finish within ${timeout} ms`)), timeout)
+      this.#asPromise().then(
+        (value) => {
+          clearTimeout(timer)
+          resolve(value)
+        },
+        (error: unknown) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /** The task's error, or `undefined` if it succeeded; rejects with `CancelledError` if it was cancelled, `TimeoutError` on timeout. */
+  exception(options: WaitOptions = {}): Promise<unknown> {
+    return this.result(options).then(
+      () => undefined,
+      (error: unknown) => {
+        if (this.#state === State.Cancelled) throw error
+        if (error instanceof TimeoutError && !this.done()) throw error
+        return error
+      },
+    )
+  }
+
+  /** True once the task succeeded, failed or was cancelled. */
+  done(): boolean {
+    return this.#state >= State.Fulfilled
+  }
+
+  /** True while the task runs. */
+  running(): boolean {
+    return this.#state === State.Running
+  }
+
+  /** True if the task was cancelled before it started. */
+  cancelled(): boolean {
+    return this.#state === State.Cancelled
+  }
+
+  /** Cancels the task if it has not started; true if it is now (or was already) cancelled. */
+  cancel(): boolean {
+    if (this.#state === State.Cancelled) return true
+    if (this.#state !== State.Pending || !this.#canceller) return false
+    return this.#canceller.cancel(this)
+  }
+
+  /** Calls `callback(future)` once the future is done: at once if it already is. A throwing callback is reported as a process warning and does not stop the others. */
+  addDoneCallback(callback: (future: Future<T>) => void): void {
+    if (typeof callback !== 'function') throw new TypeError('addDoneCallback takes a function')
+    if (this.done()) {
+      try {
+        callback(this)
+      } catch (error) {
+        report(error)
+      }
+      return
+    }
+    ;(this.#callbacks ??= []).push(() => callback(this))
+  }
+
+  /** @internal the value of a fulfilled future */
+  _value(): T {
+    return this.#value as T
+  }
+
+  /** @internal the error of a rejected or cancelled future */
+  _error(): unknown {
+    return this.#value
+  }
+
+  /** @internal true if the task failed (cancelled is not failed) */
+  _failed(): boolean {
+    return this.#state === State.Rejected
+  }
+
+  /** @internal true once the future succeeded */
+  _fulfilled(): boolean {
+    return this.#state === State.Fulfilled
+  }
+
+  /** @internal */
+  _markRunning(): void {
+    if (this.#state === State.Pending) this.#state = State.Running
+  }
+
+  /** @internal */
+  _resolve(value: T): void {
+    this.#settle(State.Fulfilled, value)
+  }
+
+  /** @internal */
+  _reject(error: unknown): void {
+    this.#settle(State.Rejected, error)
+  }
+
+  /** @internal */
+  _cancel(error: CancelledError): void {
+    this.#settle(State.Cancelled, error)
+  }
+
+  #settle(state: State, value: unknown): void {
+    if (this.done()) return
+    this.#state = state
+    this.#value = value
+    const callbacks = this.#callbacks
+    if (callbacks === undefined) return
+    this.#callbacks = undefined
+    for (const callback of callbacks) {
+      try {
+        callback()
+      } catch (error) {
+        report(error)
+      }
+    }
+  }
+
+  #asPromise(): Promise<T> {
+    if (this.#promise === undefined) {
+      if (this.done()) {
+        this.#promise = this.#state === State.Fulfilled ? Promise.resolve(this.#value as T) : Promise.reject(this.#value)
+      } else {
+        this.#promise = new Promise<T>((resolve, reject) => {
+          ;(this.#callbacks ??= []).push(() =>
+            this.#state === State.Fulfilled ? resolve(this.#value as T) : reject(this.#value),
+          )
+        })
+      }
+    }
+    return this.#promise
+  }
+}

@@ -1,0 +1,81 @@
+/** The shape of `executor.getStats()`. */
+import type { NativeStats, NativeSummary } from './binding.js'
+
+/** Distribution of durations in milliseconds (percentiles within about 6 %). */
+export interface DurationSummary {
+  min: number
+  mean: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+/** A snapshot of an executor. Counts are of tasks; at rest `submittedTasks = completedTasks + failedTasks + cancelledTasks`. */
+export interface ExecutorStats {
+  maxWorkers: number
+  /** Tasks running now (native tasks on pool threads plus JS tasks holding a slot). */
+  activeThreads: number
+  /** `maxWorkers - activeThreads`. */
+  idleThreads: number
+  /** Tasks waiting to start. */
+  queuedTasks: number
+  queuedByPriority: { high: number; normal: number; low: number }
+  /** Accepted submissions (refused ones are in `rejectedTasks` only). */
+  submittedTasks: number
+  /** Tasks that succeeded. */
+  completedTasks: number
+  /** Tasks that threw, rejected, or whose kernel failed or panicked. */
+  failedTasks: number
+  cancelledTasks: number
+  /** Submissions refused: queue full, executor shut down, signal already aborted. */
+  rejectedTasks: number
+  /** Subtasks a worker took from another worker's deque. */
+  stolenTasks: number
+  /** Seconds spent running tasks, summed over all tasks. */
+  totalExecutionTime: number
+  /** From submission to start, ms. */
+  waitTime: DurationSummary
+  /** From start to finish, ms (for JS tasks, until the returned promise settled). */
+  runTime: DurationSummary
+  /** Share of the workers' capacity spent running tasks since the executor started, 0 to 1. */
+  utilization: number
+  /** Milliseconds since the executor started. */
+  uptime: number
+}
+
+/** Counts kept by the executor as its futures settle. */
+export interface Counts {
+  submitted: number
+  completed: number
+  failed: number
+  cancelled: number
+  rejected: number
+}
+
+function summary(s: NativeSummary): DurationSummary {
+  return { min: s.min, mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max }
+}
+
+export function buildStats(native: NativeStats, counts: Counts): ExecutorStats {
+  const uptime = native.uptimeMs
+  const busyMs = native.run.total
+  return {
+    maxWorkers: native.workers,
+    activeThreads: native.running,
+    idleThreads: native.workers - native.running,
+    queuedTasks: native.queued,
+    queuedByPriority: { high: native.queuedHigh, normal: native.queuedNormal, low: native.queuedLow },
+    submittedTasks: counts.submitted,
+    completedTasks: counts.completed,
+    failedTasks: counts.failed,
+    cancelledTasks: counts.cancelled,
+    rejectedTasks: counts.rejected,
+    stolenTasks: native.stolen,
+    totalExecutionTime: busyMs / 1000,
+    waitTime: summary(native.wait),
+    runTime: summary(native.run),
+    utilization: uptime > 0 ? Math.min(1, busyMs / (uptime * native.workers)) : 0,
+    uptime,
+  }
+}

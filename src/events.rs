@@ -1,0 +1,168 @@
+//! Pool events on their way to the JS thread.
+//!
+//! Workers push events into one [`Batch`]; the push that opens a batch calls the threadsafe
+//! function once, and its callback (on the JS thread) drains everything queued by then into
+//! four arguments for the JS dispatcher: `kinds` (one [`Kind`] code per event), `ids`,
+//! `numbers` (the value of a number result, NaN otherwise) and `payloads` (one entry, in event
+//! order, for each event whose kind carries one). Numbers, the common case, thus cross in two
+//! typed arrays instead of one JS value each.
+use std::sync::{Arc, Mutex, PoisonError};
+
+use ferris_kernels::{KernelError, Value};
+use ferris_pool::{Batch, Hooks};
+use napi::bindgen_prelude::{Either, Float64Array, FnArgs, Function, Uint8Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Result, Status};
+
+use crate::executor::Handles;
+use crate::kernel_args::OwnedArg;
+
+/// Event codes, mirrored in `lib/dispatch.ts`.
+#[repr(u8)]
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    /// A kernel returned a number (in `numbers`).
+    Number = 0,
+    /// A kernel returned null.
+    Null = 1,
+    /// A chunk of kernel calls returned these values (payload: array of number | null).
+    Values = 2,
+    /// A kernel failed (payload: message).
+    Failed = 3,
+    /// A kernel panicked (payload: message).
+    Panicked = 4,
+    /// A JS task was taken from the queue: run it now (it holds a slot).
+    RunJs = 5,
+}
+
+/// One JS value of the `payloads` argument.
+pub(crate) type Payload = Either<String, Vec<Option<f64>>>;
+
+/// The arguments of the JS dispatcher, spelled out where `#[napi]` needs the type.
+pub(crate) type DispatchArgs = FnArgs<(Uint8Array, Float64Array, Float64Array, Vec<Payload>)>;
+
+pub(crate) enum Event {
+    Returned {
+        id: u64,
+        result: std::result::Result<Vec<Value>, KernelError>,
+        /// `true` for a chunk of calls (several values), `false` for a single call.
+        chunk: bool,
+        /// The kernel's arguments, kept alive until here so JS-owned buffers are released on
+        /// the JS thread.
+        _args: Vec<OwnedArg>,
+    },
+    Panicked {
+        id: u64,
+        message: String,
+    },
+    RunJs {
+        id: u64,
+    },
+}
+
+type Notifier = ThreadsafeFunction<(), (), DispatchArgs, Status, false, true>;
+
+/// The pool's [`Hooks`] and the kernels' way out: everything a worker reports goes here.
+pub(crate) struct Outbox {
+    batch: Arc<Batch<Event>>,
+    notifier: Notifier,
+}
+
+impl Outbox {
+    /// Wraps the JS dispatcher in a weak threadsafe function (the executor refs it while tasks
+    /// are pending, so an idle executor never keeps the process alive).
+    pub fn new(
+        dispatcher: Function<'_, DispatchArgs, ()>,
+        handles: Arc<Mutex<Handles>>,
+    ) -> Result<Outbox> {
+        let batch: Arc<Batch<Event>> = Arc::default();
+        let drained = batch.clone();
+        let notifier = dispatcher
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(move |_ctx| {
+                let mut events = Vec::new();
+                drained.drain(&mut events);
+                let mut handles = handles.lock().unwrap_or_else(PoisonError::into_inner);
+                Ok(encode(events, &mut handles))
+            })?;
+        Ok(Outbox { batch, notifier })
+    }
+
+    pub fn send(&self, event: Event) {
+        if self.batch.push(event) {
+            // `Closing` means the JS environment is going away: nobody is left to tell.
+            let _ = self
+                .notifier
+                .call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    /// The raw threadsafe function, for ref/unref from the JS thread.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+}
+
+impl Hooks for Outbox {
+    fn external_ready(&self, tag: u64) {
+        self.send(Event::RunJs { id: tag });
+    }
+
+    fn panicked(&self, tag: u64, message: String) {
+        self.send(Event::Panicked { id: tag, message });
+    }
+}
+
+fn number_of(value: &Value) -> Option<f64> {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => Some(*n),
+    }
+}
+
+/// Turns a drained batch into the dispatcher's arguments; forgets the handles of tasks that
+/// can no longer be cancelled.
+fn encode(events: Vec<Event>, handles: &mut Handles) -> DispatchArgs {
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut ids = Vec::with_capacity(events.len());
+    let mut numbers = Vec::with_capacity(events.len());
+    let mut payloads = Vec::new();
+    for event in events {
+        let (id, kind, number) = match event {
+            Event::Returned {
+                id, result, chunk, ..
+            } => match result {
+                Ok(values) if chunk => {
+                    payloads.push(Either::B(values.iter().map(number_of).collect()));
+                    (id, Kind::Values, f64::NAN)
+                }
+                Ok(values) => match values.first().and_then(number_of) {
+                    Some(n) => (id, Kind::Number, n),
+                    None => (id, Kind::Null, f64::NAN),
+                },
+                Err(error) => {
+                    payloads.push(Either::A(error.message));
+                    (id, Kind::Failed, f64::NAN)
+                }
+            },
+            Event::Panicked { id, message } => {
+                payloads.push(Either::A(message));
+                (id, Kind::Panicked, f64::NAN)
+            }
+            Event::RunJs { id } => (id, Kind::RunJs, f64::NAN),
+        };
+        handles.remove(&id);
+        kinds.push(kind as u8);
+        ids.push(id as f64);
+        numbers.push(number);
+    }
+    (
+        Uint8Array::new(kinds),
+        Float64Array::new(ids),
+        Float64Array::new(numbers),
+        payloads,
+    )
+        .into()
+}

@@ -1,0 +1,406 @@
+//! `NativeExecutor`: one pool per `Executor`, driven from the JS thread.
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use ferris_kernels::{Args, Kernel, KernelError, Value, REGISTRY};
+use ferris_pool::{
+    Job, Pool, PoolConfig, PoolStats, Priority, SchedulerKind, SubmitError, Summary, TaskHandle,
+};
+use napi::bindgen_prelude::{Either, Float64Array, FnArgs, Function, Uint8Array, Unknown};
+use napi::CleanupEnvHook;
+use napi::{Env, Error, JsValue, Result, Status};
+use napi_derive::napi;
+use rustc_hash::FxHashMap;
+
+use crate::events::{Event, Outbox};
+use crate::kernel_args::{convert, OwnedArg};
+
+/// Handles of tasks that may still be cancelled, by id. Touched only on the JS thread (by
+/// submit, cancel and the event callback), so its lock is never contended.
+pub(crate) type Handles = FxHashMap<u64, TaskHandle>;
+
+/// Submission outcomes, mirrored in `lib/executor.ts`.
+const ACCEPTED: u32 = 0;
+const QUEUE_FULL: u32 = 1;
+const CLOSED: u32 = 2;
+
+#[napi(object)]
+pub struct NativeOptions {
+    pub max_workers: u32,
+    pub queue_capacity: f64,
+    pub thread_stack_size: Option<f64>,
+    /// "work-stealing" or "fifo".
+    pub scheduler: String,
+    pub aging_ms: f64,
+}
+
+#[napi(object)]
+pub struct NativeSummary {
+    pub count: f64,
+    pub min: f64,
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub max: f64,
+    pub total: f64,
+}
+
+#[napi(object)]
+pub struct NativeStats {
+    pub workers: u32,
+    pub running: u32,
+    pub external_running: u32,
+    pub sleeping: u32,
+    pub queued: f64,
+    pub queued_high: f64,
+    pub queued_normal: f64,
+    pub queued_low: f64,
+    pub started: f64,
+    pub stolen: f64,
+    pub panicked: f64,
+    /// Milliseconds from enqueue to start.
+    pub wait: NativeSummary,
+    /// Milliseconds from start to finish.
+    pub run: NativeSummary,
+    pub uptime_ms: f64,
+}
+
+#[napi(object)]
+pub struct KernelInfo {
+    pub name: String,
+    /// Index to pass to `submitKernel`.
+    pub index: u32,
+    /// One of "count", "number", "Float64Array", "string" per parameter.
+    pub params: Vec<String>,
+}
+
+fn ms(ns: f64) -> f64 {
+    ns / 1e6
+}
+
+impl From<Summary> for NativeSummary {
+    fn from(s: Summary) -> Self {
+        NativeSummary {
+            count: s.count as f64,
+            min: ms(s.min as f64),
+            mean: ms(s.mean),
+            p50: ms(s.p50 as f64),
+            p90: ms(s.p90 as f64),
+            p99: ms(s.p99 as f64),
+            max: ms(s.max as f64),
+            total: ms(s.total as f64),
+        }
+    }
+}
+
+impl From<PoolStats> for NativeStats {
+    fn from(s: PoolStats) -> Self {
+        let [high, normal, low] = s.queued_by_priority.map(|n| n as f64);
+        NativeStats {
+            workers: s.workers as u32,
+            running: s.running as u32,
+            external_running: s.external_running as u32,
+            sleeping: s.sleeping as u32,
+            queued: s.queued as f64,
+            queued_high: high,
+            queued_normal: normal,
+            queued_low: low,
+            started: s.started as f64,
+            stolen: s.stolen as f64,
+            panicked: s.panicked as f64,
+            wait: s.wait.into(),
+            run: s.run.into(),
+            uptime_ms: s.uptime.as_secs_f64() * 1e3,
+        }
+    }
+}
+
+#[napi]
+pub fn list_kernels() -> Vec<KernelInfo> {
+    REGISTRY
+        .iter()
+        .enumerate()
+        .map(|(index, kernel)| KernelInfo {
+            name: kernel.name.to_string(),
+            index: index as u32,
+            params: kernel.params.iter().map(|p| p.name().to_string()).collect(),
+        })
+        .collect()
+}
+
+fn priority(level: u32) -> Result<Priority> {
+    Priority::ALL
+        .get(level as usize)
+        .copied()
+        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown priority {level}")))
+}
+
+fn kernel(index: u32) -> Result<&'static Kernel> {
+    REGISTRY
+        .get(index as usize)
+        .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown kernel #{index}")))
+}
+
+/// The pool, shared with the env cleanup hook that aborts it if the JS environment goes
+/// away first (a terminated worker thread, process exit).
+type PoolCell = Arc<Mutex<Option<Pool>>>;
+
+#[napi]
+pub struct NativeExecutor {
+    pool: PoolCell,
+    outbox: Arc<Outbox>,
+    handles: Arc<Mutex<Handles>>,
+    cleanup: Option<CleanupEnvHook<PoolCell>>,
+    taken: Vec<u64>,
+}
+
+impl NativeExecutor {
+    fn lock_pool(&self) -> MutexGuard<'_, Option<Pool>> {
+        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_handles(&self) -> MutexGuard<'_, Handles> {
+        self.handles.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn submit(&self, id: f64, level: u32, job: Job) -> Result<u32> {
+        let priority = priority(level)?;
+        let pool = self.lock_pool();
+        let Some(pool) = pool.as_ref() else {
+            return Ok(CLOSED);
+        };
+        let id = id as u64;
+        match pool.submit(priority, id, job) {
+            Ok(handle) => {
+                self.lock_handles().insert(id, handle);
+                Ok(ACCEPTED)
+            }
+            Err(SubmitError::QueueFull { .. }) => Ok(QUEUE_FULL),
+            Err(SubmitError::Closed) => Ok(CLOSED),
+        }
+    }
+
+    /// A job that runs `kernel` once per argument list and reports the values (or the first
+    /// error) with `id`.
+    fn kernel_job(
+        &self,
+        id: f64,
+        kernel: &'static Kernel,
+        calls: Vec<Vec<OwnedArg>>,
+        chunk: bool,
+    ) -> Job {
+        let outbox = self.outbox.clone();
+        Job::Native(Box::new(move |ctx| {
+            let result: std::result::Result<Vec<Value>, KernelError> = calls
+                .iter()
+                .map(|call| (kernel.run)(&Args(call.iter().map(OwnedArg::borrow).collect()), ctx))
+                .collect();
+            outbox.send(Event::Returned {
+                id: id as u64,
+                result,
+                chunk,
+                _args: calls.into_iter().flatten().collect(),
+            });
+        }))
+    }
+}
+
+#[napi]
+impl NativeExecutor {
+    #[napi(constructor)]
+    // The dispatcher's type is spelled out because the .d.ts generator does not expand aliases.
+    #[allow(clippy::type_complexity)]
+    pub fn new(
+        env: Env,
+        options: NativeOptions,
+        dispatcher: Function<
+            '_,
+            FnArgs<(
+                Uint8Array,
+                Float64Array,
+                Float64Array,
+                Vec<Either<String, Vec<Option<f64>>>>,
+            )>,
+            (),
+        >,
+    ) -> Result<Self> {
+        let scheduler = match options.scheduler.as_str() {
+            "work-stealing" => SchedulerKind::WorkStealing,
+            "fifo" => SchedulerKind::Fifo,
+            other => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown scheduler {other:?}"),
+                ))
+            }
+        };
+        let config = PoolConfig {
+            workers: options.max_workers as usize,
+            queue_capacity: options.queue_capacity as usize,
+            stack_size: options.thread_stack_size.map(|s| s as usize),
+            scheduler,
+            aging: Duration::from_secs_f64(options.aging_ms.max(0.0) / 1e3),
+            thread_name: "ferris-worker".to_string(),
+        };
+        let handles: Arc<Mutex<Handles>> = Arc::default();
+        let outbox = Arc::new(Outbox::new(dispatcher, handles.clone())?);
+        let pool = Pool::new(config, outbox.clone()).map_err(|e| {
+            Error::new(
+                Status::GenericFailure,
+                format!("cannot start the pool: {e}"),
+            )
+        })?;
+        let pool: PoolCell = Arc::new(Mutex::new(Some(pool)));
+        let cleanup = env.add_env_cleanup_hook(pool.clone(), |pool| {
+            let pool = pool.lock().unwrap_or_else(PoisonError::into_inner).take();
+            drop(pool); // aborts and joins the workers
+        })?;
+        Ok(NativeExecutor {
+            pool,
+            outbox,
+            handles,
+            cleanup: Some(cleanup),
+            taken: Vec::new(),
+        })
+    }
+
+    /// Queues JS task `id`: a `RunJs` event (or `finishJs`) says when to run it.
+    #[napi]
+    pub fn submit_js(&self, id: f64, priority: u32) -> Result<u32> {
+        self.submit(id, priority, Job::External)
+    }
+
+    /// Queues one call of kernel `index` with `args`.
+    #[napi]
+    pub fn submit_kernel(
+        &self,
+        id: f64,
+        index: u32,
+        args: Vec<Unknown>,
+        priority: u32,
+    ) -> Result<u32> {
+        let kernel = kernel(index)?;
+        let call = convert(kernel, &args)?;
+        let job = self.kernel_job(id, kernel, vec![call], false);
+        self.submit(id, priority, job)
+    }
+
+    /// Queues one task that calls kernel `index` once per item: an item is the argument itself
+    /// for a one-parameter kernel, else an array of arguments.
+    #[napi]
+    pub fn submit_kernel_chunk(
+        &self,
+        id: f64,
+        index: u32,
+        items: Vec<Unknown>,
+        priority: u32,
+    ) -> Result<u32> {
+        let kernel = kernel(index)?;
+        let calls = items
+            .into_iter()
+            .map(|item| {
+                if kernel.params.len() == 1 {
+                    convert(kernel, &[item])
+                } else if item.is_array()? {
+                    // SAFETY: the value was just checked to be a JS array.
+                    let args: Vec<Unknown> = unsafe { item.cast()? };
+                    convert(kernel, &args)
+                } else {
+                    Err(Error::new(
+                        Status::InvalidArg,
+                        format!("{}: each item must be an array of arguments", kernel.name),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let job = self.kernel_job(id, kernel, calls, true);
+        self.submit(id, priority, job)
+    }
+
+    /// Cancels queued task `id`. True if it will never run.
+    #[napi]
+    pub fn cancel(&self, id: f64) -> bool {
+        let id = id as u64;
+        let Some(handle) = self.lock_handles().remove(&id) else {
+            return false;
+        };
+        let pool = self.lock_pool();
+        let cancelled = pool.as_ref().is_some_and(|pool| pool.cancel(&handle));
+        if !cancelled {
+            self.lock_handles().insert(id, handle);
+        }
+        cancelled
+    }
+
+    /// Reports JS tasks finished after `run_times_ms` each and `abandoned` handed-out JS tasks
+    /// that were cancelled before they ran; their slots go to the next queued JS tasks, whose
+    /// ids are returned for the caller to run at once (see `Pool::finish_external`).
+    #[napi]
+    pub fn finish_js(&mut self, run_times_ms: Vec<f64>, abandoned: u32) -> Vec<f64> {
+        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(pool) = pool.as_ref() else {
+            return Vec::new();
+        };
+        let times: Vec<Duration> = run_times_ms
+            .iter()
+            .map(|&t| Duration::from_secs_f64(t.max(0.0) / 1e3))
+            .collect();
+        self.taken.clear();
+        pool.finish_external(&times, abandoned as usize, &mut self.taken);
+        let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
+        self.taken
+            .iter()
+            .map(|id| {
+                handles.remove(id);
+                *id as f64
+            })
+            .collect()
+    }
+
+    /// Whether pending work keeps the process alive (the event channel is weak otherwise).
+    #[napi]
+    pub fn keep_alive(&self, env: Env, keep: bool) -> Result<()> {
+        let raw = self.outbox.notifier().raw();
+        // SAFETY: called on the JS thread that owns `env`, with a threadsafe function this
+        // object keeps alive; ref/unref only toggle whether it holds the event loop open.
+        let status = unsafe {
+            if keep {
+                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        };
+        match status {
+            napi::sys::Status::napi_ok => Ok(()),
+            status => Err(Error::new(
+                Status::from(status),
+                "cannot ref/unref the event channel",
+            )),
+        }
+    }
+
+    /// Refuses new submissions; queued and running tasks go on.
+    #[napi]
+    pub fn close(&self) {
+        if let Some(pool) = self.lock_pool().as_ref() {
+            pool.close();
+        }
+    }
+
+    /// Stops the workers for good (after `close` and once nothing is pending).
+    #[napi]
+    pub fn dispose(&mut self, env: Env) -> Result<()> {
+        let pool = self.lock_pool().take();
+        drop(pool);
+        if let Some(hook) = self.cleanup.take() {
+            env.remove_env_cleanup_hook(hook)?;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn stats(&self) -> Option<NativeStats> {
+        self.lock_pool().as_ref().map(|pool| pool.stats().into())
+    }
+}

@@ -39,6 +39,6 @@ mod worker;
 pub use batch::Batch;
 pub use config::{PoolConfig, Priority, SchedulerKind};
 pub use histogram::Summary;
-pub use pool::{Hooks, Pool, SubmitError};
+pub use pool::{Hooks, Pool, QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use stats::PoolStats;
 pub use task::{Job, NativeJob, TaskContext, TaskHandle};

@@ -11,7 +11,7 @@
 //! dropped without running.
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -57,16 +57,39 @@ impl fmt::Display for SubmitError {
 
 impl std::error::Error for SubmitError {}
 
-/// Queue depth counters, on one cache line: a submit or a start touches both.
+/// Queue depth counters, on one cache line: a submit or a start touches both. Shared (see
+/// [`QueueGauge`]) so the count can be read without a call into the pool.
 #[derive(Default)]
 struct Depth {
-    queued: AtomicUsize,
+    queued: AtomicU32,
     by_level: [AtomicUsize; 3],
 }
 
+/// The number of queued tasks, readable by anyone at any time, even after the pool is gone.
+/// The binding maps it into JavaScript memory so that `submit` can refuse work for a full
+/// queue synchronously without crossing into native code.
+#[derive(Clone)]
+pub struct QueueGauge(Arc<CachePadded<Depth>>);
+
+impl QueueGauge {
+    pub fn get(&self) -> u32 {
+        self.0.queued.load(Ordering::SeqCst)
+    }
+
+    /// The counter itself: 4 aligned bytes, valid while this gauge (or a clone) lives, written
+    /// only with atomic operations.
+    pub fn as_ptr(&self) -> *const AtomicU32 {
+        &self.0.queued
+    }
+}
+
+/// Largest `queue_capacity`: the queued count is a 32-bit counter (JavaScript reads it as an
+/// `Int32Array` element), with headroom for subtasks spawned past the capacity.
+pub const MAX_QUEUE_CAPACITY: usize = i32::MAX as usize;
+
 pub(crate) struct Shared {
     pub(crate) queues: Queues,
-    depth: CachePadded<Depth>,
+    depth: Arc<CachePadded<Depth>>,
     free_slots: CachePadded<AtomicUsize>,
     external_running: CachePadded<AtomicUsize>,
     /// Workers spinning in search of work. While one is, posters wake nobody: the spinner
@@ -101,7 +124,7 @@ impl Shared {
     }
 
     pub(crate) fn queued(&self) -> usize {
-        self.depth.queued.load(Ordering::SeqCst)
+        self.depth.queued.load(Ordering::SeqCst) as usize
     }
 
     pub(crate) fn queued_at(&self, priority: Priority) -> usize {
@@ -203,10 +226,10 @@ impl Pool {
     /// Starts `config.workers` threads. Fails if a thread cannot be spawned (for example with
     /// an impossible stack size); threads already started are stopped again.
     pub fn new(config: PoolConfig, hooks: Arc<dyn Hooks>) -> io::Result<Pool> {
-        if config.workers == 0 || config.queue_capacity == 0 {
+        if config.workers == 0 || !(1..=MAX_QUEUE_CAPACITY).contains(&config.queue_capacity) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                "a pool needs at least one worker and a queue capacity of at least one",
+                "a pool needs at least one worker and a queue capacity from 1 to 2^31 - 1",
             ));
         }
         let started_at = Instant::now();
@@ -263,7 +286,7 @@ impl Pool {
             .depth
             .queued
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
-                (q < capacity).then_some(q + 1)
+                ((q as usize) < capacity).then_some(q + 1)
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
         shared.count_in(priority);
@@ -372,6 +395,11 @@ impl Pool {
             // A worker never panics (tasks run under catch_unwind); nothing to report if it did.
             let _ = thread.join();
         }
+    }
+
+    /// A live view of the queued count (see [`QueueGauge`]).
+    pub fn queue_gauge(&self) -> QueueGauge {
+        QueueGauge(self.shared.depth.clone())
     }
 
     pub fn workers(&self) -> usize {

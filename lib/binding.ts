@@ -2,8 +2,11 @@
 export { NativeExecutor, listKernels as listNativeKernels, cpuUsage, memoryUsage } from '../native.js'
 export type { NativeStats, NativeSummary } from '../native.js'
 
-/** Results of `submitJs` / `submitKernel` (src/executor.rs). */
-export const Submitted = { ACCEPTED: 0, QUEUE_FULL: 1, CLOSED: 2 } as const
+/** Task kinds in `submitBatch`'s `meta`, bits 2-3 (src/executor.rs). */
+export const TaskKind = { JS: 0, KERNEL: 1, CHUNK: 2 } as const
+
+/** `reason` of a batch refusal (src/executor.rs). */
+export const Refused = { QUEUE_FULL: 1, CLOSED: 2, INVALID: 3 } as const
 
 /** Event kinds of the dispatcher's `kinds` array (src/events.rs). */
 export const EventKind = { NUMBER: 0, NULL: 1, VALUES: 2, FAILED: 3, PANICKED: 4, RUN_JS: 5 } as const

@@ -1,5 +1,5 @@
 /** `Executor`: submission, the event dispatcher, JS task running, cancellation and shutdown. */
-import { EventKind, NativeExecutor, Submitted, cpuUsage, memoryUsage, type NativeStats } from './binding.js'
+import { EventKind, NativeExecutor, Refused, TaskKind, cpuUsage, memoryUsage, type NativeStats } from './binding.js'
 import {
   CancelledError,
   ExecutorShutdownError,
@@ -32,16 +32,33 @@ export interface ShutdownOptions {
 
 type AnyFunction = (...args: never[]) => unknown
 
-/** A submitted task the executor still has to settle. */
-interface Task {
-  readonly future: Future<unknown>
-  /** The function of a JS task; undefined for a kernel. */
-  readonly fn: AnyFunction | undefined
-  readonly args: readonly unknown[]
-  readonly kernel: Kernel | undefined
+/**
+ * A submitted task: the future its caller holds, plus what the executor needs to run and
+ * settle it (one object per task instead of two keeps the garbage collector out of the way).
+ */
+class Task extends Future<unknown> {
+  constructor(
+    canceller: Canceller,
+    id: number,
+    /** The function of a JS task; undefined for a kernel. */
+    readonly fn: AnyFunction | undefined,
+    /** Arguments of the function or kernel call; the items of a kernel chunk. */
+    readonly args: readonly unknown[],
+    readonly kernel: Kernel | undefined,
+    /** Priority level, task kind and kernel index, as `submitBatch` takes them. */
+    readonly meta: number,
+  ) {
+    super(canceller, id)
+  }
+
+  /** Still in the executor's submission batch, not yet in the pool. */
+  batched = true
   /** Removes the abort listener, if any. */
-  unlisten: (() => void) | undefined
+  unlisten: (() => void) | undefined = undefined
 }
+
+/** Submissions per native call at most: bounds the delay before the first ones can start. */
+const MAX_BATCH = 1024
 
 /**
  * How long the JS thread keeps running JS tasks it took itself before it lets the event loop
@@ -56,6 +73,14 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     return typeof (value as PromiseLike<unknown>).then === 'function'
   } catch {
     return true // a throwing `then` getter: let Promise.resolve report it as a rejection
+  }
+}
+
+/** Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`. */
+function splitArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
+  for (let i = 0; i < args.length; i++) {
+    if (kernel.numeric[i]) numbers.push(args[i] as number)
+    else objects.push(args[i])
   }
 }
 
@@ -114,6 +139,10 @@ export class Executor implements MapHost {
   #abandoned = 0
   #flushScheduled = false
   #settledWaiters: Array<() => void> = []
+  /** Accepted submissions not yet handed to the pool. */
+  #batch: Task[] = []
+  /** The pool's queued-task count, live (see `NativeExecutor.queueGauge`). */
+  readonly #queued: Int32Array
   #idleWaiters: Array<() => void> = []
 
   constructor(options?: ExecutorOptions) {
@@ -128,6 +157,7 @@ export class Executor implements MapHost {
       throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
     }
     this.#canceller = { cancel: (future) => this.#cancel(future) }
+    this.#queued = new Int32Array(this.#native.queueGauge())
   }
 
   /** Worker threads, and the most tasks running at once. */
@@ -168,9 +198,9 @@ export class Executor implements MapHost {
       this.#counts.rejected++
       throw new CancelledError('the signal was already aborted', { cause: signal.reason })
     }
-    const future = this.#enqueue(kernel ? undefined : (fn as AnyFunction), args, kernel, (id) =>
-      kernel ? this.#native.submitKernel(id, kernel.index, args, level) : this.#native.submitJs(id, level),
-    )
+    const future = kernel
+      ? this.#enqueue(undefined, args, kernel, level | (TaskKind.KERNEL << 2) | (kernel.index << 4))
+      : this.#enqueue(fn as AnyFunction, args, undefined, level | (TaskKind.JS << 2))
     if (signal !== undefined) this.#listen(future, signal)
     return future
   }
@@ -180,12 +210,11 @@ export class Executor implements MapHost {
     if (isKernel(fn)) {
       const kernel = fn
       for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
-      return this.#enqueue(undefined, items, kernel, (id) =>
-        this.#native.submitKernelChunk(id, kernel.index, items, level),
-      ) as Future<unknown[]>
+      const meta = level | (TaskKind.CHUNK << 2) | (kernel.index << 4)
+      return this.#enqueue(undefined, items, kernel, meta) as Future<unknown[]>
     }
     const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
-    return this.#enqueue(chunk, [], undefined, (id) => this.#native.submitJs(id, level)) as Future<unknown[]>
+    return this.#enqueue(chunk, [], undefined, level | (TaskKind.JS << 2)) as Future<unknown[]>
   }
 
   /** @internal resolves when any task settles next */
@@ -193,34 +222,79 @@ export class Executor implements MapHost {
     return new Promise((resolve) => this.#settledWaiters.push(resolve))
   }
 
-  #enqueue(
-    fn: AnyFunction | undefined,
-    args: readonly unknown[],
-    kernel: Kernel | undefined,
-    submit: (id: number) => number,
-  ): Future<unknown> {
+  /**
+   * Accepts a task into the submission batch. The queue's room is checked here, against the
+   * pool's live queued count (shared memory) plus what is batched, so a full queue is refused
+   * synchronously; the batch reaches the pool in one native call at the end of the current
+   * microtask (or every MAX_BATCH tasks).
+   */
+  #enqueue(fn: AnyFunction | undefined, args: readonly unknown[], kernel: Kernel | undefined, meta: number): Task {
     if (this.#closed) {
       this.#counts.rejected++
       throw new ExecutorShutdownError()
     }
-    const id = this.#nextId++
-    const status = submit(id)
-    if (status !== Submitted.ACCEPTED) {
+    if (Atomics.load(this.#queued, 0) + this.#batch.length >= this.#options.queueCapacity) {
       this.#counts.rejected++
-      throw status === Submitted.QUEUE_FULL ? new QueueFullError(this.#options.queueCapacity) : new ExecutorShutdownError()
+      throw new QueueFullError(this.#options.queueCapacity)
     }
-    const future = new Future<unknown>(this.#canceller, id)
-    this.#tasks.set(id, { future, fn, args, kernel, unlisten: undefined })
+    const id = this.#nextId++
+    const task = new Task(this.#canceller, id, fn, args, kernel, meta)
+    this.#tasks.set(id, task)
     this.#counts.submitted++
     if (this.#pending++ === 0) this.#native.keepAlive(true)
-    return future
+    if (this.#batch.push(task) === 1) queueMicrotask(this.#flushBatch)
+    else if (this.#batch.length >= MAX_BATCH) this.#flushBatch()
+    return task
   }
 
-  #listen(future: Future<unknown>, signal: AbortSignal): void {
-    const task = this.#tasks.get(future._id)
-    if (task === undefined) return
+  /** Hands the batched submissions to the pool (the encoding is `submitBatch`'s, src/executor.rs). */
+  readonly #flushBatch = (): void => {
+    const batch = this.#batch
+    if (batch.length === 0) return
+    this.#batch = []
+    const ids = new Float64Array(batch.length)
+    const meta = new Uint32Array(batch.length)
+    const numbers: number[] = []
+    const objects: unknown[] = []
+    let n = 0
+    for (const task of batch) {
+      if (!task.batched) continue // cancelled while batched
+      task.batched = false
+      ids[n] = task._id
+      meta[n++] = task.meta
+      const kernel = task.kernel
+      if (kernel === undefined) continue
+      if (((task.meta >> 2) & 3) === TaskKind.CHUNK) {
+        numbers.push(task.args.length)
+        for (const item of task.args) splitArgs(kernel, kernelItemArgs(kernel, item), numbers, objects)
+      } else {
+        splitArgs(kernel, task.args, numbers, objects)
+      }
+    }
+    if (n === 0) return
+    const refusals = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects)
+    for (const { id, reason, message } of refusals) {
+      const task = this.#tasks.get(id)
+      if (task === undefined) continue
+      // Only a race with subtasks can fill the queue past the check in #enqueue; invalid
+      // arguments are caught before batching unless a caller bypasses the checks.
+      if (reason !== Refused.INVALID) {
+        this.#counts.submitted--
+        this.#counts.rejected++
+      }
+      const error =
+        reason === Refused.QUEUE_FULL
+          ? new QueueFullError(this.#options.queueCapacity)
+          : reason === Refused.CLOSED
+            ? new ExecutorShutdownError()
+            : new TypeError(message ?? 'invalid kernel arguments')
+      this.#settle(id, task, reason === Refused.INVALID ? 'failed' : 'refused', error)
+    }
+  }
+
+  #listen(task: Task, signal: AbortSignal): void {
     const onAbort = (): void => {
-      this.#cancel(future, new CancelledError('the task was aborted', { cause: signal.reason }))
+      this.#cancel(task, new CancelledError('the task was aborted', { cause: signal.reason }))
     }
     signal.addEventListener('abort', onAbort, { once: true })
     task.unlisten = () => signal.removeEventListener('abort', onAbort)
@@ -230,22 +304,24 @@ export class Executor implements MapHost {
   #cancel(future: Future<unknown>, error = new CancelledError()): boolean {
     const id = future._id
     const task = this.#tasks.get(id)
-    if (task === undefined || task.future !== future || future.running()) return future.cancelled()
-    // A JS task that was already handed to us but not called yet is cancelled here: when its
-    // run order arrives it finds no task and gives the slot back.
-    const cancelled = this.#native.cancel(id) || task.fn !== undefined
+    if (task !== future || future.running()) return future.cancelled()
+    // A batched task never reaches the pool. A JS task that the pool already handed to us
+    // but that was not called yet is cancelled here: its run order finds no task and gives
+    // the slot back.
+    const cancelled = task.batched || this.#native.cancel(id) || task.fn !== undefined
+    task.batched = false
     if (cancelled) this.#settle(id, task, 'cancelled', error)
     return cancelled
   }
 
   /** Settles a task's future and does the bookkeeping every outcome shares. */
-  #settle(id: number, task: Task, outcome: 'completed' | 'failed' | 'cancelled', value: unknown): void {
+  #settle(id: number, task: Task, outcome: 'completed' | 'failed' | 'cancelled' | 'refused', value: unknown): void {
     this.#tasks.delete(id)
     task.unlisten?.()
-    this.#counts[outcome]++
-    if (outcome === 'completed') task.future._resolve(value)
-    else if (outcome === 'failed') task.future._reject(value)
-    else task.future._cancel(value as CancelledError)
+    if (outcome !== 'refused') this.#counts[outcome]++
+    if (outcome === 'completed') task._resolve(value)
+    else if (outcome === 'cancelled') task._cancel(value as CancelledError)
+    else task._reject(value)
     if (this.#settledWaiters.length > 0) for (const wake of this.#settledWaiters.splice(0)) wake()
     if (--this.#pending === 0) this.#becameIdle()
   }
@@ -299,7 +375,7 @@ export class Executor implements MapHost {
       this.#abandoned++ // cancelled after the pool handed it out
       return
     }
-    task.future._markRunning()
+    task._markRunning()
     const start = performance.now()
     let result: unknown
     try {
@@ -399,11 +475,12 @@ export class Executor implements MapHost {
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
     const { wait = true, cancelPending = false } = options
     if (!this.#closed) {
+      this.#flushBatch() // accepted submissions still run
       this.#closed = true
       this.#native.close()
     }
     if (cancelPending) {
-      for (const task of [...this.#tasks.values()]) task.future.cancel()
+      for (const task of [...this.#tasks.values()]) task.cancel()
     }
     if (this.#pending === 0) this.#dispose()
     else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
@@ -428,6 +505,7 @@ export class Executor implements MapHost {
 
   /** A snapshot of the executor's counters, queue and timings. */
   getStats(): ExecutorStats {
+    if (!this.#disposed) this.#flushBatch()
     const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
     if (native === undefined) throw new Error('unreachable: no native statistics')
     return buildStats(native, this.#counts)

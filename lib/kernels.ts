@@ -16,6 +16,8 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   readonly params: readonly KernelParam[]
   /** @internal index in the native registry */
   readonly index: number
+  /** @internal per parameter: passed as a number (in the batch's typed array) */
+  readonly numeric: readonly boolean[]
   /** @internal phantom types */
   declare readonly __types?: { args: A; result: R }
 
@@ -24,6 +26,7 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
     this.name = name
     this.index = index
     this.params = Object.freeze([...params])
+    this.numeric = Object.freeze(params.map((p) => p === 'count' || p === 'number'))
     Object.freeze(this)
   }
 }

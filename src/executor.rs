@@ -2,27 +2,43 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use ferris_kernels::{Args, Kernel, KernelError, Value, REGISTRY};
+use ferris_kernels::{Arg, Args, Kernel, KernelError, Value, REGISTRY};
 use ferris_pool::{
     Job, Pool, PoolConfig, PoolStats, Priority, SchedulerKind, SubmitError, Summary, TaskHandle,
 };
-use napi::bindgen_prelude::{Either, Float64Array, FnArgs, Function, Uint8Array, Unknown};
+use napi::bindgen_prelude::{
+    ArrayBuffer, Either, Float64Array, FnArgs, Function, Uint8Array, Unknown,
+};
 use napi::CleanupEnvHook;
-use napi::{Env, Error, JsValue, Result, Status};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use rustc_hash::FxHashMap;
 
 use crate::events::{Event, Outbox};
-use crate::kernel_args::{convert, OwnedArg};
+use crate::kernel_args::{BatchArgs, OwnedArg};
 
 /// Handles of tasks that may still be cancelled, by id. Touched only on the JS thread (by
 /// submit, cancel and the event callback), so its lock is never contended.
 pub(crate) type Handles = FxHashMap<u64, TaskHandle>;
 
-/// Submission outcomes, mirrored in `lib/executor.ts`.
-const ACCEPTED: u32 = 0;
-const QUEUE_FULL: u32 = 1;
-const CLOSED: u32 = 2;
+/// Task kinds in a batch's `meta` (bits 2-3), mirrored in `lib/binding.ts`.
+const KIND_JS: u32 = 0;
+const KIND_KERNEL: u32 = 1;
+const KIND_CHUNK: u32 = 2;
+
+/// Reasons of a [`Refusal`], mirrored in `lib/binding.ts`.
+const REFUSED_FULL: u32 = 1;
+const REFUSED_CLOSED: u32 = 2;
+const REFUSED_INVALID: u32 = 3;
+
+/// A batched task the pool did not accept.
+#[napi(object)]
+pub struct Refusal {
+    pub id: f64,
+    /// 1: the queue is full, 2: the executor is closed, 3: invalid arguments (see `message`).
+    pub reason: u32,
+    pub message: Option<String>,
+}
 
 #[napi(object)]
 pub struct NativeOptions {
@@ -164,43 +180,57 @@ impl NativeExecutor {
         self.handles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn submit(&self, id: f64, level: u32, job: Job) -> Result<u32> {
-        let priority = priority(level)?;
-        let pool = self.lock_pool();
-        let Some(pool) = pool.as_ref() else {
-            return Ok(CLOSED);
-        };
-        let id = id as u64;
-        match pool.submit(priority, id, job) {
-            Ok(handle) => {
-                self.lock_handles().insert(id, handle);
-                Ok(ACCEPTED)
-            }
-            Err(SubmitError::QueueFull { .. }) => Ok(QUEUE_FULL),
-            Err(SubmitError::Closed) => Ok(CLOSED),
+    /// Builds the job of one batched task, taking its arguments from `args`.
+    fn job(&self, id: f64, meta: u32, args: &mut BatchArgs<'_>) -> Result<Job> {
+        let kind = (meta >> 2) & 3;
+        if kind == KIND_JS {
+            return Ok(Job::External);
         }
+        let kernel = kernel(meta >> 4)?;
+        let calls = match kind {
+            KIND_KERNEL => 1,
+            KIND_CHUNK => args.count()?,
+            _ => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown task kind {kind}"),
+                ))
+            }
+        };
+        let mut owned = Vec::with_capacity(calls * kernel.params.len());
+        for _ in 0..calls {
+            args.read_call(kernel, &mut owned)?;
+        }
+        Ok(self.kernel_job(id, kernel, owned, calls, kind == KIND_CHUNK))
     }
 
-    /// A job that runs `kernel` once per argument list and reports the values (or the first
-    /// error) with `id`.
+    /// A job that runs `kernel` `calls` times, over consecutive argument lists of `args`, and
+    /// reports the values (or the first error) with `id`.
     fn kernel_job(
         &self,
         id: f64,
         kernel: &'static Kernel,
-        calls: Vec<Vec<OwnedArg>>,
+        args: Vec<OwnedArg>,
+        calls: usize,
         chunk: bool,
     ) -> Job {
         let outbox = self.outbox.clone();
         Job::Native(Box::new(move |ctx| {
-            let result: std::result::Result<Vec<Value>, KernelError> = calls
-                .iter()
-                .map(|call| (kernel.run)(&Args(call.iter().map(OwnedArg::borrow).collect()), ctx))
-                .collect();
+            let arity = kernel.params.len();
+            let mut borrowed: Vec<Arg> = Vec::with_capacity(arity);
+            let result = (0..calls)
+                .map(|call| {
+                    borrowed.clear();
+                    borrowed.extend(args[call * arity..][..arity].iter().map(OwnedArg::borrow));
+                    (kernel.run)(&Args(&borrowed), ctx)
+                })
+                .collect::<std::result::Result<Vec<Value>, KernelError>>();
+            drop(borrowed);
             outbox.send(Event::Returned {
                 id: id as u64,
                 result,
                 chunk,
-                _args: calls.into_iter().flatten().collect(),
+                _args: args,
             });
         }))
     }
@@ -265,57 +295,75 @@ impl NativeExecutor {
         })
     }
 
-    /// Queues JS task `id`: a `RunJs` event (or `finishJs`) says when to run it.
+    /// Queues a batch of tasks in one call: task `i` has id `ids[i]` and `meta[i]` = priority
+    /// level (bits 0-1) | kind (bits 2-3: 0 JS function, 1 kernel call, 2 chunk of kernel calls)
+    /// | kernel index << 4. Kernel arguments come in order, numbers from `numbers` and the
+    /// rest from `objects`; a chunk first takes its number of calls from `numbers`. Returns the
+    /// tasks that were refused (normally none: the JS layer checks the queue's room through
+    /// the gauge before it batches a task).
     #[napi]
-    pub fn submit_js(&self, id: f64, priority: u32) -> Result<u32> {
-        self.submit(id, priority, Job::External)
-    }
-
-    /// Queues one call of kernel `index` with `args`.
-    #[napi]
-    pub fn submit_kernel(
+    pub fn submit_batch(
         &self,
-        id: f64,
-        index: u32,
-        args: Vec<Unknown>,
-        priority: u32,
-    ) -> Result<u32> {
-        let kernel = kernel(index)?;
-        let call = convert(kernel, &args)?;
-        let job = self.kernel_job(id, kernel, vec![call], false);
-        self.submit(id, priority, job)
-    }
-
-    /// Queues one task that calls kernel `index` once per item: an item is the argument itself
-    /// for a one-parameter kernel, else an array of arguments.
-    #[napi]
-    pub fn submit_kernel_chunk(
-        &self,
-        id: f64,
-        index: u32,
-        items: Vec<Unknown>,
-        priority: u32,
-    ) -> Result<u32> {
-        let kernel = kernel(index)?;
-        let calls = items
-            .into_iter()
-            .map(|item| {
-                if kernel.params.len() == 1 {
-                    convert(kernel, &[item])
-                } else if item.is_array()? {
-                    // SAFETY: the value was just checked to be a JS array.
-                    let args: Vec<Unknown> = unsafe { item.cast()? };
-                    convert(kernel, &args)
-                } else {
-                    Err(Error::new(
-                        Status::InvalidArg,
-                        format!("{}: each item must be an array of arguments", kernel.name),
-                    ))
+        ids: &[f64],
+        meta: &[u32],
+        numbers: &[f64],
+        objects: Vec<Unknown>,
+    ) -> Result<Vec<Refusal>> {
+        let pool = self.lock_pool();
+        let mut handles = self.lock_handles();
+        let mut args = BatchArgs::new(numbers, objects);
+        let mut refusals = Vec::new();
+        for (&id, &meta) in ids.iter().zip(meta) {
+            let refuse = |reason, message| Refusal {
+                id,
+                reason,
+                message,
+            };
+            let job = match self.job(id, meta, &mut args) {
+                Ok(job) => job,
+                Err(error) => {
+                    refusals.push(refuse(REFUSED_INVALID, Some(error.reason.clone())));
+                    continue;
                 }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let job = self.kernel_job(id, kernel, calls, true);
-        self.submit(id, priority, job)
+            };
+            let Some(pool) = pool.as_ref() else {
+                refusals.push(refuse(REFUSED_CLOSED, None));
+                continue;
+            };
+            match pool.submit(priority(meta & 3)?, id as u64, job) {
+                Ok(handle) => {
+                    handles.insert(id as u64, handle);
+                }
+                Err(SubmitError::QueueFull { .. }) => refusals.push(refuse(REFUSED_FULL, None)),
+                Err(SubmitError::Closed) => refusals.push(refuse(REFUSED_CLOSED, None)),
+            }
+        }
+        Ok(refusals)
+    }
+
+    /// The pool's queued-task count as a 4-byte buffer that stays current (read it with
+    /// `Atomics.load(new Int32Array(buffer), 0)`).
+    #[napi]
+    pub fn queue_gauge<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
+        let gauge = self
+            .lock_pool()
+            .as_ref()
+            .map(Pool::queue_gauge)
+            .ok_or_else(|| Error::new(Status::GenericFailure, "the executor is disposed"))?;
+        let data = gauge.as_ptr() as *mut u8;
+        // SAFETY: `data` points at the gauge's 4-byte atomic counter, which lives as long as
+        // the `gauge` clone moved into the finalizer, i.e. as long as the JS buffer. JavaScript
+        // only reads it (with Atomics.load); Rust only writes it atomically.
+        let buffer =
+            unsafe { ArrayBuffer::from_external(env, data, 4, gauge, |_, gauge| drop(gauge)) }?;
+        if buffer.as_ptr() != data.cast_const() {
+            // The runtime copied the bytes instead (no external buffers): the copy would never change.
+            return Err(Error::new(
+                Status::GenericFailure,
+                "this JavaScript runtime does not support external array buffers",
+            ));
+        }
+        Ok(buffer)
     }
 
     /// Cancels queued task `id`. True if it will never run.

@@ -1,4 +1,4 @@
-//! JavaScript arguments of a kernel call, converted by the kernel's parameter list.
+//! JavaScript arguments of kernel calls, converted by each kernel's parameter list.
 //!
 //! `index.ts` checks arguments and throws `TypeError`/`RangeError` with a clear message before
 //! calling in; the checks here only keep a caller that bypasses it from reaching a kernel with
@@ -10,8 +10,9 @@ use napi::{Error, JsValue, Result, Status, ValueType};
 /// An argument owned by the task until its completion event is delivered.
 pub(crate) enum OwnedArg {
     Number(f64),
-    /// A reference to the caller's array: read in place by the kernel, never copied.
-    Floats(Float64Array),
+    /// A reference to the caller's array: read in place by the kernel, never copied. Boxed
+    /// to keep the common (number) argument small.
+    Floats(Box<Float64Array>),
     Text(String),
 }
 
@@ -37,23 +38,19 @@ fn invalid(kernel: &Kernel, index: usize, param: Param) -> Error {
     )
 }
 
-fn convert_one(kernel: &Kernel, index: usize, param: Param, value: &Unknown) -> Result<OwnedArg> {
+fn convert_object(
+    kernel: &Kernel,
+    index: usize,
+    param: Param,
+    value: &Unknown,
+) -> Result<OwnedArg> {
     let bad = || invalid(kernel, index, param);
     let value_type = value.get_type()?;
     match param {
-        Param::Count | Param::Number if value_type == ValueType::Number => {
-            // SAFETY: the value was just checked to be a JS number.
-            let n: f64 = unsafe { value.cast()? };
-            let ok = match param {
-                Param::Count => n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0,
-                _ => n.is_finite(),
-            };
-            ok.then_some(OwnedArg::Number(n)).ok_or_else(bad)
-        }
         Param::Float64Array if value_type == ValueType::Object && value.is_typedarray()? => {
             // SAFETY: the value is a typed array; `cast` itself checks that it is a Float64Array.
             let data: Float64Array = unsafe { value.cast() }.map_err(|_| bad())?;
-            Ok(OwnedArg::Floats(data))
+            Ok(OwnedArg::Floats(Box::new(data)))
         }
         Param::String if value_type == ValueType::String => {
             // SAFETY: the value was just checked to be a JS string.
@@ -63,24 +60,59 @@ fn convert_one(kernel: &Kernel, index: usize, param: Param, value: &Unknown) -> 
     }
 }
 
-/// Converts one call's arguments; exactly as many as the kernel declares.
-pub(crate) fn convert(kernel: &Kernel, values: &[Unknown]) -> Result<Vec<OwnedArg>> {
-    if values.len() != kernel.params.len() {
-        return Err(Error::new(
-            Status::InvalidArg,
-            format!(
-                "{} takes {} argument(s), got {}",
-                kernel.name,
-                kernel.params.len(),
-                values.len()
-            ),
-        ));
+/// Whether a parameter travels in a batch's `numbers` array rather than its `objects`.
+pub(crate) fn is_numeric(param: Param) -> bool {
+    matches!(param, Param::Count | Param::Number)
+}
+
+/// The arguments of one submission batch, read in order: numeric ones from a typed array
+/// (no N-API call per value), the others from a JS array. The JS layer writes them in the
+/// same order (`lib/executor.ts`, `#flushBatch`).
+pub(crate) struct BatchArgs<'a> {
+    numbers: std::slice::Iter<'a, f64>,
+    objects: std::vec::IntoIter<Unknown<'a>>,
+}
+
+fn short() -> Error {
+    Error::new(Status::InvalidArg, "the batch has too few arguments")
+}
+
+impl<'a> BatchArgs<'a> {
+    pub fn new(numbers: &'a [f64], objects: Vec<Unknown<'a>>) -> Self {
+        BatchArgs {
+            numbers: numbers.iter(),
+            objects: objects.into_iter(),
+        }
     }
-    kernel
-        .params
-        .iter()
-        .zip(values)
-        .enumerate()
-        .map(|(index, (&param, value))| convert_one(kernel, index, param, value))
-        .collect()
+
+    /// The number of calls in a chunk.
+    pub fn count(&mut self) -> Result<usize> {
+        let n = *self.numbers.next().ok_or_else(short)?;
+        if n >= 0.0 && n.fract() == 0.0 && n <= u32::MAX as f64 {
+            Ok(n as usize)
+        } else {
+            Err(Error::new(Status::InvalidArg, "bad chunk length"))
+        }
+    }
+
+    /// Reads the arguments of one call of `kernel`, appending them to `out` (the calls of a
+    /// task share one flat list).
+    pub fn read_call(&mut self, kernel: &Kernel, out: &mut Vec<OwnedArg>) -> Result<()> {
+        for (index, &param) in kernel.params.iter().enumerate() {
+            let arg = if is_numeric(param) {
+                let n = *self.numbers.next().ok_or_else(short)?;
+                let ok = match param {
+                    Param::Count => n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0,
+                    _ => n.is_finite(),
+                };
+                ok.then_some(OwnedArg::Number(n))
+                    .ok_or_else(|| invalid(kernel, index, param))?
+            } else {
+                let value = self.objects.next().ok_or_else(short)?;
+                convert_object(kernel, index, param, &value)?
+            };
+            out.push(arg);
+        }
+        Ok(())
+    }
 }

@@ -44,8 +44,8 @@ pub enum Arg<'a> {
 }
 
 /// A kernel's arguments, already checked against its [`Param`] list.
-#[derive(Debug)]
-pub struct Args<'a>(pub Vec<Arg<'a>>);
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'a>(pub &'a [Arg<'a>]);
 
 impl<'a> Args<'a> {
     /// Number at `index`. Panics if the kernel's params say otherwise: a registry bug, and the

@@ -35,16 +35,15 @@ fn run(name: &str, args: Vec<Owned>) -> Outcome {
     .unwrap();
     let kernel = &REGISTRY[find(name).expect("kernel exists")];
     let job = Job::Native(Box::new(move |ctx| {
-        let args = Args(
-            args.iter()
-                .map(|a| match a {
-                    Owned::Number(n) => Arg::Number(*n),
-                    Owned::Floats(v) => Arg::Floats(v),
-                    Owned::Text(s) => Arg::Text(s),
-                })
-                .collect(),
-        );
-        tx.send(Ok((kernel.run)(&args, ctx))).unwrap();
+        let args: Vec<Arg> = args
+            .iter()
+            .map(|a| match a {
+                Owned::Number(n) => Arg::Number(*n),
+                Owned::Floats(v) => Arg::Floats(v),
+                Owned::Text(s) => Arg::Text(s),
+            })
+            .collect();
+        tx.send(Ok((kernel.run)(&Args(&args), ctx))).unwrap();
     }));
     pool.submit(Priority::Normal, 0, job).unwrap();
     rx.recv_timeout(Duration::from_secs(10)).unwrap()
@@ -110,8 +109,8 @@ fn long_kernels_stop_when_the_pool_is_dropped() {
         let kernel = &REGISTRY[find(name).unwrap()];
         let tx = tx.clone();
         let job = Job::Native(Box::new(move |ctx| {
-            let args = Args(vec![Arg::Number(1e15)]);
-            tx.send(Ok((kernel.run)(&args, ctx))).unwrap();
+            let args = [Arg::Number(1e15)];
+            tx.send(Ok((kernel.run)(&Args(&args), ctx))).unwrap();
         }));
         pool.submit(Priority::Normal, 0, job).unwrap();
     }

@@ -1,0 +1,159 @@
+/**
+ * Per-task overhead of ferris-executor against p-queue, scaling of native work over cores,
+ * and the CPU an idle pool burns. Each throughput sample is one burst of N tasks submitted
+ * at once and awaited; figures are medians of several samples taken in this one run.
+ *
+ *   npm run bench                 # prints a table, writes bench/results/overhead.json
+ *   npm run bench -- --quick      # fewer samples
+ *   npm run bench -- --json FILE  # JSON somewhere else
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, platform, release } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import PQueue from 'p-queue'
+import { Bench } from 'tinybench'
+
+import { Executor, kernels } from '../index.js'
+
+const args = process.argv.slice(2)
+const quick = args.includes('--quick')
+const jsonArg = args.indexOf('--json')
+const here = dirname(fileURLToPath(import.meta.url))
+const jsonPath = jsonArg >= 0 ? resolve(args[jsonArg + 1]!) : resolve(here, 'results/overhead.json')
+
+const TASKS = 100_000
+const SAMPLES = quick ? 3 : 7
+const CORES = availableParallelism()
+
+/** Awaits every future without creating a promise per task. */
+function settled(futures: { addDoneCallback(cb: () => void): void }[]): Promise<void> {
+  return new Promise((done) => {
+    let left = futures.length
+    for (const f of futures) f.addDoneCallback(() => --left === 0 && done())
+  })
+}
+
+interface Row {
+  name: string
+  /** Median milliseconds of one sample. */
+  medianMs: number
+  samples: number
+  /** Tasks (or items) per second at the median. */
+  perSecond?: number
+}
+
+async function measure(name: string, fn: () => Promise<void>, samples = SAMPLES): Promise<number> {
+  const bench = new Bench({ iterations: samples, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true })
+  bench.add(name, fn)
+  await bench.run()
+  const result = bench.tasks[0]!.result
+  if (result.state !== 'completed') throw new Error(`${name}: ${result.state}`)
+  return result.latency.p50
+}
+
+const rows: Row[] = []
+function record(name: string, medianMs: number, count?: number): Row {
+  const row: Row = { name, medianMs, samples: SAMPLES, perSecond: count ? (count / medianMs) * 1000 : undefined }
+  rows.push(row)
+  return row
+}
+
+// --- throughput: 100 000 tiny tasks, concurrency 2 -------------------------------------------
+const executor = new Executor({ maxWorkers: 2, queueCapacity: TASKS })
+const zeros = new Array<number>(TASKS).fill(0)
+
+const pqueue = record(
+  'p-queue: 100k trivial functions (concurrency 2)',
+  await measure('p-queue', async () => {
+    const queue = new PQueue({ concurrency: 2 })
+    const all: Promise<number>[] = []
+    for (let i = 0; i < TASKS; i++) all.push(queue.add(() => i))
+    await Promise.all(all)
+  }),
+  TASKS,
+)
+const js = record(
+  'ferris: 100k trivial JS tasks (maxWorkers 2)',
+  await measure('js', async () => {
+    const futures = []
+    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(() => i))
+    await settled(futures)
+  }),
+  TASKS,
+)
+const native = record(
+  'ferris: 100k spin(0) native tasks (maxWorkers 2)',
+  await measure('native', async () => {
+    const futures = []
+    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(kernels.spin, [0]))
+    await settled(futures)
+  }),
+  TASKS,
+)
+const mapped = record(
+  'ferris: map(spin, 100k zeros) (maxWorkers 2)',
+  await measure('map', async () => {
+    await executor.map(kernels.spin, zeros)
+  }),
+  TASKS,
+)
+await executor.shutdown()
+
+// --- scaling: the same spin work on one worker and on every core ----------------------------
+const SPIN_TASKS = CORES * 16
+const SPIN_ITERATIONS = 2_000_000
+async function spinOn(workers: number): Promise<number> {
+  const pool = new Executor({ maxWorkers: workers })
+  try {
+    return await measure(`spin x${workers}`, async () => {
+      const futures = []
+      for (let i = 0; i < SPIN_TASKS; i++) futures.push(pool.submit(kernels.spin, [SPIN_ITERATIONS]))
+      await settled(futures)
+    })
+  } finally {
+    await pool.shutdown()
+  }
+}
+const one = record(`ferris: ${SPIN_TASKS} x spin(2e6), 1 worker`, await spinOn(1))
+const all = record(`ferris: ${SPIN_TASKS} x spin(2e6), ${CORES} workers`, await spinOn(CORES))
+const speedup = one.medianMs / all.medianMs
+
+// --- idle CPU: a pool with 2 workers and nothing to do --------------------------------------
+const idle = new Executor({ maxWorkers: 2 })
+await idle.submit(kernels.spin, [0]) // the workers have started and gone idle
+await new Promise((r) => setTimeout(r, 100))
+const IDLE_MS = 2000
+const before = process.cpuUsage()
+const wallStart = performance.now()
+await new Promise((r) => setTimeout(r, IDLE_MS))
+const used = process.cpuUsage(before)
+const idleCpuPercent = ((used.user + used.system) / 1000 / (performance.now() - wallStart)) * 100
+await idle.shutdown()
+
+// --- report ---------------------------------------------------------------------------------
+const ratios = {
+  jsVsPQueue: js.perSecond! / pqueue.perSecond!,
+  nativeVsPQueue: native.perSecond! / pqueue.perSecond!,
+  mapVsPQueue: mapped.perSecond! / pqueue.perSecond!,
+  spinSpeedup: speedup,
+  spinSpeedupPerCore: speedup / CORES,
+}
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+console.log(`\nferris-executor overhead benchmark (${SAMPLES} samples per row, medians)\n`)
+console.log(`${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'per second'.padStart(12)}`)
+for (const row of rows) {
+  console.log(`${row.name.padEnd(52)} ${fmt(row.medianMs, 1).padStart(10)} ${(row.perSecond ? fmt(row.perSecond) : '').padStart(12)}`)
+}
+console.log('')
+console.log(`JS tasks vs p-queue        ${fmt(ratios.jsVsPQueue, 2)}x   (goal >= 0.5x)`)
+console.log(`native tasks vs p-queue    ${fmt(ratios.nativeVsPQueue, 2)}x   (goal >= 1x)`)
+console.log(`native map vs p-queue      ${fmt(ratios.mapVsPQueue, 2)}x   (goal >= 3x)`)
+console.log(`spin speedup on ${CORES} cores   ${fmt(speedup, 2)}x = ${fmt(ratios.spinSpeedupPerCore, 2)} x cores (goal >= 0.9 x cores)`)
+console.log(`idle pool CPU over ${IDLE_MS / 1000} s    ${fmt(idleCpuPercent, 2)} % of one core (goal: about 0)`)
+
+const machine = { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}` }
+mkdirSync(dirname(jsonPath), { recursive: true })
+writeFileSync(jsonPath, JSON.stringify({ machine, tasks: TASKS, samples: SAMPLES, rows, ratios, idleCpuPercent }, null, 2))
+console.log(`\nwrote ${jsonPath}`)

@@ -156,7 +156,13 @@ export class Executor implements MapHost {
     } catch (error) {
       throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
     }
-    this.#canceller = { cancel: (future) => this.#cancel(future) }
+    this.#canceller = {
+      cancel: (future) => this.#cancel(future),
+      started: (future) => {
+        const task = this.#tasks.get(future._id)
+        return task !== undefined && task.fn === undefined && !task.batched && this.#native.started(task._id)
+      },
+    }
     this.#queued = new Int32Array(this.#native.queueGauge())
   }
 

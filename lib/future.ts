@@ -9,9 +9,12 @@ const enum State {
   Cancelled,
 }
 
-/** @internal what a future asks to cancel its task */
+/** @internal how a future reaches its task in the executor */
 export interface Canceller {
+  /** Cancels the task if it has not started; true if it is cancelled. */
   cancel(future: Future): boolean
+  /** Whether a task not yet known to have started has started (a native task on a pool thread). */
+  started(future: Future): boolean
 }
 
 /** Options of `future.result()` and `future.exception()`. */
@@ -111,8 +114,9 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#state >= State.Fulfilled
   }
 
-  /** True while the task runs. */
+  /** True while the task runs: a JS function has been called, or a pool thread has taken the kernel call. */
   running(): boolean {
+    if (this.#state === State.Pending && this.#canceller?.started(this)) this.#state = State.Running
     return this.#state === State.Running
   }
 

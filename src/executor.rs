@@ -366,6 +366,14 @@ impl NativeExecutor {
         Ok(buffer)
     }
 
+    /// Whether task `id` has been taken by a pool thread (false once its result is delivered).
+    #[napi]
+    pub fn started(&self, id: f64) -> bool {
+        self.lock_handles()
+            .get(&(id as u64))
+            .is_some_and(TaskHandle::has_started)
+    }
+
     /// Cancels queued task `id`. True if it will never run.
     #[napi]
     pub fn cancel(&self, id: f64) -> bool {

@@ -122,7 +122,7 @@ async function finishChunk(
  * console.log(await a, await b)
  * ```
  */
-export class Executor implements MapHost {
+export class Executor {
   readonly #native: NativeExecutor
   readonly #options: ReturnType<typeof resolveOptions>
   readonly #tasks = new Map<number, Task>()
@@ -164,6 +164,12 @@ export class Executor implements MapHost {
       },
     }
     this.#queued = new Int32Array(this.#native.queueGauge())
+    this.#host = {
+      maxWorkers,
+      queueCapacity,
+      submitChunk: (fn, items, level) => this.#submitChunk(fn, items, level),
+      whenSettled: () => new Promise((resolve) => this.#settledWaiters.push(resolve)),
+    }
   }
 
   /** Worker threads, and the most tasks running at once. */
@@ -211,8 +217,11 @@ export class Executor implements MapHost {
     return future
   }
 
-  /** @internal one task over a chunk of `map` items */
-  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> {
+  /** What `map` and `imap` use of this executor. */
+  readonly #host: MapHost
+
+  /** One task over a chunk of `map` items. */
+  #submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> {
     if (isKernel(fn)) {
       const kernel = fn
       for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
@@ -221,11 +230,6 @@ export class Executor implements MapHost {
     }
     const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
     return this.#enqueue(chunk, [], undefined, level | (TaskKind.JS << 2)) as Future<unknown[]>
-  }
-
-  /** @internal resolves when any task settles next */
-  whenSettled(): Promise<void> {
-    return new Promise((resolve) => this.#settledWaiters.push(resolve))
   }
 
   /**
@@ -278,7 +282,15 @@ export class Executor implements MapHost {
       }
     }
     if (n === 0) return
-    const refusals = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects)
+    let refusals: ReturnType<NativeExecutor['submitBatch']>
+    try {
+      refusals = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects)
+    } catch (error) {
+      // Only a bug can get here (the batch is built from checked input): fail the batch's
+      // tasks rather than leave their futures pending or throw into a microtask.
+      for (const task of batch) if (this.#tasks.get(task._id) === task) this.#settle(task._id, task, 'failed', error)
+      return
+    }
     for (const { id, reason, message } of refusals) {
       const task = this.#tasks.get(id)
       if (task === undefined) continue
@@ -445,7 +457,7 @@ export class Executor implements MapHost {
   map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<A>, options?: MapOptions): Promise<R[]>
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
   map(fn: ((item: never) => unknown) | Kernel, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
-    return mapAll(this, fn, iterable, options)
+    return mapAll(this.#host, fn, iterable, options)
   }
 
   /**
@@ -460,7 +472,7 @@ export class Executor implements MapHost {
     source: Iterable<unknown> | AsyncIterable<unknown>,
     options?: ImapOptions,
   ): AsyncIterableIterator<unknown> {
-    return imapAll(this, fn, source, options)
+    return imapAll(this.#host, fn, source, options)
   }
 
   /** Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones. */

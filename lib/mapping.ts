@@ -19,7 +19,7 @@ export interface ImapOptions extends MapOptions {
   concurrency?: number
 }
 
-/** @internal what map needs from its executor */
+/** What map needs from its executor (not part of the public API). */
 export interface MapHost {
   readonly maxWorkers: number
   readonly queueCapacity: number

@@ -133,8 +133,10 @@ export class Executor {
   #closed = false
   #disposed = false
   #lastStats: NativeStats | undefined
-  /** Run times (ms) of JS tasks finished since the last report to the pool. */
-  #runTimes: number[] = []
+  /** Run times (ms) of the `#finished` JS tasks finished since the last report to the pool
+   * (at most one per slot, so `maxWorkers` entries suffice). */
+  readonly #runTimes: Float64Array
+  #finished = 0
   /** JS tasks handed to us but cancelled before they ran, not yet reported. */
   #abandoned = 0
   #flushScheduled = false
@@ -164,6 +166,7 @@ export class Executor {
       },
     }
     this.#queued = new Int32Array(this.#native.queueGauge())
+    this.#runTimes = new Float64Array(maxWorkers)
     this.#host = {
       maxWorkers,
       queueCapacity,
@@ -399,12 +402,12 @@ export class Executor {
     try {
       result = (task.fn as (...args: unknown[]) => unknown)(...task.args)
     } catch (error) {
-      this.#runTimes.push(performance.now() - start)
+      this.#runTimes[this.#finished++] = performance.now() - start
       this.#settle(id, task, 'failed', error)
       return
     }
     if (!isThenable(result)) {
-      this.#runTimes.push(performance.now() - start)
+      this.#runTimes[this.#finished++] = performance.now() - start
       this.#settle(id, task, 'completed', result)
       return
     }
@@ -415,12 +418,14 @@ export class Executor {
   }
 
   #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
-    this.#runTimes.push(performance.now() - start)
-    this.#settle(id, task, outcome, value)
+    this.#runTimes[this.#finished++] = performance.now() - start
+    // Queued before the future settles, so the slot and run time reach the pool before any
+    // code awaiting this future runs (and reads the statistics, say).
     if (!this.#flushScheduled) {
       this.#flushScheduled = true
       queueMicrotask(() => this.#flushJs())
     }
+    this.#settle(id, task, outcome, value)
   }
 
   /**
@@ -431,13 +436,11 @@ export class Executor {
     this.#flushScheduled = false
     if (this.#disposed) return
     const deadline = performance.now() + SLICE_MS
-    while (this.#runTimes.length > 0 || this.#abandoned > 0) {
-      const times = this.#runTimes
-      const abandoned = this.#abandoned
-      this.#runTimes = []
+    while (this.#finished > 0 || this.#abandoned > 0) {
+      const taken = this.#native.finishJs(this.#runTimes, this.#finished, this.#abandoned)
+      this.#finished = 0
       this.#abandoned = 0
-      const ids = this.#native.finishJs(times, abandoned)
-      for (const id of ids) this.#runJs(id)
+      for (const id of taken) this.#runJs(id)
       if (performance.now() > deadline) {
         if (!this.#flushScheduled) {
           this.#flushScheduled = true

@@ -41,23 +41,20 @@ pub(crate) type Payload = Either<String, Vec<Option<f64>>>;
 /// The arguments of the JS dispatcher, spelled out where `#[napi]` needs the type.
 pub(crate) type DispatchArgs = FnArgs<(Uint8Array, Float64Array, Float64Array, Vec<Payload>)>;
 
+/// What a kernel task returns to the pool, which hands it to [`Outbox::completed`].
+pub(crate) struct Completion {
+    pub result: std::result::Result<Vec<Value>, KernelError>,
+    /// `true` for a chunk of calls (several values), `false` for a single call.
+    pub chunk: bool,
+    /// The kernel's arguments, kept alive until the event is encoded so that JS-owned buffers
+    /// are released on the JS thread.
+    pub args: Vec<OwnedArg>,
+}
+
 pub(crate) enum Event {
-    Returned {
-        id: u64,
-        result: std::result::Result<Vec<Value>, KernelError>,
-        /// `true` for a chunk of calls (several values), `false` for a single call.
-        chunk: bool,
-        /// The kernel's arguments, kept alive until here so JS-owned buffers are released on
-        /// the JS thread.
-        _args: Vec<OwnedArg>,
-    },
-    Panicked {
-        id: u64,
-        message: String,
-    },
-    RunJs {
-        id: u64,
-    },
+    Returned { id: u64, completion: Completion },
+    Panicked { id: u64, message: String },
+    RunJs { id: u64 },
 }
 
 type Notifier = ThreadsafeFunction<(), (), DispatchArgs, Status, false, true>;
@@ -105,7 +102,14 @@ impl Outbox {
     }
 }
 
-impl Hooks for Outbox {
+impl Hooks<Completion> for Outbox {
+    fn completed(&self, tag: u64, completion: Completion) {
+        self.send(Event::Returned {
+            id: tag,
+            completion,
+        });
+    }
+
     fn external_ready(&self, tag: u64) {
         self.send(Event::RunJs { id: tag });
     }
@@ -131,22 +135,28 @@ fn encode(events: Vec<Event>, handles: &mut Handles) -> DispatchArgs {
     let mut payloads = Vec::new();
     for event in events {
         let (id, kind, number) = match event {
-            Event::Returned {
-                id, result, chunk, ..
-            } => match result {
-                Ok(values) if chunk => {
-                    payloads.push(Either::B(values.iter().map(number_of).collect()));
-                    (id, Kind::Values, f64::NAN)
+            Event::Returned { id, completion } => {
+                let Completion {
+                    result,
+                    chunk,
+                    args,
+                } = completion;
+                drop(args); // here, on the JS thread
+                match result {
+                    Ok(values) if chunk => {
+                        payloads.push(Either::B(values.iter().map(number_of).collect()));
+                        (id, Kind::Values, f64::NAN)
+                    }
+                    Ok(values) => match values.first().and_then(number_of) {
+                        Some(n) => (id, Kind::Number, n),
+                        None => (id, Kind::Null, f64::NAN),
+                    },
+                    Err(error) => {
+                        payloads.push(Either::A(error.message));
+                        (id, Kind::Failed, f64::NAN)
+                    }
                 }
-                Ok(values) => match values.first().and_then(number_of) {
-                    Some(n) => (id, Kind::Number, n),
-                    None => (id, Kind::Null, f64::NAN),
-                },
-                Err(error) => {
-                    payloads.push(Either::A(error.message));
-                    (id, Kind::Failed, f64::NAN)
-                }
-            },
+            }
             Event::Panicked { id, message } => {
                 payloads.push(Either::A(message));
                 (id, Kind::Panicked, f64::NAN)

@@ -2,7 +2,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use ferris_kernels::{Arg, Args, Kernel, KernelError, Value, REGISTRY};
+use ferris_kernels::{Arg, Args, Kernel, REGISTRY};
 use ferris_pool::{
     Job, Pool, PoolConfig, PoolStats, Priority, SchedulerKind, SubmitError, Summary, TaskHandle,
 };
@@ -14,7 +14,7 @@ use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 use rustc_hash::FxHashMap;
 
-use crate::events::{Event, Outbox};
+use crate::events::{Completion, Outbox};
 use crate::kernel_args::{BatchArgs, OwnedArg};
 
 /// Handles of tasks that may still be cancelled, by id. Touched only on the JS thread (by
@@ -160,7 +160,7 @@ fn kernel(index: u32) -> Result<&'static Kernel> {
 
 /// The pool, shared with the env cleanup hook that aborts it if the JS environment goes
 /// away first (a terminated worker thread, process exit).
-type PoolCell = Arc<Mutex<Option<Pool>>>;
+type PoolCell = Arc<Mutex<Option<Pool<Completion>>>>;
 
 #[napi]
 pub struct NativeExecutor {
@@ -172,7 +172,7 @@ pub struct NativeExecutor {
 }
 
 impl NativeExecutor {
-    fn lock_pool(&self) -> MutexGuard<'_, Option<Pool>> {
+    fn lock_pool(&self) -> MutexGuard<'_, Option<Pool<Completion>>> {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -181,7 +181,7 @@ impl NativeExecutor {
     }
 
     /// Builds the job of one batched task, taking its arguments from `args`.
-    fn job(&self, id: f64, meta: u32, args: &mut BatchArgs<'_>) -> Result<Job> {
+    fn job(meta: u32, args: &mut BatchArgs<'_>) -> Result<Job<Completion>> {
         let kind = (meta >> 2) & 3;
         if kind == KIND_JS {
             return Ok(Job::External);
@@ -201,20 +201,22 @@ impl NativeExecutor {
         for _ in 0..calls {
             args.read_call(kernel, &mut owned)?;
         }
-        Ok(self.kernel_job(id, kernel, owned, calls, kind == KIND_CHUNK))
+        Ok(NativeExecutor::kernel_job(
+            kernel,
+            owned,
+            calls,
+            kind == KIND_CHUNK,
+        ))
     }
 
     /// A job that runs `kernel` `calls` times, over consecutive argument lists of `args`, and
-    /// reports the values (or the first error) with `id`.
+    /// returns the values (or the first error).
     fn kernel_job(
-        &self,
-        id: f64,
         kernel: &'static Kernel,
         args: Vec<OwnedArg>,
         calls: usize,
         chunk: bool,
-    ) -> Job {
-        let outbox = self.outbox.clone();
+    ) -> Job<Completion> {
         Job::Native(Box::new(move |ctx| {
             let arity = kernel.params.len();
             let mut borrowed: Vec<Arg> = Vec::with_capacity(arity);
@@ -224,14 +226,13 @@ impl NativeExecutor {
                     borrowed.extend(args[call * arity..][..arity].iter().map(OwnedArg::borrow));
                     (kernel.run)(&Args(&borrowed), ctx)
                 })
-                .collect::<std::result::Result<Vec<Value>, KernelError>>();
+                .collect();
             drop(borrowed);
-            outbox.send(Event::Returned {
-                id: id as u64,
+            Completion {
                 result,
                 chunk,
-                _args: args,
-            });
+                args,
+            }
         }))
     }
 }
@@ -319,7 +320,7 @@ impl NativeExecutor {
                 reason,
                 message,
             };
-            let job = match self.job(id, meta, &mut args) {
+            let job = match NativeExecutor::job(meta, &mut args) {
                 Ok(job) => job,
                 Err(error) => {
                     refusals.push(refuse(REFUSED_INVALID, Some(error.reason.clone())));
@@ -389,29 +390,40 @@ impl NativeExecutor {
         cancelled
     }
 
-    /// Reports JS tasks finished after `run_times_ms` each and `abandoned` handed-out JS tasks
-    /// that were cancelled before they ran; their slots go to the next queued JS tasks, whose
-    /// ids are returned for the caller to run at once (see `Pool::finish_external`).
+    /// Reports `finished` JS tasks, which ran for `run_times_ms[..finished]`, and `abandoned`
+    /// handed-out JS tasks that were cancelled before they ran; their slots go to the next
+    /// queued JS tasks, whose ids are returned for the caller to run at once (see
+    /// `Pool::finish_external`). Called once or twice per JS task, so the run times come in a
+    /// reused typed array rather than a fresh JS array.
     #[napi]
-    pub fn finish_js(&mut self, run_times_ms: Vec<f64>, abandoned: u32) -> Vec<f64> {
+    pub fn finish_js(
+        &mut self,
+        run_times_ms: &[f64],
+        finished: u32,
+        abandoned: u32,
+    ) -> Result<Vec<f64>> {
+        let times = run_times_ms
+            .get(..finished as usize)
+            .ok_or_else(|| Error::new(Status::InvalidArg, "finishJs: more tasks than run times"))?;
         let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(pool) = pool.as_ref() else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        let times: Vec<Duration> = run_times_ms
+        let times: Vec<Duration> = times
             .iter()
             .map(|&t| Duration::from_secs_f64(t.max(0.0) / 1e3))
             .collect();
         self.taken.clear();
         pool.finish_external(&times, abandoned as usize, &mut self.taken);
         let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
-        self.taken
+        Ok(self
+            .taken
             .iter()
             .map(|id| {
                 handles.remove(id);
                 *id as f64
             })
-            .collect()
+            .collect())
     }
 
     /// Whether pending work keeps the process alive (the event channel is weak otherwise).

@@ -9,7 +9,8 @@ type Outcome = Result<Result<Value, KernelError>, String>;
 
 struct Panics(Mutex<Sender<Outcome>>);
 
-impl Hooks for Panics {
+impl Hooks<()> for Panics {
+    fn completed(&self, _tag: u64, _output: ()) {}
     fn external_ready(&self, _tag: u64) {}
     fn panicked(&self, _tag: u64, message: String) {
         self.0.lock().unwrap().send(Err(message)).unwrap();
@@ -25,7 +26,7 @@ enum Owned {
 /// Runs one kernel on a one-worker pool; a panic comes back as `Err(message)`.
 fn run(name: &str, args: Vec<Owned>) -> Outcome {
     let (tx, rx) = channel();
-    let pool = Pool::new(
+    let pool = Pool::<()>::new(
         PoolConfig {
             workers: 1,
             ..Default::default()
@@ -97,7 +98,7 @@ fn testing_kernels_fail_and_panic_with_the_message() {
 #[test]
 fn long_kernels_stop_when_the_pool_is_dropped() {
     let (tx, rx) = channel();
-    let pool = Pool::new(
+    let pool = Pool::<()>::new(
         PoolConfig {
             workers: 2,
             ..Default::default()

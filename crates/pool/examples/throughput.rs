@@ -7,7 +7,8 @@ use std::time::Instant;
 use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
 
 struct Quiet;
-impl Hooks for Quiet {
+impl Hooks<()> for Quiet {
+    fn completed(&self, _: u64, _: ()) {}
     fn external_ready(&self, _: u64) {}
     fn panicked(&self, _: u64, _: String) {}
 }

@@ -1,9 +1,12 @@
 //! A small log-linear histogram of durations in nanoseconds.
 //!
 //! Each power of two is split into `SUB` linear buckets, so a percentile is off by at most
-//! 1/SUB (6 %). 48 powers reach 78 hours in 3 KiB; every worker keeps two of these plus a
-//! published copy, which is why this is not `hdrhistogram` (tens of KiB per histogram at
-//! useful precision).
+//! 1/SUB (6 %). 48 powers reach 78 hours in 3 KiB; every worker keeps two, which is why this
+//! is not `hdrhistogram` (tens of KiB per histogram at useful precision, and no lock-free
+//! single-writer form).
+
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 const SUB_BITS: u32 = 4;
 const SUB: usize = 1 << SUB_BITS;
@@ -65,41 +68,8 @@ pub struct Summary {
 }
 
 impl Histogram {
-    pub fn record(&mut self, ns: u64) {
-        self.counts[bucket_of(ns)] = self.counts[bucket_of(ns)].saturating_add(1);
-        self.count += 1;
-        self.sum += u128::from(ns);
-        self.min = self.min.min(ns);
-        self.max = self.max.max(ns);
-    }
-
-    /// Forgets every recorded value, keeping the allocation.
-    pub fn clear(&mut self) {
-        if self.is_empty() {
-            return;
-        }
-        self.counts.fill(0);
-        self.count = 0;
-        self.sum = 0;
-        self.min = u64::MAX;
-        self.max = 0;
-    }
-
     pub fn is_empty(&self) -> bool {
         self.count == 0
-    }
-
-    pub fn merge(&mut self, other: &Histogram) {
-        if other.is_empty() {
-            return;
-        }
-        for (mine, theirs) in self.counts.iter_mut().zip(other.counts.iter()) {
-            *mine = mine.saturating_add(*theirs);
-        }
-        self.count += other.count;
-        self.sum += other.sum;
-        self.min = self.min.min(other.min);
-        self.max = self.max.max(other.max);
     }
 
     fn percentile(&self, fraction: f64) -> u64 {
@@ -134,6 +104,61 @@ impl Histogram {
     }
 }
 
+/// A [`Histogram`] with one writer and any number of readers: the writer updates each field
+/// with a plain load and store (see `stats.rs`), readers copy it out. A reader racing the
+/// writer may see one sample counted in some fields and not yet in others.
+pub(crate) struct AtomicHistogram {
+    counts: Box<[AtomicU32]>,
+    count: AtomicU64,
+    sum: AtomicU64,
+    min: AtomicU64,
+    max: AtomicU64,
+}
+
+impl Default for AtomicHistogram {
+    fn default() -> Self {
+        AtomicHistogram {
+            counts: (0..BUCKETS).map(|_| AtomicU32::new(0)).collect(),
+            count: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+            min: AtomicU64::new(u64::MAX),
+            max: AtomicU64::new(0),
+        }
+    }
+}
+
+impl AtomicHistogram {
+    /// Records one value. Only the histogram's single writer may call this.
+    pub fn record(&self, ns: u64) {
+        let bucket = &self.counts[bucket_of(ns)];
+        bucket.store(bucket.load(Relaxed).saturating_add(1), Relaxed);
+        self.count.store(self.count.load(Relaxed) + 1, Relaxed);
+        self.sum
+            .store(self.sum.load(Relaxed).saturating_add(ns), Relaxed);
+        if ns < self.min.load(Relaxed) {
+            self.min.store(ns, Relaxed);
+        }
+        if ns > self.max.load(Relaxed) {
+            self.max.store(ns, Relaxed);
+        }
+    }
+
+    /// Adds what has been recorded so far to `total`.
+    pub fn add_to(&self, total: &mut Histogram) {
+        let count = self.count.load(Relaxed);
+        if count == 0 {
+            return;
+        }
+        for (mine, theirs) in total.counts.iter_mut().zip(self.counts.iter()) {
+            *mine = mine.saturating_add(theirs.load(Relaxed));
+        }
+        total.count += count;
+        total.sum += u128::from(self.sum.load(Relaxed));
+        total.min = total.min.min(self.min.load(Relaxed));
+        total.max = total.max.max(self.max.load(Relaxed));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,13 +179,19 @@ mod tests {
         }
     }
 
+    fn recorded(values: impl IntoIterator<Item = u64>) -> Histogram {
+        let atomic = AtomicHistogram::default();
+        for ns in values {
+            atomic.record(ns);
+        }
+        let mut h = Histogram::default();
+        atomic.add_to(&mut h);
+        h
+    }
+
     #[test]
     fn percentiles_are_within_bucket_precision() {
-        let mut h = Histogram::default();
-        for ns in 1..=10_000u64 {
-            h.record(ns * 1000);
-        }
-        let s = h.summary();
+        let s = recorded((1..=10_000u64).map(|ns| ns * 1000)).summary();
         assert_eq!(s.count, 10_000);
         assert_eq!(s.min, 1000);
         assert_eq!(s.max, 10_000_000);
@@ -176,12 +207,13 @@ mod tests {
     }
 
     #[test]
-    fn merge_adds_counts() {
-        let (mut a, mut b) = (Histogram::default(), Histogram::default());
-        a.record(10);
-        b.record(1_000_000);
-        a.merge(&b);
-        let s = a.summary();
+    fn shards_add_up() {
+        let mut total = recorded([10]);
+        let other = AtomicHistogram::default();
+        other.record(1_000_000);
+        other.add_to(&mut total);
+        let s = total.summary();
         assert_eq!((s.count, s.min, s.max), (2, 10, 1_000_000));
+        assert_eq!(Histogram::default().summary(), Summary::default());
     }
 }

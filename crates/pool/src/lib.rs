@@ -11,19 +11,21 @@
 //! use std::sync::{mpsc, Arc, Mutex};
 //! use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
 //!
-//! struct Quiet;
-//! impl Hooks for Quiet {
+//! /// Sends each native task's output, with its tag, down a channel.
+//! struct Results(Mutex<mpsc::Sender<(u64, u32)>>);
+//! impl Hooks<u32> for Results {
+//!     fn completed(&self, tag: u64, output: u32) {
+//!         self.0.lock().unwrap().send((tag, output)).unwrap();
+//!     }
 //!     fn external_ready(&self, _tag: u64) {}
 //!     fn panicked(&self, _tag: u64, _message: String) {}
 //! }
 //!
-//! let pool = Pool::new(PoolConfig { workers: 2, ..Default::default() }, Arc::new(Quiet)).unwrap();
 //! let (tx, rx) = mpsc::channel();
-//! let tx = Mutex::new(tx);
-//! pool.submit(Priority::High, 1, Job::Native(Box::new(move |_ctx| {
-//!     tx.lock().unwrap().send(6 * 7).unwrap();
-//! }))).unwrap();
-//! assert_eq!(rx.recv().unwrap(), 42);
+//! let hooks = Arc::new(Results(Mutex::new(tx)));
+//! let pool = Pool::new(PoolConfig { workers: 2, ..Default::default() }, hooks).unwrap();
+//! pool.submit(Priority::High, 1, Job::Native(Box::new(|_ctx| 6 * 7))).unwrap();
+//! assert_eq!(rx.recv().unwrap(), (1, 42));
 //! pool.shutdown_and_join();
 //! ```
 mod batch;
@@ -41,4 +43,4 @@ pub use config::{PoolConfig, Priority, SchedulerKind};
 pub use histogram::Summary;
 pub use pool::{Hooks, Pool, QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use stats::PoolStats;
-pub use task::{Job, NativeJob, TaskContext, TaskHandle};
+pub use task::{Job, NativeJob, SubJob, TaskContext, TaskHandle};

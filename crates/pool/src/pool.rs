@@ -22,16 +22,19 @@ use crossbeam_utils::CachePadded;
 use crate::config::{PoolConfig, Priority};
 use crate::queues::{Queues, EXTERNAL_RUNNER};
 use crate::sleep::Sleep;
-use crate::stats::{PoolStats, Recorder, Shard};
-use crate::task::{Job, Task, TaskHandle};
+use crate::stats::{PoolStats, Shard, Totals};
+use crate::task::{Body, Job, SubJob, Task, TaskHandle};
 use crate::worker::WorkerThread;
 
-/// How the pool reports to its owner. Both methods run on worker threads and must not block.
-pub trait Hooks: Send + Sync + 'static {
+/// How the pool reports to its owner; `O` is what native jobs return. The methods run on
+/// worker threads (or the external runner's) and must not block.
+pub trait Hooks<O>: Send + Sync + 'static {
+    /// A native task returned `output`. Its run is already counted in [`Pool::stats`].
+    fn completed(&self, tag: u64, output: O);
     /// An external task was taken from the queue: its owner must run it now and then call
     /// [`Pool::finish_external`]. Its slot stays taken until then.
     fn external_ready(&self, tag: u64);
-    /// A native task panicked; `message` is the panic payload when it was a string.
+    /// A native task (or subtask) panicked; `message` is the panic payload when it was a string.
     fn panicked(&self, tag: u64, message: String);
 }
 
@@ -87,8 +90,8 @@ impl QueueGauge {
 /// `Int32Array` element), with headroom for subtasks spawned past the capacity.
 pub const MAX_QUEUE_CAPACITY: usize = i32::MAX as usize;
 
-pub(crate) struct Shared {
-    pub(crate) queues: Queues,
+pub(crate) struct Shared<O> {
+    pub(crate) queues: Queues<O>,
     depth: Arc<CachePadded<Depth>>,
     free_slots: CachePadded<AtomicUsize>,
     external_running: CachePadded<AtomicUsize>,
@@ -100,16 +103,18 @@ pub(crate) struct Shared {
     pub(crate) busy: Box<[CachePadded<AtomicBool>]>,
     /// Per worker, plus one last shard for the external runner.
     pub(crate) shards: Box<[CachePadded<Shard>]>,
+    /// Held while writing the external runner's shard, which must have one writer at a time.
+    external_writer: Mutex<()>,
     pub(crate) sleep: Sleep,
     closed: AtomicBool,
     aborting: AtomicBool,
-    pub(crate) hooks: Arc<dyn Hooks>,
+    pub(crate) hooks: Arc<dyn Hooks<O>>,
     capacity: usize,
     workers: usize,
     started_at: Instant,
 }
 
-impl Shared {
+impl<O: Send + 'static> Shared<O> {
     pub(crate) fn is_aborting(&self) -> bool {
         self.aborting.load(Ordering::Acquire)
     }
@@ -175,11 +180,11 @@ impl Shared {
         self.depth.by_level[priority.index()].fetch_sub(1, Ordering::Relaxed);
     }
 
-    fn new_task(priority: Priority, tag: u64, job: Job) -> (Task, TaskHandle) {
+    fn new_task(priority: Priority, tag: u64, body: Body<O>) -> (Task<O>, TaskHandle) {
         let handle = TaskHandle::new(priority);
         let task = Task {
             handle: handle.clone(),
-            job,
+            body,
             tag,
             priority,
             enqueued_at: Instant::now(),
@@ -188,14 +193,14 @@ impl Shared {
     }
 
     /// Queues a task spawned by a running task (no capacity check, see `TaskContext::spawn`).
-    pub(crate) fn enqueue_internal(
+    pub(crate) fn enqueue_subtask(
         &self,
-        local: Option<&Worker<Task>>,
+        local: Option<&Worker<Task<O>>>,
         priority: Priority,
         tag: u64,
-        job: Job,
+        job: SubJob,
     ) -> TaskHandle {
-        let (task, handle) = Shared::new_task(priority, tag, job);
+        let (task, handle) = Shared::new_task(priority, tag, Body::Sub(job));
         self.depth.queued.fetch_add(1, Ordering::SeqCst);
         self.count_in(priority);
         self.queues.push_local(local, task);
@@ -217,15 +222,15 @@ impl Shared {
 
 /// A fixed set of worker threads with priority queues, a bounded queue, and slots shared by
 /// native tasks (run on the workers) and external tasks (run by the pool's owner).
-pub struct Pool {
-    shared: Arc<Shared>,
+pub struct Pool<O: Send + 'static> {
+    shared: Arc<Shared<O>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
 }
 
-impl Pool {
+impl<O: Send + 'static> Pool<O> {
     /// Starts `config.workers` threads. Fails if a thread cannot be spawned (for example with
     /// an impossible stack size); threads already started are stopped again.
-    pub fn new(config: PoolConfig, hooks: Arc<dyn Hooks>) -> io::Result<Pool> {
+    pub fn new(config: PoolConfig, hooks: Arc<dyn Hooks<O>>) -> io::Result<Pool<O>> {
         if config.workers == 0 || !(1..=MAX_QUEUE_CAPACITY).contains(&config.queue_capacity) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -243,6 +248,7 @@ impl Pool {
             searching: Default::default(),
             busy: (0..config.workers).map(|_| Default::default()).collect(),
             shards: (0..=config.workers).map(|_| Default::default()).collect(),
+            external_writer: Mutex::new(()),
             sleep: Sleep::default(),
             closed: AtomicBool::new(false),
             aborting: AtomicBool::new(false),
@@ -275,7 +281,7 @@ impl Pool {
         &self,
         priority: Priority,
         tag: u64,
-        job: Job,
+        job: Job<O>,
     ) -> Result<TaskHandle, SubmitError> {
         let shared = &*self.shared;
         if shared.is_closed() {
@@ -290,7 +296,7 @@ impl Pool {
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
         shared.count_in(priority);
-        let (task, handle) = Shared::new_task(priority, tag, job);
+        let (task, handle) = Shared::new_task(priority, tag, Body::Job(job));
         shared.queues.push(task);
         shared.wake_for_new_task();
         Ok(handle)
@@ -323,36 +329,34 @@ impl Pool {
         if slots == 0 {
             return;
         }
+        let _writer = shared
+            .external_writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let shard = &shared.shards[shared.workers];
-        shard.record(|recorder| {
-            for time in run_times {
-                recorder.run.record(time.as_nanos() as u64);
-            }
-        });
+        for &time in run_times {
+            shard.finished(time, false);
+        }
         shared.external_running.fetch_sub(slots, Ordering::SeqCst);
         while slots > 0 && shared.queued() > 0 {
             let found = shared
                 .queues
                 .find(EXTERNAL_RUNNER, None, |p| shared.queued_at(p));
             let Some((task, _)) = found else { break };
-            match task.job {
-                Job::Native(_) if !task.handle.is_cancelled() => {
-                    shared.queues.hand_off(task);
-                    break;
-                }
-                Job::External if task.handle.try_start() => {
+            match task.body {
+                Body::Job(Job::External) if task.handle.try_start() => {
                     shared.count_out(task.priority);
                     shared.note_external_started();
-                    let waited = task.enqueued_at.elapsed().as_nanos() as u64;
-                    shard.record(|recorder| {
-                        recorder.started += 1;
-                        recorder.wait.record(waited);
-                    });
+                    shard.started(task.enqueued_at.elapsed(), false);
                     out.push(task.tag);
                     slots -= 1;
                 }
-                // Cancelled while queued: drop it and keep looking.
-                _ => {}
+                Body::Job(Job::External) => {} // cancelled while queued: drop it, look on
+                _ if task.handle.is_cancelled() => {}
+                _ => {
+                    shared.queues.hand_off(task);
+                    break;
+                }
             }
         }
         shared.release_slots(slots);
@@ -408,9 +412,9 @@ impl Pool {
 
     pub fn stats(&self) -> PoolStats {
         let shared = &*self.shared;
-        let mut total = Recorder::default();
+        let mut total = Totals::default();
         for shard in shared.shards.iter() {
-            shard.read_into(&mut total);
+            shard.add_to(&mut total);
         }
         let busy = shared
             .busy
@@ -435,7 +439,7 @@ impl Pool {
     }
 }
 
-impl Drop for Pool {
+impl<O: Send + 'static> Drop for Pool<O> {
     fn drop(&mut self) {
         self.abort();
     }

@@ -13,23 +13,23 @@ use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 use crate::config::{Priority, SchedulerKind};
 use crate::task::Task;
 
-pub(crate) struct Queues {
+pub(crate) struct Queues<O> {
     /// Tasks taken from the queues by a non-worker (the JS thread) that it cannot run itself;
     /// workers look here first so a handed-off task keeps its place in line.
-    front: Injector<Task>,
-    kind: Kind,
+    front: Injector<Task<O>>,
+    kind: Kind<O>,
 }
 
 // Built once per pool and never moved afterwards, so the size difference costs nothing.
 #[allow(clippy::large_enum_variant)]
-enum Kind {
-    Stealing(StealingQueues),
-    Fifo(Injector<Task>),
+enum Kind<O> {
+    Stealing(StealingQueues<O>),
+    Fifo(Injector<Task<O>>),
 }
 
-struct StealingQueues {
-    levels: [Injector<Task>; 3],
-    stealers: Vec<Stealer<Task>>,
+struct StealingQueues<O> {
+    levels: [Injector<Task<O>>; 3],
+    stealers: Vec<Stealer<Task<O>>>,
     /// Per level, a lower bound on when its head task was enqueued (ns since `epoch`): the
     /// enqueue time of the last task taken from it, or the time a push found it empty. It can
     /// only make a head look older than it is, so an overdue level is never missed; at most
@@ -38,6 +38,9 @@ struct StealingQueues {
     aging: Duration,
     epoch: Instant,
 }
+
+/// A worker's own deque of subtasks.
+pub(crate) type LocalDeque<O> = Worker<Task<O>>;
 
 /// Worker index used by the thread that runs external tasks (the JS thread).
 pub(crate) const EXTERNAL_RUNNER: usize = usize::MAX;
@@ -51,7 +54,7 @@ pub(crate) enum Source {
 }
 
 /// Retries a steal until it gives a definite answer: `Retry` only means a racing thief won.
-fn steal_one(mut attempt: impl FnMut() -> Steal<Task>) -> Option<Task> {
+fn steal_one<O>(mut attempt: impl FnMut() -> Steal<Task<O>>) -> Option<Task<O>> {
     loop {
         match attempt() {
             Steal::Success(task) => return Some(task),
@@ -61,14 +64,14 @@ fn steal_one(mut attempt: impl FnMut() -> Steal<Task>) -> Option<Task> {
     }
 }
 
-impl Queues {
+impl<O> Queues<O> {
     /// Builds the queues and, for the work-stealing scheduler, one local deque per worker.
     pub fn new(
         kind: SchedulerKind,
         workers: usize,
         aging: Duration,
         epoch: Instant,
-    ) -> (Queues, Vec<Option<Worker<Task>>>) {
+    ) -> (Queues<O>, Vec<Option<LocalDeque<O>>>) {
         let (kind, locals) = match kind {
             SchedulerKind::Fifo => (
                 Kind::Fifo(Injector::new()),
@@ -77,7 +80,8 @@ impl Queues {
             SchedulerKind::WorkStealing => {
                 // LIFO for the owner: the subtask spawned last is the one whose data is hot, and
                 // fork-join needs depth-first order to keep the deques short.
-                let locals: Vec<Worker<Task>> = (0..workers).map(|_| Worker::new_lifo()).collect();
+                let locals: Vec<Worker<Task<O>>> =
+                    (0..workers).map(|_| Worker::new_lifo()).collect();
                 let stealers = locals.iter().map(Worker::stealer).collect();
                 let queues = StealingQueues {
                     levels: [Injector::new(), Injector::new(), Injector::new()],
@@ -100,7 +104,7 @@ impl Queues {
     }
 
     /// Queues a task submitted from outside the workers.
-    pub fn push(&self, task: Task) {
+    pub fn push(&self, task: Task<O>) {
         match &self.kind {
             Kind::Fifo(queue) => queue.push(task),
             Kind::Stealing(queues) => queues.push_injected(task),
@@ -108,7 +112,7 @@ impl Queues {
     }
 
     /// Queues a task spawned by a running task: on its worker's deque when there is one.
-    pub fn push_local(&self, local: Option<&Worker<Task>>, task: Task) {
+    pub fn push_local(&self, local: Option<&Worker<Task<O>>>, task: Task<O>) {
         match local {
             Some(local) => local.push(task),
             None => self.push(task),
@@ -116,7 +120,7 @@ impl Queues {
     }
 
     /// Returns a task taken by a non-worker to the head of the line.
-    pub fn hand_off(&self, task: Task) {
+    pub fn hand_off(&self, task: Task<O>) {
         self.front.push(task);
     }
 
@@ -125,9 +129,9 @@ impl Queues {
     pub fn find(
         &self,
         index: usize,
-        local: Option<&Worker<Task>>,
+        local: Option<&Worker<Task<O>>>,
         queued_by_level: impl Fn(Priority) -> usize,
-    ) -> Option<(Task, Source)> {
+    ) -> Option<(Task<O>, Source)> {
         if let Some(task) = local.and_then(Worker::pop) {
             return Some((task, Source::Own));
         }
@@ -154,7 +158,7 @@ impl Queues {
     }
 }
 
-impl StealingQueues {
+impl<O> StealingQueues<O> {
     fn now(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64
     }
@@ -163,7 +167,7 @@ impl StealingQueues {
         at.saturating_duration_since(self.epoch).as_nanos() as u64
     }
 
-    fn push_injected(&self, task: Task) {
+    fn push_injected(&self, task: Task<O>) {
         let level = task.priority.index();
         if level != 0 && self.levels[level].is_empty() {
             self.head_since[level].store(self.since(task.enqueued_at), Ordering::Relaxed);
@@ -171,7 +175,7 @@ impl StealingQueues {
         self.levels[level].push(task);
     }
 
-    fn take(&self, level: usize) -> Option<Task> {
+    fn take(&self, level: usize) -> Option<Task<O>> {
         let task = steal_one(|| self.levels[level].steal())?;
         if level != 0 {
             self.head_since[level].store(self.since(task.enqueued_at), Ordering::Relaxed);
@@ -181,7 +185,7 @@ impl StealingQueues {
 
     /// HIGH, NORMAL, LOW in that order, except that a lower level whose head has waited longer
     /// than `aging` goes first (the one waiting longest, if both are overdue).
-    fn pop_injected(&self, queued_by_level: impl Fn(Priority) -> usize) -> Option<Task> {
+    fn pop_injected(&self, queued_by_level: impl Fn(Priority) -> usize) -> Option<Task<O>> {
         let [high, normal, low] = Priority::ALL.map(&queued_by_level);
         // Aging only matters when a lower level competes with a higher one; skip the clock otherwise.
         let contended = (high > 0 && (normal > 0 || low > 0)) || (normal > 0 && low > 0);
@@ -206,7 +210,7 @@ impl StealingQueues {
     }
 
     /// Steals one task from a sibling, starting after `index` so thieves spread out.
-    fn steal_from_siblings(&self, index: usize) -> Option<Task> {
+    fn steal_from_siblings(&self, index: usize) -> Option<Task<O>> {
         let n = self.stealers.len();
         loop {
             let mut retry = false;

@@ -1,78 +1,59 @@
-//! Counters of the pool, kept per worker and merged when read.
+//! Counters of the pool, one shard per worker, merged when read.
 //!
-//! Publishing rule: each worker counts into a plain local [`Recorder`] and merges it into its
-//! own shard (a mutex nobody else writes) every `PUBLISH_EVERY` tasks and whenever it goes
-//! idle. The hot path therefore makes no shared atomic write for statistics; a reader sees
-//! exact figures once the workers are idle, and figures at most `PUBLISH_EVERY` tasks old
-//! per worker while they are busy.
-use std::sync::{Mutex, MutexGuard, PoisonError};
+//! Writing rule: each shard has one writer (its worker; the last shard, the external runner)
+//! and updates its atomics with a plain load and store, never a read-modify-write, on cache
+//! lines no other thread writes. The hot path therefore makes no shared atomic write, yet a
+//! task's counts are in place before its completion is reported, so statistics read after a
+//! future settles include that task.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::histogram::{Histogram, Summary};
+use crate::histogram::{AtomicHistogram, Histogram, Summary};
 
-/// Tasks a busy worker runs between two publications of its counters.
-pub(crate) const PUBLISH_EVERY: u32 = 256;
+/// Adds `n` to a counter that only the calling thread writes.
+pub(crate) fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+}
 
-#[derive(Clone, Default)]
-pub(crate) struct Recorder {
+#[derive(Default)]
+pub(crate) struct Shard {
+    started: AtomicU64,
+    stolen: AtomicU64,
+    panicked: AtomicU64,
+    wait: AtomicHistogram,
+    run: AtomicHistogram,
+}
+
+/// The sum of every shard, as `Pool::stats` reports it.
+#[derive(Default)]
+pub(crate) struct Totals {
     pub started: u64,
     pub stolen: u64,
     pub panicked: u64,
     pub wait: Histogram,
     pub run: Histogram,
-    pub unpublished: u32,
 }
-
-impl Recorder {
-    fn is_empty(&self) -> bool {
-        self.started == 0 && self.run.is_empty() && self.panicked == 0
-    }
-
-    /// Resets the counters in place: a recorder is reused for the life of its worker.
-    fn clear(&mut self) {
-        self.started = 0;
-        self.stolen = 0;
-        self.panicked = 0;
-        self.wait.clear();
-        self.run.clear();
-        self.unpublished = 0;
-    }
-
-    pub fn merge(&mut self, other: &Recorder) {
-        self.started += other.started;
-        self.stolen += other.stolen;
-        self.panicked += other.panicked;
-        self.wait.merge(&other.wait);
-        self.run.merge(&other.run);
-    }
-}
-
-/// One worker's published counters (or the external runner's).
-#[derive(Default)]
-pub(crate) struct Shard(Mutex<Recorder>);
 
 impl Shard {
-    /// Merges `local` into the shard and clears it.
-    pub fn publish(&self, local: &mut Recorder) {
-        if local.is_empty() {
-            return;
-        }
-        self.lock().merge(local);
-        local.clear();
+    /// A task started after waiting `waited`; `stolen` if taken from a sibling's deque.
+    pub fn started(&self, waited: Duration, stolen: bool) {
+        bump(&self.started, 1);
+        bump(&self.stolen, u64::from(stolen));
+        self.wait.record(waited.as_nanos() as u64);
     }
 
-    /// Records straight into the shard: for the external runner, whose reports already come
-    /// in batches.
-    pub fn record(&self, record: impl FnOnce(&mut Recorder)) {
-        record(&mut self.lock());
+    /// A task finished after running for `ran`.
+    pub fn finished(&self, ran: Duration, panicked: bool) {
+        bump(&self.panicked, u64::from(panicked));
+        self.run.record(ran.as_nanos() as u64);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Recorder> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    pub fn read_into(&self, total: &mut Recorder) {
-        total.merge(&self.lock());
+    pub fn add_to(&self, totals: &mut Totals) {
+        totals.started += self.started.load(Ordering::Relaxed);
+        totals.stolen += self.stolen.load(Ordering::Relaxed);
+        totals.panicked += self.panicked.load(Ordering::Relaxed);
+        self.wait.add_to(&mut totals.wait);
+        self.run.add_to(&mut totals.run);
     }
 }
 
@@ -89,7 +70,7 @@ pub struct PoolStats {
     /// Tasks waiting to start, in total and per priority (HIGH, NORMAL, LOW).
     pub queued: usize,
     pub queued_by_priority: [usize; 3],
-    /// Tasks that have started (native and external).
+    /// Tasks that have started (native and external, subtasks included).
     pub started: u64,
     /// Tasks a worker took from a sibling's deque.
     pub stolen: u64,

@@ -2,22 +2,30 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_deque::Worker;
-
 use crate::config::Priority;
-use crate::pool::Shared;
 
-/// Body of a native task: runs on a worker thread, and reports its own result (the pool only
-/// reports panics, through [`Hooks::panicked`](crate::Hooks::panicked)).
-pub type NativeJob = Box<dyn FnOnce(&TaskContext<'_>) + Send>;
+/// Body of a native task: runs on a worker thread and returns the task's output, which the
+/// pool hands to [`Hooks::completed`](crate::Hooks::completed) once the run is counted in the
+/// statistics (so whoever sees the output sees statistics that include it).
+pub type NativeJob<O> = Box<dyn FnOnce(&TaskContext<'_>) -> O + Send>;
 
-/// What a task does when it is taken from the queue.
-pub enum Job {
+/// Body of a subtask spawned by a running task with [`TaskContext::spawn`]. It has no output:
+/// it reports to its parent itself.
+pub type SubJob = Box<dyn FnOnce(&TaskContext<'_>) + Send>;
+
+/// What a submitted task does when it is taken from the queue.
+pub enum Job<O> {
     /// Run this closure on the worker thread that took the task.
-    Native(NativeJob),
+    Native(NativeJob<O>),
     /// Hand the task to its owner through [`Hooks::external_ready`](crate::Hooks::external_ready).
     /// The slot stays taken until the owner calls [`Pool::finish_external`](crate::Pool::finish_external).
     External,
+}
+
+/// A queued task's body: a submitted job, or a subtask.
+pub(crate) enum Body<O> {
+    Job(Job<O>),
+    Sub(SubJob),
 }
 
 const QUEUED: u8 = 0;
@@ -76,19 +84,24 @@ impl TaskHandle {
 }
 
 /// A queued unit of work.
-pub(crate) struct Task {
+pub(crate) struct Task<O> {
     pub handle: TaskHandle,
-    pub job: Job,
+    pub body: Body<O>,
     /// The submitter's identifier, passed back in hooks.
     pub tag: u64,
     pub priority: Priority,
     pub enqueued_at: Instant,
 }
 
+/// How a running task reaches its pool, without knowing the pool's output type.
+pub(crate) trait Spawner {
+    fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle;
+    fn is_aborting(&self) -> bool;
+}
+
 /// What a running native task can see of the pool.
 pub struct TaskContext<'a> {
-    pub(crate) shared: &'a Shared,
-    pub(crate) local: Option<&'a Worker<Task>>,
+    pub(crate) spawner: &'a dyn Spawner,
     pub(crate) worker_index: usize,
     pub(crate) priority: Priority,
 }
@@ -97,7 +110,7 @@ impl TaskContext<'_> {
     /// True once the pool is being torn down: long-running kernels should check it in their
     /// loops and return early, so that dropping the pool does not wait for them.
     pub fn is_cancelled(&self) -> bool {
-        self.shared.is_aborting()
+        self.spawner.is_aborting()
     }
 
     /// Index of the worker thread running this task.
@@ -112,9 +125,10 @@ impl TaskContext<'_> {
 
     /// Queues a subtask. Under the work-stealing scheduler it goes to this worker's own deque,
     /// where idle siblings can steal it; under the FIFO scheduler it joins the shared queue.
-    /// Subtasks are not refused for a full queue: a task that waits on its children must get them.
-    pub fn spawn(&self, priority: Priority, tag: u64, job: NativeJob) -> TaskHandle {
-        self.shared
-            .enqueue_internal(self.local, priority, tag, Job::Native(job))
+    /// Subtasks are not refused for a full queue: a task that waits on its children must get
+    /// them. A panicking subtask is reported to [`Hooks::panicked`](crate::Hooks::panicked)
+    /// with `tag`.
+    pub fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle {
+        self.spawner.spawn(priority, tag, job)
     }
 }

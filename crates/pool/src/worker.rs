@@ -8,18 +8,17 @@ use std::time::Instant;
 use crossbeam_deque::Worker;
 use crossbeam_utils::Backoff;
 
+use crate::config::Priority;
 use crate::pool::Shared;
 use crate::queues::Source;
-use crate::stats::{Recorder, PUBLISH_EVERY};
-use crate::task::{Job, Task, TaskContext};
+use crate::task::{Body, Job, Spawner, SubJob, Task, TaskContext, TaskHandle};
 
-pub(crate) struct WorkerThread {
+pub(crate) struct WorkerThread<O> {
     index: usize,
-    shared: Arc<Shared>,
-    local: Option<Worker<Task>>,
+    shared: Arc<Shared<O>>,
+    local: Option<Worker<Task<O>>>,
     /// Whether this worker holds a slot (see the slot rules in `pool.rs`).
     has_slot: bool,
-    recorder: Recorder,
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -32,14 +31,29 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-impl WorkerThread {
-    pub fn new(index: usize, shared: Arc<Shared>, local: Option<Worker<Task>>) -> Self {
+/// What a running task's [`TaskContext`] spawns into: this worker's deque.
+struct LocalSpawner<'a, O> {
+    shared: &'a Shared<O>,
+    local: Option<&'a Worker<Task<O>>>,
+}
+
+impl<O: Send + 'static> Spawner for LocalSpawner<'_, O> {
+    fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle {
+        self.shared.enqueue_subtask(self.local, priority, tag, job)
+    }
+
+    fn is_aborting(&self) -> bool {
+        self.shared.is_aborting()
+    }
+}
+
+impl<O: Send + 'static> WorkerThread<O> {
+    pub fn new(index: usize, shared: Arc<Shared<O>>, local: Option<Worker<Task<O>>>) -> Self {
         WorkerThread {
             index,
             shared,
             local,
             has_slot: false,
-            recorder: Recorder::default(),
         }
     }
 
@@ -62,11 +76,10 @@ impl WorkerThread {
             was_idle = true;
         }
         self.give_back_slot();
-        self.publish();
     }
 
     /// Takes a slot if needed, then the next task that has not been cancelled.
-    fn next_task(&mut self) -> Option<(Task, Source)> {
+    fn next_task(&mut self) -> Option<(Task<O>, Source)> {
         if !self.has_slot {
             if !self.shared.try_acquire_slot() {
                 return None;
@@ -86,48 +99,62 @@ impl WorkerThread {
         }
     }
 
-    fn execute(&mut self, task: Task, source: Source) {
+    fn execute(&mut self, task: Task<O>, source: Source) {
         let started = Instant::now();
-        let recorder = &mut self.recorder;
-        recorder.started += 1;
-        recorder.stolen += u64::from(source == Source::Sibling);
-        recorder.wait.record(
-            started
-                .saturating_duration_since(task.enqueued_at)
-                .as_nanos() as u64,
+        let shard = &self.shared.shards[self.index];
+        shard.started(
+            started.saturating_duration_since(task.enqueued_at),
+            source == Source::Sibling,
         );
-        match task.job {
-            Job::Native(job) => {
-                let busy = &self.shared.busy[self.index];
-                busy.store(true, Ordering::Relaxed);
-                let context = TaskContext {
-                    shared: &self.shared,
-                    local: self.local.as_ref(),
-                    worker_index: self.index,
-                    priority: task.priority,
-                };
-                let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)));
-                busy.store(false, Ordering::Relaxed);
-                self.recorder
-                    .run
-                    .record(started.elapsed().as_nanos() as u64);
-                if let Err(payload) = outcome {
-                    self.recorder.panicked += 1;
-                    self.shared
-                        .hooks
-                        .panicked(task.tag, panic_message(payload.as_ref()));
-                }
-            }
-            Job::External => {
+        let Task {
+            body,
+            tag,
+            priority,
+            ..
+        } = task;
+        let run = |job: &mut dyn FnMut(&TaskContext<'_>)| {
+            let busy = &self.shared.busy[self.index];
+            busy.store(true, Ordering::Relaxed);
+            let spawner = LocalSpawner {
+                shared: &self.shared,
+                local: self.local.as_ref(),
+            };
+            let context = TaskContext {
+                spawner: &spawner,
+                worker_index: self.index,
+                priority,
+            };
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)));
+            busy.store(false, Ordering::Relaxed);
+            let panic = outcome.err().map(|payload| panic_message(payload.as_ref()));
+            shard.finished(started.elapsed(), panic.is_some());
+            panic
+        };
+        match body {
+            Body::Job(Job::External) => {
                 // The slot goes with the task; the owner returns it in `finish_external`.
                 self.has_slot = false;
                 self.shared.note_external_started();
-                self.shared.hooks.external_ready(task.tag);
+                self.shared.hooks.external_ready(tag);
             }
-        }
-        self.recorder.unpublished += 1;
-        if self.recorder.unpublished >= PUBLISH_EVERY {
-            self.publish();
+            Body::Job(Job::Native(job)) => {
+                let (mut job, mut output) = (Some(job), None);
+                let panic = run(&mut |context| output = job.take().map(|job| job(context)));
+                match (panic, output) {
+                    (None, Some(output)) => self.shared.hooks.completed(tag, output),
+                    (panic, _) => self.shared.hooks.panicked(tag, panic.unwrap_or_default()),
+                }
+            }
+            Body::Sub(job) => {
+                let mut job = Some(job);
+                if let Some(message) = run(&mut |context| {
+                    if let Some(job) = job.take() {
+                        job(context)
+                    }
+                }) {
+                    self.shared.hooks.panicked(tag, message);
+                }
+            }
         }
     }
 
@@ -152,7 +179,6 @@ impl WorkerThread {
             return;
         }
         self.give_back_slot();
-        self.publish();
         let shared = &*self.shared;
         shared
             .sleep
@@ -164,9 +190,5 @@ impl WorkerThread {
             self.has_slot = false;
             self.shared.release_slots(1);
         }
-    }
-
-    fn publish(&mut self) {
-        self.shared.shards[self.index].publish(&mut self.recorder);
     }
 }

@@ -69,7 +69,7 @@ fn a_panic_fails_only_its_task_and_the_worker_lives_on() {
         hooks.panics.lock().unwrap().clone(),
         vec![(7, "kernel exploded".to_string())]
     );
-    eventually("stats to be published", || pool.stats().panicked == 1);
+    assert_eq!(pool.stats().panicked, 1);
 }
 
 #[test]
@@ -140,9 +140,13 @@ fn abandoned_external_tasks_give_their_slot_back() {
     let (tx, rx) = channel();
     send_on_run(&pool, Priority::Normal, 2, &tx);
     assert_eq!(collect(&rx, 1), vec![2]);
+    // Task 2's run is counted just after it sends; then nothing else may be counted.
+    eventually("task 2's run to be counted", || pool.stats().run.count >= 1);
+    std::thread::sleep(Duration::from_millis(20));
+    let stats = pool.stats();
     assert_eq!(
-        pool.stats().run.count,
-        0,
+        (stats.started, stats.run.count),
+        (2, 1),
         "an abandoned task has no run time"
     );
 }
@@ -221,7 +225,7 @@ fn worker_threads_get_the_configured_stack_size_and_names() {
 #[test]
 fn an_impossible_configuration_is_an_error_not_a_panic() {
     let hooks = std::sync::Arc::new(Recording::default());
-    let zero = ferris_pool::Pool::new(
+    let zero = ferris_pool::Pool::<()>::new(
         PoolConfig {
             workers: 0,
             ..Default::default()
@@ -229,4 +233,42 @@ fn an_impossible_configuration_is_an_error_not_a_panic() {
         hooks,
     );
     assert!(zero.is_err());
+}
+
+#[test]
+fn a_completion_is_reported_after_its_run_is_counted() {
+    use std::sync::mpsc::Sender;
+    use std::sync::Mutex;
+
+    struct Outputs(Mutex<Sender<u64>>);
+    impl ferris_pool::Hooks<u64> for Outputs {
+        fn completed(&self, tag: u64, _output: u64) {
+            self.0.lock().unwrap().send(tag).unwrap();
+        }
+        fn external_ready(&self, _tag: u64) {}
+        fn panicked(&self, _tag: u64, _message: String) {}
+    }
+    let (tx, rx) = channel();
+    let pool = ferris_pool::Pool::new(
+        PoolConfig {
+            workers: 2,
+            ..Default::default()
+        },
+        std::sync::Arc::new(Outputs(Mutex::new(tx))),
+    )
+    .unwrap();
+    for tag in 1..=200u64 {
+        pool.submit(Priority::Normal, tag, Job::Native(Box::new(move |_| tag)))
+            .unwrap();
+    }
+    // Whoever sees the n-th completion must see at least n runs in the statistics.
+    for seen in 1..=200u64 {
+        rx.recv_timeout(PATIENCE).unwrap();
+        let stats = pool.stats();
+        assert!(
+            stats.run.count >= seen,
+            "{} runs counted after {seen} completions",
+            stats.run.count
+        );
+    }
 }

@@ -17,7 +17,8 @@ pub struct Recording {
     pub panics: Mutex<Vec<(u64, String)>>,
 }
 
-impl Hooks for Recording {
+impl Hooks<()> for Recording {
+    fn completed(&self, _tag: u64, _output: ()) {}
     fn external_ready(&self, tag: u64) {
         self.external.lock().unwrap().push(tag);
     }
@@ -26,7 +27,7 @@ impl Hooks for Recording {
     }
 }
 
-pub fn pool(workers: usize, scheduler: SchedulerKind) -> (Pool, Arc<Recording>) {
+pub fn pool(workers: usize, scheduler: SchedulerKind) -> (Pool<()>, Arc<Recording>) {
     pool_with(PoolConfig {
         workers,
         scheduler,
@@ -34,12 +35,12 @@ pub fn pool(workers: usize, scheduler: SchedulerKind) -> (Pool, Arc<Recording>) 
     })
 }
 
-pub fn pool_with(config: PoolConfig) -> (Pool, Arc<Recording>) {
+pub fn pool_with(config: PoolConfig) -> (Pool<()>, Arc<Recording>) {
     let hooks = Arc::new(Recording::default());
     (Pool::new(config, hooks.clone()).unwrap(), hooks)
 }
 
-pub fn job(f: impl FnOnce() + Send + 'static) -> Job {
+pub fn job(f: impl FnOnce() + Send + 'static) -> Job<()> {
     Job::Native(Box::new(move |_| f()))
 }
 
@@ -61,7 +62,7 @@ impl Drop for Gate {
 }
 
 /// Submits a blocking task and waits until it is running.
-pub fn block_worker(pool: &Pool) -> Gate {
+pub fn block_worker(pool: &Pool<()>) -> Gate {
     let open = Arc::new(AtomicBool::new(false));
     let (started_tx, started_rx) = channel();
     let gate = open.clone();
@@ -83,7 +84,7 @@ pub fn block_worker(pool: &Pool) -> Gate {
 }
 
 /// Submits a task that sends `tag` when it runs.
-pub fn send_on_run(pool: &Pool, priority: Priority, tag: u64, tx: &Sender<u64>) -> TaskHandle {
+pub fn send_on_run(pool: &Pool<()>, priority: Priority, tag: u64, tx: &Sender<u64>) -> TaskHandle {
     let tx = tx.clone();
     pool.submit(priority, tag, job(move || tx.send(tag).unwrap()))
         .unwrap()

@@ -224,7 +224,8 @@ export class Executor {
   readonly #host: MapHost
 
   /** One task over a chunk of `map` items. */
-  #submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> {
+  #submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined {
+    if (!this.#closed && !this.#hasRoom()) return undefined
     if (isKernel(fn)) {
       const kernel = fn
       for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
@@ -246,7 +247,7 @@ export class Executor {
       this.#counts.rejected++
       throw new ExecutorShutdownError()
     }
-    if (Atomics.load(this.#queued, 0) + this.#batch.length >= this.#options.queueCapacity) {
+    if (!this.#hasRoom()) {
       this.#counts.rejected++
       throw new QueueFullError(this.#options.queueCapacity)
     }
@@ -258,6 +259,11 @@ export class Executor {
     if (this.#batch.push(task) === 1) queueMicrotask(this.#flushBatch)
     else if (this.#batch.length >= MAX_BATCH) this.#flushBatch()
     return task
+  }
+
+  /** Room for one more queued task: the pool's live count plus what waits in the batch. */
+  #hasRoom(): boolean {
+    return Atomics.load(this.#queued, 0) + this.#batch.length < this.#options.queueCapacity
   }
 
   /** Hands the batched submissions to the pool (the encoding is `submitBatch`'s, src/executor.rs). */
@@ -519,6 +525,10 @@ export class Executor {
 
   #dispose(): void {
     if (this.#disposed) return
+    // Report the last JS tasks' slots and run times first, so the final statistics have them.
+    if (this.#finished > 0 || this.#abandoned > 0) this.#native.finishJs(this.#runTimes, this.#finished, this.#abandoned)
+    this.#finished = 0
+    this.#abandoned = 0
     this.#lastStats = this.#native.stats() ?? undefined
     this.#disposed = true
     this.#native.dispose()

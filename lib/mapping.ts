@@ -1,5 +1,5 @@
 /** `map` and `imap`: many items through one executor, with bounded queue use. */
-import { CancelledError, QueueFullError, TimeoutError } from './errors.js'
+import { CancelledError, TimeoutError } from './errors.js'
 import { checkTimeout, type Future } from './future.js'
 import { isKernel, type Kernel } from './kernels.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
@@ -23,8 +23,11 @@ export interface ImapOptions extends MapOptions {
 export interface MapHost {
   readonly maxWorkers: number
   readonly queueCapacity: number
-  /** One task that runs `fn` on each item in order; resolves with the results. */
-  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]>
+  /**
+   * One task that runs `fn` on each item in order and resolves with the results; `undefined`
+   * (and nothing counted as refused) when the queue has no room for it now.
+   */
+  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined
   /** Resolves when any task of the executor settles next. */
   whenSettled(): Promise<void>
 }
@@ -131,11 +134,8 @@ export async function mapAll<R>(
         await stop.next()
         continue
       }
-      let future: Future<unknown[]>
-      try {
-        future = host.submitChunk(fn, held, level)
-      } catch (error) {
-        if (!(error instanceof QueueFullError)) throw error
+      const future = host.submitChunk(fn, held, level)
+      if (future === undefined) {
         // The queue is full: wait for one of ours to finish (or anyone's, if none is ours).
         await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenSettled(), stop.next()]))
         continue
@@ -210,12 +210,13 @@ export async function* imapAll<R>(
           exhausted = true
           break
         }
-        try {
-          queue.push(host.submitChunk(fn, held, settings.level))
+        const future = host.submitChunk(fn, held, settings.level)
+        if (future !== undefined) {
+          queue.push(future)
           held = undefined
-        } catch (error) {
-          if (!(error instanceof QueueFullError)) throw error
-          if (queue.length > 0) break
+        } else if (queue.length > 0) {
+          break // the queue is full: consume what we have first
+        } else {
           await Promise.race([host.whenSettled(), stop.next()])
         }
       }

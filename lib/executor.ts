@@ -1,13 +1,24 @@
 /** `Executor`: submission, the event dispatcher, JS task running, cancellation and shutdown. */
-import { EventKind, NativeExecutor, Refused, TaskKind, cpuUsage, memoryUsage, type NativeStats } from './binding.js'
+import {
+  EventKind,
+  KERNEL_SHIFT,
+  NativeExecutor,
+  Refused,
+  TIMED,
+  TaskKind,
+  cpuUsage,
+  memoryUsage,
+  type NativeStats,
+} from './binding.js'
 import {
   CancelledError,
   ExecutorShutdownError,
   KernelError,
   KernelPanicError,
   QueueFullError,
+  TimeoutError,
 } from './errors.js'
-import { Future, type Canceller } from './future.js'
+import { Future, checkTimeout, type Canceller } from './future.js'
 import { checkKernelArgs, isKernel, kernelItemArgs, type Kernel } from './kernels.js'
 import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
 import { resolveOptions, type ExecutorOptions } from './options.js'
@@ -21,6 +32,13 @@ export interface SubmitOptions {
   priority?: TaskPriority
   /** Aborting cancels the task if it has not started; an already-aborted signal refuses the submission. */
   signal?: AbortSignal
+  /**
+   * Most milliseconds the task may run, counted from its start (time spent queued does not
+   * count). Then its future rejects with `TimeoutError` and its slot is freed. A kernel is
+   * asked to stop through its cancellation flag (the built-in kernels poll it) and its future
+   * rejects when it does; a JS function cannot be stopped: its eventual result is ignored.
+   */
+  timeout?: number
 }
 
 export interface ShutdownOptions {
@@ -45,11 +63,16 @@ class Task extends Future<unknown> {
     /** Arguments of the function or kernel call; the items of a kernel chunk. */
     readonly args: readonly unknown[],
     readonly kernel: Kernel | undefined,
-    /** Priority level, task kind and kernel index, as `submitBatch` takes them. */
+    /** Priority level, task kind, TIMED flag and kernel index, as `submitBatch` takes them. */
     readonly meta: number,
+    /** Run-time limit in ms. */
+    readonly timeout: number | undefined,
   ) {
     super(canceller, id)
   }
+
+  /** Fires the run-time limit of a running JS task. */
+  timer: ReturnType<typeof setTimeout> | undefined = undefined
 
   /** Still in the executor's submission batch, not yet in the pool. */
   batched = true
@@ -204,9 +227,8 @@ export class Executor {
     if (typeof options !== 'object' || options === null) throw new TypeError('submit: options must be an object')
     const { signal } = options
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('submit: signal must be an AbortSignal')
-    if ('timeout' in options && options.timeout !== undefined) {
-      throw new RangeError('submit: a run-time timeout is not supported yet; use future.result({ timeout }) to stop waiting')
-    }
+    let timeout = checkTimeout(options.timeout)
+    if (timeout === Infinity) timeout = undefined
     const level = priorityLevel(options.priority)
     if (kernel !== undefined) checkKernelArgs(kernel, args)
     if (signal?.aborted) {
@@ -214,8 +236,14 @@ export class Executor {
       throw new CancelledError('the signal was already aborted', { cause: signal.reason })
     }
     const future = kernel
-      ? this.#enqueue(undefined, args, kernel, level | (TaskKind.KERNEL << 2) | (kernel.index << 4))
-      : this.#enqueue(fn as AnyFunction, args, undefined, level | (TaskKind.JS << 2))
+      ? this.#enqueue(
+          undefined,
+          args,
+          kernel,
+          level | (TaskKind.KERNEL << 2) | (timeout === undefined ? 0 : TIMED) | (kernel.index << KERNEL_SHIFT),
+          timeout,
+        )
+      : this.#enqueue(fn as AnyFunction, args, undefined, level | (TaskKind.JS << 2), timeout)
     if (signal !== undefined) this.#listen(future, signal)
     return future
   }
@@ -229,11 +257,11 @@ export class Executor {
     if (isKernel(fn)) {
       const kernel = fn
       for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
-      const meta = level | (TaskKind.CHUNK << 2) | (kernel.index << 4)
-      return this.#enqueue(undefined, items, kernel, meta) as Future<unknown[]>
+      const meta = level | (TaskKind.CHUNK << 2) | (kernel.index << KERNEL_SHIFT)
+      return this.#enqueue(undefined, items, kernel, meta, undefined) as Future<unknown[]>
     }
     const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
-    return this.#enqueue(chunk, [], undefined, level | (TaskKind.JS << 2)) as Future<unknown[]>
+    return this.#enqueue(chunk, [], undefined, level | (TaskKind.JS << 2), undefined) as Future<unknown[]>
   }
 
   /**
@@ -242,7 +270,13 @@ export class Executor {
    * synchronously; the batch reaches the pool in one native call at the end of the current
    * microtask (or every MAX_BATCH tasks).
    */
-  #enqueue(fn: AnyFunction | undefined, args: readonly unknown[], kernel: Kernel | undefined, meta: number): Task {
+  #enqueue(
+    fn: AnyFunction | undefined,
+    args: readonly unknown[],
+    kernel: Kernel | undefined,
+    meta: number,
+    timeout: number | undefined,
+  ): Task {
     if (this.#closed) {
       this.#counts.rejected++
       throw new ExecutorShutdownError()
@@ -252,7 +286,7 @@ export class Executor {
       throw new QueueFullError(this.#options.queueCapacity)
     }
     const id = this.#nextId++
-    const task = new Task(this.#canceller, id, fn, args, kernel, meta)
+    const task = new Task(this.#canceller, id, fn, args, kernel, meta, timeout)
     this.#tasks.set(id, task)
     this.#counts.submitted++
     if (this.#pending++ === 0) this.#native.keepAlive(true)
@@ -283,6 +317,7 @@ export class Executor {
       meta[n++] = task.meta
       const kernel = task.kernel
       if (kernel === undefined) continue
+      if (task.meta & TIMED) numbers.push(task.timeout!)
       if (((task.meta >> 2) & 3) === TaskKind.CHUNK) {
         numbers.push(task.args.length)
         for (const item of task.args) splitArgs(kernel, kernelItemArgs(kernel, item), numbers, objects)
@@ -390,6 +425,9 @@ export class Executor {
         case EventKind.PANICKED:
           this.#settle(id, task, 'failed', new KernelPanicError(name, payload as string))
           break
+        case EventKind.TIMED_OUT:
+          this.#settle(id, task, 'failed', new TimeoutError(`${name} ran longer than its ${task.timeout} ms limit`))
+          break
       }
     }
     this.#flushJs()
@@ -417,13 +455,23 @@ export class Executor {
       this.#settle(id, task, 'completed', result)
       return
     }
+    if (task.timeout !== undefined) {
+      const limit = task.timeout
+      task.timer = setTimeout(() => {
+        const error = new TimeoutError(`the task ran longer than its ${limit} ms limit`)
+        this.#finishAsync(id, task, start, 'failed', error)
+      }, limit)
+    }
     Promise.resolve(result).then(
       (value) => this.#finishAsync(id, task, start, 'completed', value),
       (error: unknown) => this.#finishAsync(id, task, start, 'failed', error),
     )
   }
 
+  /** An async JS task settled, or ran out of time: whichever comes first counts, once. */
   #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
+    if (task.done()) return
+    clearTimeout(task.timer)
     this.#runTimes[this.#finished++] = performance.now() - start
     // Queued before the future settles, so the slot and run time reach the pool before any
     // code awaiting this future runs (and reads the statistics, say).

@@ -33,6 +33,8 @@ pub(crate) enum Kind {
     Panicked = 4,
     /// A JS task was taken from the queue: run it now (it holds a slot).
     RunJs = 5,
+    /// A kernel ran past its time limit.
+    TimedOut = 6,
 }
 
 /// One JS value of the `payloads` argument.
@@ -46,6 +48,8 @@ pub(crate) struct Completion {
     pub result: std::result::Result<Vec<Value>, KernelError>,
     /// `true` for a chunk of calls (several values), `false` for a single call.
     pub chunk: bool,
+    /// The task ran past its time limit (its result, if any, is dropped).
+    pub timed_out: bool,
     /// The kernel's arguments, kept alive until the event is encoded so that JS-owned buffers
     /// are released on the JS thread.
     pub args: Vec<OwnedArg>,
@@ -139,10 +143,12 @@ fn encode(events: Vec<Event>, handles: &mut Handles) -> DispatchArgs {
                 let Completion {
                     result,
                     chunk,
+                    timed_out,
                     args,
                 } = completion;
                 drop(args); // here, on the JS thread
                 match result {
+                    _ if timed_out => (id, Kind::TimedOut, f64::NAN),
                     Ok(values) if chunk => {
                         payloads.push(Either::B(values.iter().map(number_of).collect()));
                         (id, Kind::Values, f64::NAN)

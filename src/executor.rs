@@ -21,6 +21,9 @@ use crate::kernel_args::{BatchArgs, OwnedArg};
 /// submit, cancel and the event callback), so its lock is never contended.
 pub(crate) type Handles = FxHashMap<u64, TaskHandle>;
 
+/// Flag of a batch's `meta` (bit 4): the task has a run-time limit. Mirrored in `lib/binding.ts`.
+const TIMED: u32 = 1 << 4;
+
 /// Task kinds in a batch's `meta` (bits 2-3), mirrored in `lib/binding.ts`.
 const KIND_JS: u32 = 0;
 const KIND_KERNEL: u32 = 1;
@@ -180,13 +183,19 @@ impl NativeExecutor {
         self.handles.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Builds the job of one batched task, taking its arguments from `args`.
-    fn job(meta: u32, args: &mut BatchArgs<'_>) -> Result<Job<Completion>> {
+    /// Builds the job of one batched task, and its run-time limit, taking its arguments from
+    /// `args`.
+    fn job(meta: u32, args: &mut BatchArgs<'_>) -> Result<(Job<Completion>, Option<Duration>)> {
         let kind = (meta >> 2) & 3;
         if kind == KIND_JS {
-            return Ok(Job::External);
+            return Ok((Job::External, None));
         }
-        let kernel = kernel(meta >> 4)?;
+        let limit = if meta & TIMED != 0 {
+            Some(args.duration_ms()?)
+        } else {
+            None
+        };
+        let kernel = kernel(meta >> 5)?;
         let calls = match kind {
             KIND_KERNEL => 1,
             KIND_CHUNK => args.count()?,
@@ -201,12 +210,8 @@ impl NativeExecutor {
         for _ in 0..calls {
             args.read_call(kernel, &mut owned)?;
         }
-        Ok(NativeExecutor::kernel_job(
-            kernel,
-            owned,
-            calls,
-            kind == KIND_CHUNK,
-        ))
+        let job = NativeExecutor::kernel_job(kernel, owned, calls, kind == KIND_CHUNK);
+        Ok((job, limit))
     }
 
     /// A job that runs `kernel` `calls` times, over consecutive argument lists of `args`, and
@@ -231,6 +236,7 @@ impl NativeExecutor {
             Completion {
                 result,
                 chunk,
+                timed_out: ctx.timed_out(),
                 args,
             }
         }))
@@ -298,8 +304,9 @@ impl NativeExecutor {
 
     /// Queues a batch of tasks in one call: task `i` has id `ids[i]` and `meta[i]` = priority
     /// level (bits 0-1) | kind (bits 2-3: 0 JS function, 1 kernel call, 2 chunk of kernel calls)
-    /// | kernel index << 4. Kernel arguments come in order, numbers from `numbers` and the
-    /// rest from `objects`; a chunk first takes its number of calls from `numbers`. Returns the
+    /// | TIMED (bit 4) | kernel index << 5. Kernel arguments come in order, numbers from
+    /// `numbers` and the rest from `objects`; a timed task first takes its run-time limit (ms)
+    /// from `numbers`, a chunk then its number of calls. Returns the
     /// tasks that were refused (normally none: the JS layer checks the queue's room through
     /// the gauge before it batches a task).
     #[napi]
@@ -320,7 +327,7 @@ impl NativeExecutor {
                 reason,
                 message,
             };
-            let job = match NativeExecutor::job(meta, &mut args) {
+            let (job, limit) = match NativeExecutor::job(meta, &mut args) {
                 Ok(job) => job,
                 Err(error) => {
                     refusals.push(refuse(REFUSED_INVALID, Some(error.reason.clone())));
@@ -331,7 +338,7 @@ impl NativeExecutor {
                 refusals.push(refuse(REFUSED_CLOSED, None));
                 continue;
             };
-            match pool.submit(priority(meta & 3)?, id as u64, job) {
+            match pool.submit_with_limit(priority(meta & 3)?, id as u64, job, limit) {
                 Ok(handle) => {
                     handles.insert(id as u64, handle);
                 }

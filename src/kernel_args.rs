@@ -3,6 +3,8 @@
 //! `index.ts` checks arguments and throws `TypeError`/`RangeError` with a clear message before
 //! calling in; the checks here only keep a caller that bypasses it from reaching a kernel with
 //! the wrong types.
+use std::time::Duration;
+
 use ferris_kernels::{Arg, Kernel, Param};
 use napi::bindgen_prelude::{Float64Array, Unknown};
 use napi::{Error, JsValue, Result, Status, ValueType};
@@ -83,6 +85,13 @@ impl<'a> BatchArgs<'a> {
             numbers: numbers.iter(),
             objects: objects.into_iter(),
         }
+    }
+
+    /// A run-time limit in milliseconds.
+    pub fn duration_ms(&mut self) -> Result<Duration> {
+        let ms = *self.numbers.next().ok_or_else(short)?;
+        Duration::try_from_secs_f64(ms / 1e3)
+            .map_err(|_| Error::new(Status::InvalidArg, format!("bad time limit {ms} ms")))
     }
 
     /// The number of calls in a chunk.

@@ -180,13 +180,19 @@ impl<O: Send + 'static> Shared<O> {
         self.depth.by_level[priority.index()].fetch_sub(1, Ordering::Relaxed);
     }
 
-    fn new_task(priority: Priority, tag: u64, body: Body<O>) -> (Task<O>, TaskHandle) {
+    fn new_task(
+        priority: Priority,
+        tag: u64,
+        body: Body<O>,
+        time_limit: Option<Duration>,
+    ) -> (Task<O>, TaskHandle) {
         let handle = TaskHandle::new(priority);
         let task = Task {
             handle: handle.clone(),
             body,
             tag,
             priority,
+            time_limit,
             enqueued_at: Instant::now(),
         };
         (task, handle)
@@ -200,7 +206,7 @@ impl<O: Send + 'static> Shared<O> {
         tag: u64,
         job: SubJob,
     ) -> TaskHandle {
-        let (task, handle) = Shared::new_task(priority, tag, Body::Sub(job));
+        let (task, handle) = Shared::new_task(priority, tag, Body::Sub(job), None);
         self.depth.queued.fetch_add(1, Ordering::SeqCst);
         self.count_in(priority);
         self.queues.push_local(local, task);
@@ -283,6 +289,20 @@ impl<O: Send + 'static> Pool<O> {
         tag: u64,
         job: Job<O>,
     ) -> Result<TaskHandle, SubmitError> {
+        self.submit_with_limit(priority, tag, job, None)
+    }
+
+    /// Like [`Pool::submit`], with a limit on the task's run time: from the moment a worker
+    /// starts it, its [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled) turns true
+    /// after `time_limit`, and [`TaskContext::timed_out`](crate::TaskContext::timed_out) tells
+    /// the job why. Stopping is up to the job (kernels poll the flag in their loops).
+    pub fn submit_with_limit(
+        &self,
+        priority: Priority,
+        tag: u64,
+        job: Job<O>,
+        time_limit: Option<Duration>,
+    ) -> Result<TaskHandle, SubmitError> {
         let shared = &*self.shared;
         if shared.is_closed() {
             return Err(SubmitError::Closed);
@@ -296,7 +316,7 @@ impl<O: Send + 'static> Pool<O> {
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
         shared.count_in(priority);
-        let (task, handle) = Shared::new_task(priority, tag, Body::Job(job));
+        let (task, handle) = Shared::new_task(priority, tag, Body::Job(job), time_limit);
         shared.queues.push(task);
         shared.wake_for_new_task();
         Ok(handle)

@@ -1,6 +1,6 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Priority;
 
@@ -91,6 +91,8 @@ pub(crate) struct Task<O> {
     pub tag: u64,
     pub priority: Priority,
     pub enqueued_at: Instant,
+    /// Longest run time, counted from the start (see `Pool::submit_with_limit`).
+    pub time_limit: Option<Duration>,
 }
 
 /// How a running task reaches its pool, without knowing the pool's output type.
@@ -104,13 +106,20 @@ pub struct TaskContext<'a> {
     pub(crate) spawner: &'a dyn Spawner,
     pub(crate) worker_index: usize,
     pub(crate) priority: Priority,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl TaskContext<'_> {
-    /// True once the pool is being torn down: long-running kernels should check it in their
-    /// loops and return early, so that dropping the pool does not wait for them.
+    /// True once the task should stop: its time limit ran out, or the pool is being torn
+    /// down. Long-running kernels check it in their loops and return early.
     pub fn is_cancelled(&self) -> bool {
-        self.spawner.is_aborting()
+        self.timed_out() || self.spawner.is_aborting()
+    }
+
+    /// True once the task has run longer than the limit it was submitted with.
+    pub fn timed_out(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
     }
 
     /// Index of the worker thread running this task.

@@ -110,8 +110,11 @@ impl<O: Send + 'static> WorkerThread<O> {
             body,
             tag,
             priority,
+            time_limit,
             ..
         } = task;
+        // A limit too far out to represent is no limit.
+        let deadline = time_limit.and_then(|limit| started.checked_add(limit));
         let run = |job: &mut dyn FnMut(&TaskContext<'_>)| {
             let busy = &self.shared.busy[self.index];
             busy.store(true, Ordering::Relaxed);
@@ -123,6 +126,7 @@ impl<O: Send + 'static> WorkerThread<O> {
                 spawner: &spawner,
                 worker_index: self.index,
                 priority,
+                deadline,
             };
             let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)));
             busy.store(false, Ordering::Relaxed);

@@ -272,3 +272,38 @@ fn a_completion_is_reported_after_its_run_is_counted() {
         );
     }
 }
+
+#[test]
+fn a_time_limit_asks_the_running_task_to_stop() {
+    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
+    let (tx, rx) = channel();
+    for (tag, limit) in [(1, Some(Duration::from_millis(30))), (2, None)] {
+        let tx = tx.clone();
+        let job = Job::Native(Box::new(move |ctx: &ferris_pool::TaskContext<'_>| {
+            let start = std::time::Instant::now();
+            while !ctx.is_cancelled() && start.elapsed() < Duration::from_millis(300) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            tx.send((tag, ctx.timed_out(), start.elapsed())).unwrap();
+        }));
+        pool.submit_with_limit(Priority::Normal, tag, job, limit)
+            .unwrap();
+    }
+    let mut outcomes: Vec<_> = (0..2).map(|_| rx.recv_timeout(PATIENCE).unwrap()).collect();
+    outcomes.sort_by_key(|o| o.0);
+    let (_, limited_timed_out, limited_ran) = outcomes[0];
+    let (_, free_timed_out, free_ran) = outcomes[1];
+    assert!(limited_timed_out && limited_ran >= Duration::from_millis(30));
+    assert!(
+        !free_timed_out && free_ran >= Duration::from_millis(300),
+        "an unlimited task was stopped"
+    );
+    // A limit too large to add to an instant is no limit, not a panic.
+    let (tx, rx) = channel();
+    let job = Job::Native(Box::new(move |ctx: &ferris_pool::TaskContext<'_>| {
+        tx.send(ctx.is_cancelled()).unwrap();
+    }));
+    pool.submit_with_limit(Priority::Normal, 3, job, Some(Duration::MAX))
+        .unwrap();
+    assert!(!rx.recv_timeout(PATIENCE).unwrap());
+}

@@ -50,8 +50,11 @@ function report(error: unknown): void {
 export class Future<T = unknown> implements PromiseLike<T> {
   #state = State.Pending
   #value: unknown = undefined
-  /** Run once on settle; closures rather than `(future) => void` keep `Future<T>` covariant in `T`. */
-  #callbacks: Array<() => void> | undefined = undefined
+  /**
+   * Called with this future once it settles. Typed with a `never` parameter so that
+   * `Future<T>` stays covariant in `T`; every entry really takes a `Future<T>`.
+   */
+  #callbacks: Array<(future: never) => void> | undefined = undefined
   #promise: Promise<T> | undefined = undefined
   readonly #canceller: Canceller | undefined
   /** @internal the executor's id of the task */
@@ -143,7 +146,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
       }
       return
     }
-    ;(this.#callbacks ??= []).push(() => callback(this))
+    ;(this.#callbacks ??= []).push(callback)
   }
 
   /** @internal the value of a fulfilled future */
@@ -195,7 +198,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this.#callbacks = undefined
     for (const callback of callbacks) {
       try {
-        callback()
+        ;(callback as (future: this) => void)(this)
       } catch (error) {
         report(error)
       }

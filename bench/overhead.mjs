@@ -1,6 +1,8 @@
 /**
  * Per-task overhead of ferris-executor against p-queue, scaling of native work over cores,
- * and the CPU an idle pool burns. Each throughput sample is one burst of N tasks submitted
+ * and the CPU an idle pool burns. Plain JavaScript run by plain `node`: a TypeScript loader
+ * hook (@oxc-node/core/register) slows every submit several times over and would measure
+ * itself. Each throughput sample is one burst of N tasks submitted
  * at once and awaited; figures are medians of several samples taken in this one run.
  *
  *   npm run bench                 # prints a table, writes bench/results/overhead.json
@@ -21,54 +23,47 @@ const args = process.argv.slice(2)
 const quick = args.includes('--quick')
 const jsonArg = args.indexOf('--json')
 const here = dirname(fileURLToPath(import.meta.url))
-const jsonPath = jsonArg >= 0 ? resolve(args[jsonArg + 1]!) : resolve(here, 'results/overhead.json')
+const jsonPath = jsonArg >= 0 ? resolve(args[jsonArg + 1]) : resolve(here, 'results/overhead.json')
 
 const TASKS = 100_000
 const SAMPLES = quick ? 3 : 7
 const CORES = availableParallelism()
 
 /** Awaits every future without creating a promise per task. */
-function settled(futures: { addDoneCallback(cb: () => void): void }[]): Promise<void> {
+function settled(futures) {
   return new Promise((done) => {
     let left = futures.length
     for (const f of futures) f.addDoneCallback(() => --left === 0 && done())
   })
 }
 
-interface Row {
-  name: string
-  /** Median milliseconds of one sample. */
-  medianMs: number
-  samples: number
-  /** Tasks (or items) per second at the median. */
-  perSecond?: number
-}
-
-async function measure(name: string, fn: () => Promise<void>, samples = SAMPLES): Promise<number> {
+/** Median milliseconds of `samples` runs of `fn`, after one warm-up run. */
+async function measure(name, fn, samples = SAMPLES) {
   const bench = new Bench({ iterations: samples, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true })
   bench.add(name, fn)
   await bench.run()
-  const result = bench.tasks[0]!.result
+  const result = bench.tasks[0].result
   if (result.state !== 'completed') throw new Error(`${name}: ${result.state}`)
   return result.latency.p50
 }
 
-const rows: Row[] = []
-function record(name: string, medianMs: number, count?: number): Row {
-  const row: Row = { name, medianMs, samples: SAMPLES, perSecond: count ? (count / medianMs) * 1000 : undefined }
+/** Rows of the table: `perSecond` is tasks (or items) per second at the median. */
+const rows = []
+function record(name, medianMs, count) {
+  const row = { name, medianMs, samples: SAMPLES, perSecond: count ? (count / medianMs) * 1000 : undefined }
   rows.push(row)
   return row
 }
 
 // --- throughput: 100 000 tiny tasks, concurrency 2 -------------------------------------------
 const executor = new Executor({ maxWorkers: 2, queueCapacity: TASKS })
-const zeros = new Array<number>(TASKS).fill(0)
+const zeros = new Array(TASKS).fill(0)
 
 const pqueue = record(
   'p-queue: 100k trivial functions (concurrency 2)',
   await measure('p-queue', async () => {
     const queue = new PQueue({ concurrency: 2 })
-    const all: Promise<number>[] = []
+    const all = []
     for (let i = 0; i < TASKS; i++) all.push(queue.add(() => i))
     await Promise.all(all)
   }),
@@ -104,7 +99,7 @@ await executor.shutdown()
 // --- scaling: the same spin work on one worker and on every core ----------------------------
 const SPIN_TASKS = CORES * 16
 const SPIN_ITERATIONS = 2_000_000
-async function spinOn(workers: number): Promise<number> {
+async function spinOn(workers) {
   const pool = new Executor({ maxWorkers: workers })
   try {
     return await measure(`spin x${workers}`, async () => {
@@ -134,13 +129,13 @@ await idle.shutdown()
 
 // --- report ---------------------------------------------------------------------------------
 const ratios = {
-  jsVsPQueue: js.perSecond! / pqueue.perSecond!,
-  nativeVsPQueue: native.perSecond! / pqueue.perSecond!,
-  mapVsPQueue: mapped.perSecond! / pqueue.perSecond!,
+  jsVsPQueue: js.perSecond / pqueue.perSecond,
+  nativeVsPQueue: native.perSecond / pqueue.perSecond,
+  mapVsPQueue: mapped.perSecond / pqueue.perSecond,
   spinSpeedup: speedup,
   spinSpeedupPerCore: speedup / CORES,
 }
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 console.log(`\nferris-executor overhead benchmark (${SAMPLES} samples per row, medians)\n`)
 console.log(`${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'per second'.padStart(12)}`)
 for (const row of rows) {

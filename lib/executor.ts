@@ -537,7 +537,12 @@ export class Executor {
     return waitFor(futures, options)
   }
 
-  /** Yields each future as it completes (finished ones first); throws `TimeoutError` once `timeout` ms have passed. */
+  /**
+   * Yields each future as it completes (finished ones first); throws `TimeoutError` once
+   * `timeout` ms have passed. TypeScript types a `for await` element as the future's result
+   * (it treats those elements as awaited), but the value is the `Future` itself; `next()` is
+   * typed exactly.
+   */
   asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<Future<T>> {
     return asCompleted(futures, options)
   }

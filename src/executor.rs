@@ -206,7 +206,8 @@ impl NativeExecutor {
                 ))
             }
         };
-        let mut owned = Vec::with_capacity(calls * kernel.params.len());
+        // Reserve for the common case only: `calls` comes from JavaScript.
+        let mut owned = Vec::with_capacity(calls.saturating_mul(kernel.params.len()).min(1 << 16));
         for _ in 0..calls {
             args.read_call(kernel, &mut owned)?;
         }
@@ -321,16 +322,24 @@ impl NativeExecutor {
         let mut handles = self.lock_handles();
         let mut args = BatchArgs::new(numbers, objects);
         let mut refusals = Vec::new();
+        let mut broken: Option<String> = None;
         for (&id, &meta) in ids.iter().zip(meta) {
             let refuse = |reason, message| Refusal {
                 id,
                 reason,
                 message,
             };
+            if let Some(reason) = &broken {
+                refusals.push(refuse(REFUSED_INVALID, Some(reason.clone())));
+                continue;
+            }
             let (job, limit) = match NativeExecutor::job(meta, &mut args) {
                 Ok(job) => job,
                 Err(error) => {
-                    refusals.push(refuse(REFUSED_INVALID, Some(error.reason.clone())));
+                    // The arguments of the tasks after this one can no longer be located:
+                    // refuse them too rather than run them with their neighbours' values.
+                    broken = Some(error.reason.clone());
+                    refusals.push(refuse(REFUSED_INVALID, broken.clone()));
                     continue;
                 }
             };

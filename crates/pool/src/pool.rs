@@ -3,12 +3,14 @@
 //! Slots: there are `workers` slots and a task holds one while it runs, so at most `workers`
 //! tasks of any kind run at once. A worker keeps its slot across consecutive native tasks (no
 //! shared write per task), gives it to an external task it hands out, and returns it to
-//! `free_slots` before it parks. The external runner returns one slot per finished task.
+//! `free_slots` before it parks. When external tasks finish, their slots go to the next
+//! queued external tasks first (`finish_external`), and the rest back to `free_slots`.
+//! Invariant: `free_slots` + slots held by workers + external tasks running = `workers`.
 //!
 //! Shutdown: `close` refuses new submissions; workers keep running until nothing is queued,
-//! then exit. `abort` (and dropping the pool) also sets `aborting`, which running native tasks
-//! poll through [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled), and joins the workers; tasks still queued are
-//! dropped without running.
+//! then exit. `abort` (and dropping the pool) also sets `aborting`, which running native
+//! tasks poll through [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled), and
+//! joins the workers; tasks still queued are dropped without running.
 use std::fmt;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};

@@ -88,7 +88,9 @@ impl Histogram {
     }
 
     pub fn summary(&self) -> Summary {
-        if self.is_empty() {
+        // A read racing the writer of an `AtomicHistogram` can see a count without its
+        // min and max yet: report nothing rather than an inverted range.
+        if self.is_empty() || self.min > self.max {
             return Summary::default();
         }
         Summary {
@@ -143,7 +145,8 @@ impl AtomicHistogram {
         }
     }
 
-    /// Adds what has been recorded so far to `total`.
+    /// Adds what has been recorded so far to `total`. Racing the writer, it may see one
+    /// sample only partly (see [`Histogram::summary`]).
     pub fn add_to(&self, total: &mut Histogram) {
         let count = self.count.load(Relaxed);
         if count == 0 {
@@ -204,6 +207,15 @@ mod tests {
             assert!(err < 1.0 / SUB as f64, "got {got}, want about {want}");
         }
         assert!((s.mean - 5_000_500.0).abs() < 1.0);
+    }
+
+    #[test]
+    fn a_torn_read_gives_an_empty_summary_not_a_panic() {
+        let torn = Histogram {
+            count: 1,
+            ..Histogram::default()
+        };
+        assert_eq!(torn.summary(), Summary::default());
     }
 
     #[test]

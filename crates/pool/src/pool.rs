@@ -176,10 +176,14 @@ impl<O: Send + 'static> Shared<O> {
         self.depth.by_level[priority.index()].fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The task left the queue: it started or was cancelled.
+    /// The task left the queue: it started or was cancelled. The last one out of a closed
+    /// pool wakes every worker, so that parked ones see they may exit (`shutdown_and_join`).
     pub(crate) fn count_out(&self, priority: Priority) {
-        self.depth.queued.fetch_sub(1, Ordering::SeqCst);
+        let before = self.depth.queued.fetch_sub(1, Ordering::SeqCst);
         self.depth.by_level[priority.index()].fetch_sub(1, Ordering::Relaxed);
+        if before == 1 && self.is_closed() {
+            self.sleep.wake_all();
+        }
     }
 
     fn new_task(
@@ -317,6 +321,12 @@ impl<O: Send + 'static> Pool<O> {
                 ((q as usize) < capacity).then_some(q + 1)
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
+        if shared.is_closed() {
+            // `close` came between the check above and the count: workers may already have
+            // seen the pool drained and gone, so this task must not be queued.
+            shared.depth.queued.fetch_sub(1, Ordering::SeqCst);
+            return Err(SubmitError::Closed);
+        }
         shared.count_in(priority);
         let (task, handle) = Shared::new_task(priority, tag, Body::Job(job), time_limit);
         shared.queues.push(task);

@@ -191,7 +191,7 @@ impl<O> StealingQueues<O> {
         let contended = (high > 0 && (normal > 0 || low > 0)) || (normal > 0 && low > 0);
         if contended && !self.aging.is_zero() {
             let now = self.now();
-            let limit = self.aging.as_nanos() as u64;
+            let limit = u64::try_from(self.aging.as_nanos()).unwrap_or(u64::MAX);
             let overdue = |level: usize, queued: usize| {
                 let since = self.head_since[level].load(Ordering::Relaxed);
                 (queued > 0 && now.saturating_sub(since) > limit).then_some(since)

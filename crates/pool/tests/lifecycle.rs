@@ -307,3 +307,33 @@ fn a_time_limit_asks_the_running_task_to_stop() {
         .unwrap();
     assert!(!rx.recv_timeout(PATIENCE).unwrap());
 }
+
+#[test]
+fn shutdown_and_join_returns_when_the_owner_takes_the_last_queued_task() {
+    // One worker, its slot lent to external task 1; task 2 waits. After close, the owner
+    // takes task 2 itself: the parked worker must still learn that the pool is drained.
+    let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
+    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    eventually("task 1 handed out", || {
+        hooks.external.lock().unwrap().len() == 1
+    });
+    pool.submit(Priority::Normal, 2, Job::External).unwrap();
+    let pool = std::sync::Arc::new(pool);
+    let joiner = {
+        let pool = pool.clone();
+        std::thread::spawn(move || pool.shutdown_and_join())
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let mut taken = Vec::new();
+    pool.finish_external(&[Duration::from_micros(1)], 0, &mut taken);
+    assert_eq!(taken, vec![2]);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !joiner.is_finished() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "shutdown_and_join hung"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    joiner.join().unwrap();
+}

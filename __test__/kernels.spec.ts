@@ -2,7 +2,7 @@
 import test from 'ava'
 
 import { Kernel, getKernel, kernels, listKernels } from '../index.js'
-import { setup, spinTwin } from './helpers.js'
+import { PACKAGE_URL, delay, describeRun, runScript, setup, spinTwin, waitUntil } from './helpers.js'
 
 test('the JS twin itself: spin(0) is the seed shifted right by 11', (t) => {
   t.is(spinTwin(0), Number(0x9e3779b97f4a7c15n >> 11n))
@@ -111,4 +111,47 @@ test('listKernels() lists every kernel with its parameters', (t) => {
 test('kernel handles cannot be tampered with (their index selects native code)', (t) => {
   t.true(Object.isFrozen(kernels.spin))
   t.true(Object.isFrozen(kernels.spin.params))
+})
+
+test('a Float64Array over a SharedArrayBuffer is read in place; an ordinary one is copied at submission', async (t) => {
+  const { executor, gate } = setup(t, { maxWorkers: 1 })
+  const blocker = gate()
+  const first = executor.submit(() => blocker.promise)
+  await waitUntil(() => first.running(), 'the blocker to run')
+  const shared = new Float64Array(new SharedArrayBuffer(3 * 8))
+  shared.set([1, 2, 3])
+  const plain = Float64Array.from([1, 2, 3])
+  const inPlace = executor.submit(kernels.sumOfSquares, [shared])
+  const copied = executor.submit(kernels.sumOfSquares, [plain])
+  await delay(10) // both batched into the pool, queued behind the blocker
+  shared[0] = 10
+  plain[0] = 10
+  blocker.open()
+  t.is(await inPlace, 100 + 4 + 9, 'the kernel read the shared memory when it ran')
+  t.is(await copied, 1 + 4 + 9, 'the kernel read the values as they were at submission')
+})
+
+test('transferring an array buffer away while its kernel is queued does not crash the process', async (t) => {
+  const result = await runScript(`
+    import { Executor, kernels } from ${JSON.stringify(PACKAGE_URL)}
+    import { setFlagsFromString } from 'node:v8'
+    import { runInNewContext } from 'node:vm'
+    setFlagsFromString('--expose-gc')
+    const gc = runInNewContext('gc')
+    const executor = new Executor({ maxWorkers: 1 })
+    const blocker = executor.submit(kernels.sleep, [200])
+    const data = Float64Array.from({ length: 1 << 20 }, (_, i) => i % 7)
+    const expected = data.reduce((s, x) => s + x * x, 0)
+    const future = executor.submit(kernels.sumOfSquares, [data])
+    await new Promise((r) => setTimeout(r, 20))
+    structuredClone(data.buffer, { transfer: [data.buffer] }) // detaches data; the clone is garbage
+    gc()
+    new Float64Array(1 << 20).fill(1) // reuse the freed memory if anything kept pointing at it
+    const got = await future
+    await blocker
+    console.log(got === expected ? 'same' : 'different ' + got + ' ' + expected)
+    await executor.shutdown()
+  `)
+  t.is(result.code, 0, describeRun(result))
+  t.is(result.stdout.trim(), 'same')
 })

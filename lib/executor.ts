@@ -24,6 +24,7 @@ import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from
 import { resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { buildStats, type Counts, type ExecutorStats } from './stats.js'
+import { after, type Timer } from './timers.js'
 import { asCompleted, waitFor, type WaitForOptions, type WaitResult } from './waiting.js'
 
 /** Options of one submission. */
@@ -72,7 +73,7 @@ class Task extends Future<unknown> {
   }
 
   /** Fires the run-time limit of a running JS task. */
-  timer: ReturnType<typeof setTimeout> | undefined = undefined
+  timer: Timer | undefined = undefined
 
   /** Still in the executor's submission batch, not yet in the pool. */
   batched = true
@@ -99,11 +100,20 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   }
 }
 
-/** Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`. */
+/**
+ * Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`; a
+ * Float64Array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0
+ * (copied at submission, see src/kernel_args.rs).
+ */
 function splitArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
   for (let i = 0; i < args.length; i++) {
-    if (kernel.numeric[i]) numbers.push(args[i] as number)
-    else objects.push(args[i])
+    const arg = args[i]
+    if (kernel.numeric[i]) {
+      numbers.push(arg as number)
+      continue
+    }
+    if (arg instanceof Float64Array) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+    objects.push(arg)
   }
 }
 
@@ -162,7 +172,12 @@ export class Executor {
   #finished = 0
   /** JS tasks handed to us but cancelled before they ran, not yet reported. */
   #abandoned = 0
-  #flushScheduled = false
+  /** A microtask will report finished JS tasks. */
+  #flushQueued = false
+  /** The JS thread used up a time slice running JS tasks and lets the event loop turn. */
+  #yielding = false
+  /** Accepted submissions in `#batch` not cancelled since. */
+  #batchLive = 0
   #settledWaiters: Array<() => void> = []
   /** Accepted submissions not yet handed to the pool. */
   #batch: Task[] = []
@@ -188,7 +203,12 @@ export class Executor {
         return task !== undefined && task.fn === undefined && !task.batched && this.#native.started(task._id)
       },
     }
-    this.#queued = new Int32Array(this.#native.queueGauge())
+    try {
+      this.#queued = new Int32Array(this.#native.queueGauge())
+    } catch (error) {
+      this.#native.dispose()
+      throw error
+    }
     this.#runTimes = new Float64Array(maxWorkers)
     this.#host = {
       maxWorkers,
@@ -290,6 +310,7 @@ export class Executor {
     this.#tasks.set(id, task)
     this.#counts.submitted++
     if (this.#pending++ === 0) this.#native.keepAlive(true)
+    this.#batchLive++
     if (this.#batch.push(task) === 1) queueMicrotask(this.#flushBatch)
     else if (this.#batch.length >= MAX_BATCH) this.#flushBatch()
     return task
@@ -297,7 +318,7 @@ export class Executor {
 
   /** Room for one more queued task: the pool's live count plus what waits in the batch. */
   #hasRoom(): boolean {
-    return Atomics.load(this.#queued, 0) + this.#batch.length < this.#options.queueCapacity
+    return Atomics.load(this.#queued, 0) + this.#batchLive < this.#options.queueCapacity
   }
 
   /** Hands the batched submissions to the pool (the encoding is `submitBatch`'s, src/executor.rs). */
@@ -305,6 +326,7 @@ export class Executor {
     const batch = this.#batch
     if (batch.length === 0) return
     this.#batch = []
+    this.#batchLive = 0
     const ids = new Float64Array(batch.length)
     const meta = new Uint32Array(batch.length)
     const numbers: number[] = []
@@ -371,6 +393,7 @@ export class Executor {
     // but that was not called yet is cancelled here: its run order finds no task and gives
     // the slot back.
     const cancelled = task.batched || this.#native.cancel(id) || task.fn !== undefined
+    if (task.batched) this.#batchLive--
     task.batched = false
     if (cancelled) this.#settle(id, task, 'cancelled', error)
     return cancelled
@@ -457,10 +480,10 @@ export class Executor {
     }
     if (task.timeout !== undefined) {
       const limit = task.timeout
-      task.timer = setTimeout(() => {
+      task.timer = after(limit, () => {
         const error = new TimeoutError(`the task ran longer than its ${limit} ms limit`)
         this.#finishAsync(id, task, start, 'failed', error)
-      }, limit)
+      })
     }
     Promise.resolve(result).then(
       (value) => this.#finishAsync(id, task, start, 'completed', value),
@@ -471,23 +494,26 @@ export class Executor {
   /** An async JS task settled, or ran out of time: whichever comes first counts, once. */
   #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
     if (task.done()) return
-    clearTimeout(task.timer)
+    task.timer?.clear()
     this.#runTimes[this.#finished++] = performance.now() - start
     // Queued before the future settles, so the slot and run time reach the pool before any
     // code awaiting this future runs (and reads the statistics, say).
-    if (!this.#flushScheduled) {
-      this.#flushScheduled = true
-      queueMicrotask(() => this.#flushJs())
+    if (!this.#flushQueued) {
+      this.#flushQueued = true
+      queueMicrotask(() => {
+        this.#flushQueued = false
+        this.#flushJs()
+      })
     }
     this.#settle(id, task, outcome, value)
   }
 
   /**
    * Returns the slots of finished JS tasks to the pool and runs the JS tasks it hands back in
-   * exchange, until none finish synchronously or the time slice is used up.
+   * exchange, until none finish synchronously or the time slice is used up; then the rest
+   * waits for the next turn of the event loop (while it waits, a call does one round only).
    */
   #flushJs(): void {
-    this.#flushScheduled = false
     if (this.#disposed) return
     const deadline = performance.now() + SLICE_MS
     while (this.#finished > 0 || this.#abandoned > 0) {
@@ -495,11 +521,13 @@ export class Executor {
       this.#finished = 0
       this.#abandoned = 0
       for (const id of taken) this.#runJs(id)
+      if (this.#yielding) return
       if (performance.now() > deadline) {
-        if (!this.#flushScheduled) {
-          this.#flushScheduled = true
-          setImmediate(() => this.#flushJs())
-        }
+        this.#yielding = true
+        setImmediate(() => {
+          this.#yielding = false
+          this.#flushJs()
+        })
         return
       }
     }

@@ -1,5 +1,6 @@
 /** `Future`: the handle of one submitted task, awaitable like a promise. */
 import { CancelledError, TimeoutError } from './errors.js'
+import { after } from './timers.js'
 
 const enum State {
   Pending,
@@ -86,14 +87,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     const timeout = checkTimeout(options?.timeout)
     if (timeout === undefined || this.done()) return this.#asPromise()
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new TimeoutError(`the task did not finish within ${timeout} ms`)), timeout)
+      const timer = after(timeout, () => reject(new TimeoutError(`the task did not finish within ${timeout} ms`)))
       this.#asPromise().then(
         (value) => {
-          clearTimeout(timer)
+          timer.clear()
           resolve(value)
         },
         (error: unknown) => {
-          clearTimeout(timer)
+          timer.clear()
           reject(error)
         },
       )

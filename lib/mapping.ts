@@ -3,6 +3,7 @@ import { CancelledError, TimeoutError } from './errors.js'
 import { checkTimeout, type Future } from './future.js'
 import { isKernel, type Kernel } from './kernels.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
+import { after, type Timer } from './timers.js'
 
 export interface MapOptions {
   /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
@@ -64,7 +65,7 @@ function plan(host: MapHost, fn: unknown, items: unknown, options: MapOptions, w
 class Stop {
   error: { reason: unknown } | undefined
   #wake: (() => void) | undefined
-  readonly #timer: ReturnType<typeof setTimeout> | undefined
+  readonly #timer: Timer | undefined
   readonly #signal: AbortSignal | undefined
   readonly #onAbort = (): void => {
     this.fail(new CancelledError('the map was aborted', { cause: this.#signal?.reason }))
@@ -74,7 +75,7 @@ class Stop {
     this.#signal = signal
     signal?.addEventListener('abort', this.#onAbort, { once: true })
     if (timeout !== undefined) {
-      this.#timer = setTimeout(() => this.fail(new TimeoutError(`the map did not finish within ${timeout} ms`)), timeout)
+      this.#timer = after(timeout, () => this.fail(new TimeoutError(`the map did not finish within ${timeout} ms`)))
     }
   }
 
@@ -96,7 +97,7 @@ class Stop {
   }
 
   dispose(): void {
-    clearTimeout(this.#timer)
+    this.#timer?.clear()
     this.#signal?.removeEventListener('abort', this.#onAbort)
   }
 }

@@ -56,7 +56,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   return {
     maxWorkers: maxWorkers === undefined ? Math.min(availableParallelism(), 1024) : integer('maxWorkers', maxWorkers, 1, 1024),
-    queueCapacity: queueCapacity === undefined ? 10_000 : integer('queueCapacity', queueCapacity, 1, 2 ** 32),
+    queueCapacity: queueCapacity === undefined ? 10_000 : integer('queueCapacity', queueCapacity, 1, 2 ** 31 - 1),
     threadStackSize:
       threadStackSize === undefined ? undefined : integer('threadStackSize', threadStackSize, MIN_STACK, MAX_STACK),
     scheduler: scheduler ?? new WorkStealingScheduler(),

@@ -1,6 +1,7 @@
 /** `wait` and `asCompleted` over futures, after `concurrent.futures.wait` / `as_completed`. */
 import { TimeoutError } from './errors.js'
 import { Future, checkTimeout } from './future.js'
+import { after, type Timer } from './timers.js'
 
 /** When `executor.wait()` returns. */
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION'
@@ -56,10 +57,10 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
     const finish = (): void => {
       if (finished) return
       finished = true
-      clearTimeout(timer)
+      timer?.clear()
       resolve(partition())
     }
-    const timer = timeout === undefined ? undefined : setTimeout(finish, timeout)
+    const timer = timeout === undefined ? undefined : after(timeout, finish)
     for (const future of all) {
       if (!future.done()) future.addDoneCallback(() => satisfied() && finish())
     }
@@ -79,7 +80,7 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
   #closed = false
   #timedOut = false
   readonly #timeout: number | undefined
-  readonly #timer: ReturnType<typeof setTimeout> | undefined
+  readonly #timer: Timer | undefined
 
   constructor(futures: Future<T>[], timeout: number | undefined) {
     this.#remaining = futures.length
@@ -88,7 +89,7 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
       if (future.done()) this.#ready.push(future)
       else future.addDoneCallback(() => this.#arrive(future))
     }
-    this.#timer = timeout === undefined || this.#remaining === 0 ? undefined : setTimeout(() => this.#expire(), timeout)
+    this.#timer = timeout === undefined || this.#remaining === 0 ? undefined : after(timeout, () => this.#expire())
   }
 
   #timeoutError(): TimeoutError {
@@ -114,7 +115,7 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
 
   #close(): void {
     this.#closed = true
-    clearTimeout(this.#timer)
+    this.#timer?.clear()
   }
 
   next(): Promise<IteratorResult<Future<T>>> {

@@ -135,7 +135,7 @@ impl From<PoolStats> for NativeStats {
     }
 }
 
-#[napi]
+#[napi(catch_unwind)]
 pub fn list_kernels() -> Vec<KernelInfo> {
     REGISTRY
         .iter()
@@ -191,7 +191,7 @@ impl NativeExecutor {
             return Ok((Job::External, None));
         }
         let limit = if meta & TIMED != 0 {
-            Some(args.duration_ms()?)
+            args.time_limit_ms()?
         } else {
             None
         };
@@ -246,7 +246,7 @@ impl NativeExecutor {
 
 #[napi]
 impl NativeExecutor {
-    #[napi(constructor)]
+    #[napi(constructor, catch_unwind)]
     // The dispatcher's type is spelled out because the .d.ts generator does not expand aliases.
     #[allow(clippy::type_complexity)]
     pub fn new(
@@ -278,7 +278,9 @@ impl NativeExecutor {
             queue_capacity: options.queue_capacity as usize,
             stack_size: options.thread_stack_size.map(|s| s as usize),
             scheduler,
-            aging: Duration::from_secs_f64(options.aging_ms.max(0.0) / 1e3),
+            // Too long to represent is as good as no aging at all.
+            aging: Duration::try_from_secs_f64(options.aging_ms.max(0.0) / 1e3)
+                .unwrap_or(Duration::MAX),
             thread_name: "ferris-worker".to_string(),
         };
         let handles: Arc<Mutex<Handles>> = Arc::default();
@@ -310,7 +312,7 @@ impl NativeExecutor {
     /// from `numbers`, a chunk then its number of calls. Returns the
     /// tasks that were refused (normally none: the JS layer checks the queue's room through
     /// the gauge before it batches a task).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn submit_batch(
         &self,
         ids: &[f64],
@@ -360,7 +362,7 @@ impl NativeExecutor {
 
     /// The pool's queued-task count as a 4-byte buffer that stays current (read it with
     /// `Atomics.load(new Int32Array(buffer), 0)`).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn queue_gauge<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
         let gauge = self
             .lock_pool()
@@ -384,7 +386,7 @@ impl NativeExecutor {
     }
 
     /// Whether task `id` has been taken by a pool thread (false once its result is delivered).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn started(&self, id: f64) -> bool {
         self.lock_handles()
             .get(&(id as u64))
@@ -392,7 +394,7 @@ impl NativeExecutor {
     }
 
     /// Cancels queued task `id`. True if it will never run.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn cancel(&self, id: f64) -> bool {
         let id = id as u64;
         let Some(handle) = self.lock_handles().remove(&id) else {
@@ -411,7 +413,7 @@ impl NativeExecutor {
     /// queued JS tasks, whose ids are returned for the caller to run at once (see
     /// `Pool::finish_external`). Called once or twice per JS task, so the run times come in a
     /// reused typed array rather than a fresh JS array.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn finish_js(
         &mut self,
         run_times_ms: &[f64],
@@ -427,7 +429,7 @@ impl NativeExecutor {
         };
         let times: Vec<Duration> = times
             .iter()
-            .map(|&t| Duration::from_secs_f64(t.max(0.0) / 1e3))
+            .map(|&t| Duration::try_from_secs_f64(t.max(0.0) / 1e3).unwrap_or(Duration::MAX))
             .collect();
         self.taken.clear();
         pool.finish_external(&times, abandoned as usize, &mut self.taken);
@@ -443,7 +445,7 @@ impl NativeExecutor {
     }
 
     /// Whether pending work keeps the process alive (the event channel is weak otherwise).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn keep_alive(&self, env: Env, keep: bool) -> Result<()> {
         let raw = self.outbox.notifier().raw();
         // SAFETY: called on the JS thread that owns `env`, with a threadsafe function this
@@ -465,7 +467,7 @@ impl NativeExecutor {
     }
 
     /// Refuses new submissions; queued and running tasks go on.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&self) {
         if let Some(pool) = self.lock_pool().as_ref() {
             pool.close();
@@ -473,7 +475,7 @@ impl NativeExecutor {
     }
 
     /// Stops the workers for good (after `close` and once nothing is pending).
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn dispose(&mut self, env: Env) -> Result<()> {
         let pool = self.lock_pool().take();
         drop(pool);
@@ -483,7 +485,7 @@ impl NativeExecutor {
         Ok(())
     }
 
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn stats(&self) -> Option<NativeStats> {
         self.lock_pool().as_ref().map(|pool| pool.stats().into())
     }

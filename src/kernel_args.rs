@@ -12,9 +12,14 @@ use napi::{Error, JsValue, Result, Status, ValueType};
 /// An argument owned by the task until its completion event is delivered.
 pub(crate) enum OwnedArg {
     Number(f64),
-    /// A reference to the caller's array: read in place by the kernel, never copied. Boxed
-    /// to keep the common (number) argument small.
-    Floats(Box<Float64Array>),
+    /// A reference to the caller's array over a `SharedArrayBuffer`: read in place by the
+    /// kernel, never copied. Such a buffer cannot be detached or shrunk, so its memory stays
+    /// valid while the reference keeps it alive. Boxed to keep the common argument small.
+    SharedFloats(Box<Float64Array>),
+    /// A copy of the caller's array over an ordinary `ArrayBuffer`, taken at submission: that
+    /// buffer could be transferred or detached while the task runs, freeing the memory under
+    /// a kernel that read it in place.
+    Floats(Vec<f64>),
     Text(String),
 }
 
@@ -22,6 +27,7 @@ impl OwnedArg {
     pub fn borrow(&self) -> Arg<'_> {
         match self {
             OwnedArg::Number(n) => Arg::Number(*n),
+            OwnedArg::SharedFloats(data) => Arg::Floats(data),
             OwnedArg::Floats(data) => Arg::Floats(data),
             OwnedArg::Text(text) => Arg::Text(text),
         }
@@ -40,11 +46,14 @@ fn invalid(kernel: &Kernel, index: usize, param: Param) -> Error {
     )
 }
 
+/// Converts a non-numeric argument; `shared` says a Float64Array lives in a
+/// `SharedArrayBuffer` (the JS layer knows; N-API on Node 20 cannot tell).
 fn convert_object(
     kernel: &Kernel,
     index: usize,
     param: Param,
     value: &Unknown,
+    shared: bool,
 ) -> Result<OwnedArg> {
     let bad = || invalid(kernel, index, param);
     let value_type = value.get_type()?;
@@ -52,7 +61,11 @@ fn convert_object(
         Param::Float64Array if value_type == ValueType::Object && value.is_typedarray()? => {
             // SAFETY: the value is a typed array; `cast` itself checks that it is a Float64Array.
             let data: Float64Array = unsafe { value.cast() }.map_err(|_| bad())?;
-            Ok(OwnedArg::Floats(Box::new(data)))
+            Ok(if shared {
+                OwnedArg::SharedFloats(Box::new(data))
+            } else {
+                OwnedArg::Floats(data.to_vec())
+            })
         }
         Param::String if value_type == ValueType::String => {
             // SAFETY: the value was just checked to be a JS string.
@@ -87,11 +100,16 @@ impl<'a> BatchArgs<'a> {
         }
     }
 
-    /// A run-time limit in milliseconds.
-    pub fn duration_ms(&mut self) -> Result<Duration> {
+    /// A run-time limit in milliseconds; one too large to represent is no limit.
+    pub fn time_limit_ms(&mut self) -> Result<Option<Duration>> {
         let ms = *self.numbers.next().ok_or_else(short)?;
-        Duration::try_from_secs_f64(ms / 1e3)
-            .map_err(|_| Error::new(Status::InvalidArg, format!("bad time limit {ms} ms")))
+        if ms.is_nan() || ms < 0.0 {
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("bad time limit {ms} ms"),
+            ));
+        }
+        Ok(Duration::try_from_secs_f64(ms / 1e3).ok())
     }
 
     /// The number of calls in a chunk.
@@ -117,8 +135,11 @@ impl<'a> BatchArgs<'a> {
                 ok.then_some(OwnedArg::Number(n))
                     .ok_or_else(|| invalid(kernel, index, param))?
             } else {
+                // A Float64Array is preceded in `numbers` by 1 if its buffer is shared.
+                let shared =
+                    param == Param::Float64Array && *self.numbers.next().ok_or_else(short)? == 1.0;
                 let value = self.objects.next().ok_or_else(short)?;
-                convert_object(kernel, index, param, &value)?
+                convert_object(kernel, index, param, &value, shared)?
             };
             out.push(arg);
         }

@@ -28,7 +28,7 @@ fn refresh(meter: &mut CpuMeter) {
 /// CPU used by this process since the previous reading, in percent of one core (so up to
 /// 100 x cores). Readings closer together than sysinfo's minimum interval (200 ms) return the
 /// previous figure; the first reading in a process starts the measurement and returns 0.
-#[napi]
+#[napi(catch_unwind)]
 pub fn cpu_usage() -> f64 {
     let mut guard = CPU.lock().unwrap_or_else(PoisonError::into_inner);
     let meter = guard.get_or_insert_with(|| CpuMeter {
@@ -52,7 +52,7 @@ pub fn cpu_usage() -> f64 {
 }
 
 /// Resident set size of this process in bytes.
-#[napi]
+#[napi(catch_unwind)]
 pub fn memory_usage() -> f64 {
     let pid = Pid::from_u32(std::process::id());
     let mut system = System::new();

@@ -64,3 +64,21 @@ test('timeout is checked: a negative or non-number limit throws, Infinity means 
   t.is(await executor.submit(kernels.spin, [0], { timeout: Infinity }), await executor.submit(kernels.spin, [0]))
   t.is(await executor.submit(async () => 2, [], { timeout: Infinity }), 2)
 })
+
+test('limits beyond what a timer or a duration can hold mean "not yet", not "now" or an error', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 1, agingMs: 1e300 })
+  const huge = 2 ** 31 + 5 // Node fires a plain setTimeout this long at once
+  const js = executor.submit(async () => {
+    await delay(30)
+    return 'js'
+  }, [], { timeout: huge })
+  const native = executor.submit(kernels.spin, [10], { timeout: 1e300 })
+  const neighbour = executor.submit(kernels.spin, [10]) // batched with the one above
+  t.is(await js, 'js')
+  t.is(await native, await neighbour)
+  const waited = executor.submit(async () => {
+    await delay(30)
+    return 'waited'
+  })
+  t.is(await waited.result({ timeout: huge }), 'waited')
+})

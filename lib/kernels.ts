@@ -6,7 +6,8 @@ export type KernelParam = 'count' | 'number' | 'Float64Array' | 'string'
 
 /**
  * A native kernel: pass it to `executor.submit` or `executor.map` instead of a function. It
- * runs on a pool thread, in parallel with JavaScript, without copying typed-array arguments.
+ * runs on a pool thread, in parallel with JavaScript. Typed arrays over a SharedArrayBuffer
+ * are read in place; others are copied at submission (they could be detached meanwhile).
  * `A` is its argument list and `R` its result.
  */
 export class Kernel<A extends unknown[] = unknown[], R = unknown> {
@@ -37,7 +38,7 @@ export interface Kernels {
   readonly spin: Kernel<[iterations: number], number>
   /** `sleep(ms)`: blocks its pool thread for `ms` milliseconds. */
   readonly sleep: Kernel<[ms: number], null>
-  /** `sumOfSquares(data)`: the sum of x² over a Float64Array, read in place. */
+  /** `sumOfSquares(data)`: the sum of x² over a Float64Array (read in place over a SharedArrayBuffer, else copied at submission). */
   readonly sumOfSquares: Kernel<[data: Float64Array], number>
   /** Kernels that fail on purpose, for testing error handling. */
   readonly testing: {

@@ -5,6 +5,3 @@ mod events;
 mod executor;
 mod kernel_args;
 mod system;
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

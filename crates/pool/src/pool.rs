@@ -335,7 +335,7 @@ impl<O: Send + 'static> Pool<O> {
     }
 
     /// Cancels a task that has not started. True if it was queued (it will never run) or was
-    /// already cancelled; false once it has started.
+    /// already cancelled; false once it has started. `handle` must come from this pool.
     pub fn cancel(&self, handle: &TaskHandle) -> bool {
         if handle.try_cancel() {
             self.shared.count_out(handle.priority());

@@ -1,20 +1,37 @@
-use std::sync::mpsc::{channel, Sender};
+use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ferris_kernels::{find, Arg, Args, KernelError, Value, REGISTRY};
 use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
 
-type Outcome = Result<Result<Value, KernelError>, String>;
+type KernelResult = Result<Value, KernelError>;
+/// A kernel's result, or the message it panicked with.
+type Outcome = Result<KernelResult, String>;
 
-struct Panics(Mutex<Sender<Outcome>>);
+/// Forwards every outcome down a channel.
+struct Outcomes(Mutex<Sender<Outcome>>);
 
-impl Hooks<()> for Panics {
-    fn completed(&self, _tag: u64, _output: ()) {}
+impl Hooks<KernelResult> for Outcomes {
+    fn completed(&self, _tag: u64, result: KernelResult) {
+        self.0.lock().unwrap().send(Ok(result)).unwrap();
+    }
     fn external_ready(&self, _tag: u64) {}
     fn panicked(&self, _tag: u64, message: String) {
         self.0.lock().unwrap().send(Err(message)).unwrap();
     }
+}
+
+fn pool(workers: usize) -> (Pool<KernelResult>, Receiver<Outcome>) {
+    let (tx, rx) = channel();
+    let config = PoolConfig {
+        workers,
+        ..Default::default()
+    };
+    (
+        Pool::new(config, Arc::new(Outcomes(Mutex::new(tx)))).unwrap(),
+        rx,
+    )
 }
 
 enum Owned {
@@ -23,17 +40,9 @@ enum Owned {
     Text(String),
 }
 
-/// Runs one kernel on a one-worker pool; a panic comes back as `Err(message)`.
+/// Runs one kernel on a one-worker pool.
 fn run(name: &str, args: Vec<Owned>) -> Outcome {
-    let (tx, rx) = channel();
-    let pool = Pool::<()>::new(
-        PoolConfig {
-            workers: 1,
-            ..Default::default()
-        },
-        Arc::new(Panics(Mutex::new(tx.clone()))),
-    )
-    .unwrap();
+    let (pool, rx) = pool(1);
     let kernel = &REGISTRY[find(name).expect("kernel exists")];
     let job = Job::Native(Box::new(move |ctx| {
         let args: Vec<Arg> = args
@@ -44,7 +53,7 @@ fn run(name: &str, args: Vec<Owned>) -> Outcome {
                 Owned::Text(s) => Arg::Text(s),
             })
             .collect();
-        tx.send(Ok((kernel.run)(&Args(&args), ctx))).unwrap();
+        (kernel.run)(&Args(&args), ctx)
     }));
     pool.submit(Priority::Normal, 0, job).unwrap();
     rx.recv_timeout(Duration::from_secs(10)).unwrap()
@@ -97,21 +106,11 @@ fn testing_kernels_fail_and_panic_with_the_message() {
 
 #[test]
 fn long_kernels_stop_when_the_pool_is_dropped() {
-    let (tx, rx) = channel();
-    let pool = Pool::<()>::new(
-        PoolConfig {
-            workers: 2,
-            ..Default::default()
-        },
-        Arc::new(Panics(Mutex::new(tx.clone()))),
-    )
-    .unwrap();
+    let (pool, rx) = pool(2);
     for name in ["spin", "sleep"] {
         let kernel = &REGISTRY[find(name).unwrap()];
-        let tx = tx.clone();
         let job = Job::Native(Box::new(move |ctx| {
-            let args = [Arg::Number(1e15)];
-            tx.send(Ok((kernel.run)(&Args(&args), ctx))).unwrap();
+            (kernel.run)(&Args(&[Arg::Number(1e15)]), ctx)
         }));
         pool.submit(Priority::Normal, 0, job).unwrap();
     }

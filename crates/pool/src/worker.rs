@@ -3,7 +3,7 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_deque::Worker;
 use crossbeam_utils::Backoff;
@@ -101,8 +101,7 @@ impl<O: Send + 'static> WorkerThread<O> {
 
     fn execute(&mut self, task: Task<O>, source: Source) {
         let started = Instant::now();
-        let shard = &self.shared.shards[self.index];
-        shard.started(
+        self.shared.shards[self.index].started(
             started.saturating_duration_since(task.enqueued_at),
             source == Source::Sibling,
         );
@@ -113,53 +112,55 @@ impl<O: Send + 'static> WorkerThread<O> {
             time_limit,
             ..
         } = task;
-        // A limit too far out to represent is no limit.
-        let deadline = time_limit.and_then(|limit| started.checked_add(limit));
-        let run = |job: &mut dyn FnMut(&TaskContext<'_>)| {
-            let busy = &self.shared.busy[self.index];
-            busy.store(true, Ordering::Relaxed);
-            let spawner = LocalSpawner {
-                shared: &self.shared,
-                local: self.local.as_ref(),
-            };
-            let context = TaskContext {
-                spawner: &spawner,
-                worker_index: self.index,
-                priority,
-                deadline,
-            };
-            let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)));
-            busy.store(false, Ordering::Relaxed);
-            let panic = outcome.err().map(|payload| panic_message(payload.as_ref()));
-            shard.finished(started.elapsed(), panic.is_some());
-            panic
-        };
+        let hooks = &self.shared.hooks;
         match body {
             Body::Job(Job::External) => {
                 // The slot goes with the task; the owner returns it in `finish_external`.
                 self.has_slot = false;
                 self.shared.note_external_started();
-                self.shared.hooks.external_ready(tag);
+                hooks.external_ready(tag);
             }
             Body::Job(Job::Native(job)) => {
-                let (mut job, mut output) = (Some(job), None);
-                let panic = run(&mut |context| output = job.take().map(|job| job(context)));
-                match (panic, output) {
-                    (None, Some(output)) => self.shared.hooks.completed(tag, output),
-                    (panic, _) => self.shared.hooks.panicked(tag, panic.unwrap_or_default()),
+                match self.run_guarded(started, priority, time_limit, job) {
+                    Ok(output) => hooks.completed(tag, output),
+                    Err(message) => hooks.panicked(tag, message),
                 }
             }
             Body::Sub(job) => {
-                let mut job = Some(job);
-                if let Some(message) = run(&mut |context| {
-                    if let Some(job) = job.take() {
-                        job(context)
-                    }
-                }) {
-                    self.shared.hooks.panicked(tag, message);
+                if let Err(message) = self.run_guarded(started, priority, time_limit, job) {
+                    hooks.panicked(tag, message);
                 }
             }
         }
+    }
+
+    /// Runs a job under `catch_unwind`, marked busy, and counts its run before returning its
+    /// output (or its panic message).
+    fn run_guarded<R>(
+        &self,
+        started: Instant,
+        priority: Priority,
+        time_limit: Option<Duration>,
+        job: impl FnOnce(&TaskContext<'_>) -> R,
+    ) -> Result<R, String> {
+        let busy = &self.shared.busy[self.index];
+        busy.store(true, Ordering::Relaxed);
+        let spawner = LocalSpawner {
+            shared: &self.shared,
+            local: self.local.as_ref(),
+        };
+        let context = TaskContext {
+            spawner: &spawner,
+            worker_index: self.index,
+            priority,
+            // A limit too far out to represent is no limit.
+            deadline: time_limit.and_then(|limit| started.checked_add(limit)),
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)))
+            .map_err(|payload| panic_message(payload.as_ref()));
+        busy.store(false, Ordering::Relaxed);
+        self.shared.shards[self.index].finished(started.elapsed(), outcome.is_err());
+        outcome
     }
 
     /// No task: spin for a few microseconds (work often arrives in bursts, and waking a parked

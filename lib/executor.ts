@@ -19,7 +19,7 @@ import {
   TimeoutError,
 } from './errors.js'
 import { Future, checkTimeout, type Canceller } from './future.js'
-import { checkKernelArgs, isKernel, kernelItemArgs, type Kernel } from './kernels.js'
+import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from './kernels.js'
 import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
 import { resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
@@ -106,15 +106,17 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * (copied at submission, see src/kernel_args.rs).
  */
 function splitArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]
-    if (kernel.numeric[i]) {
-      numbers.push(arg as number)
-      continue
-    }
-    if (arg instanceof Float64Array) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
-    objects.push(arg)
+  for (let i = 0; i < args.length; i++) splitArg(kernel, i, args[i], numbers, objects)
+}
+
+/** Appends argument `i` of a kernel call (see `splitArgs`). */
+function splitArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[]): void {
+  if (kernel.numeric[i]) {
+    numbers.push(arg as number)
+    return
   }
+  if (arg instanceof Float64Array) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+  objects.push(arg)
 }
 
 /** Runs `fn` over `items` in order, synchronously while results are plain values. */
@@ -276,7 +278,7 @@ export class Executor {
     if (!this.#closed && !this.#hasRoom()) return undefined
     if (isKernel(fn)) {
       const kernel = fn
-      for (const item of items) checkKernelArgs(kernel, kernelItemArgs(kernel, item))
+      for (const item of items) checkKernelItem(kernel, item)
       const meta = level | (TaskKind.CHUNK << 2) | (kernel.index << KERNEL_SHIFT)
       return this.#enqueue(undefined, items, kernel, meta, undefined) as Future<unknown[]>
     }
@@ -342,7 +344,11 @@ export class Executor {
       if (task.meta & TIMED) numbers.push(task.timeout!)
       if (((task.meta >> 2) & 3) === TaskKind.CHUNK) {
         numbers.push(task.args.length)
-        for (const item of task.args) splitArgs(kernel, kernelItemArgs(kernel, item), numbers, objects)
+        const single = kernel.params.length === 1
+        for (const item of task.args) {
+          if (single) splitArg(kernel, 0, item, numbers, objects)
+          else splitArgs(kernel, item as unknown[], numbers, objects)
+        }
       } else {
         splitArgs(kernel, task.args, numbers, objects)
       }

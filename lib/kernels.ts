@@ -116,9 +116,12 @@ export function checkKernelArgs(kernel: Kernel, args: readonly unknown[]): void 
   for (let i = 0; i < args.length; i++) checkArg(kernel, kernel.params[i]!, args[i], i)
 }
 
-/** The argument list of one `map` item: the item itself for a one-parameter kernel, else the item as an array. */
-export function kernelItemArgs(kernel: Kernel, item: unknown): unknown[] {
-  if (kernel.params.length === 1) return [item]
+/**
+ * Checks one `map` item: the argument itself for a one-parameter kernel (checked without
+ * wrapping it in an array: this runs once per item), else an array of arguments.
+ */
+export function checkKernelItem(kernel: Kernel, item: unknown): void {
+  if (kernel.params.length === 1) return checkArg(kernel, kernel.params[0]!, item, 0)
   if (!Array.isArray(item)) throw new TypeError(`${kernel.name}: each item must be an array of ${kernel.params.length} arguments`)
-  return item
+  checkKernelArgs(kernel, item)
 }

@@ -35,6 +35,7 @@ use crate::task::TaskContext;
 /// What fork-join needs from the pool, without its output type.
 pub(crate) trait ForkPool: Sync {
     fn is_aborting(&self) -> bool;
+    fn workers(&self) -> usize;
     /// A job was pushed on a local deque: wake a parked worker to steal it, if worth it.
     fn forked(&self);
     /// Takes a forked job from a sibling of worker `thief`, counting it as stolen.

@@ -223,6 +223,10 @@ impl<O: Send + 'static> ForkPool for Shared<O> {
         Shared::is_aborting(self)
     }
 
+    fn workers(&self) -> usize {
+        self.workers
+    }
+
     fn forked(&self) {
         self.wake_for_new_task();
     }

@@ -111,6 +111,11 @@ impl<'a> TaskContext<'a> {
         self.here.index
     }
 
+    /// Number of worker threads in the pool: how many ways forked work can spread.
+    pub fn workers(&self) -> usize {
+        self.here.pool.workers()
+    }
+
     /// Priority the running task was submitted with.
     pub fn priority(&self) -> Priority {
         self.priority

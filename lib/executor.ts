@@ -1,6 +1,7 @@
 /** `Executor`: submission, the event dispatcher, JS task running, cancellation and shutdown. */
 import {
   EventKind,
+  type DispatchPayload,
   KERNEL_SHIFT,
   NativeExecutor,
   Refused,
@@ -101,21 +102,21 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`; a
- * Float64Array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0
- * (copied at submission, see src/kernel_args.rs).
+ * Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`. A
+ * typed array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0
+ * (copied at submission); a left-out optional argument is NaN (see src/kernel_args.rs).
  */
 function splitArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
-  for (let i = 0; i < args.length; i++) splitArg(kernel, i, args[i], numbers, objects)
+  for (let i = 0; i < kernel.params.length; i++) splitArg(kernel, i, args[i], numbers, objects)
 }
 
 /** Appends argument `i` of a kernel call (see `splitArgs`). */
 function splitArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[]): void {
   if (kernel.numeric[i]) {
-    numbers.push(arg as number)
+    numbers.push(arg === undefined ? NaN : (arg as number))
     return
   }
-  if (arg instanceof Float64Array) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+  if (ArrayBuffer.isView(arg)) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
   objects.push(arg)
 }
 
@@ -425,7 +426,7 @@ export class Executor {
   }
 
   /** Receives one batch of pool events (see src/events.rs for the encoding). */
-  #dispatch(kinds: Uint8Array, ids: Float64Array, numbers: Float64Array, payloads: Array<string | Array<number | null | undefined>>): void {
+  #dispatch(kinds: Uint8Array, ids: Float64Array, numbers: Float64Array, payloads: DispatchPayload[]): void {
     let p = 0
     for (let i = 0; i < kinds.length; i++) {
       const id = ids[i]!
@@ -435,7 +436,9 @@ export class Executor {
         continue
       }
       const task = this.#tasks.get(id)
-      const payload = kind === EventKind.VALUES || kind === EventKind.FAILED || kind === EventKind.PANICKED ? payloads[p++] : undefined
+      const carriesPayload =
+        kind === EventKind.VALUES || kind === EventKind.ARRAY || kind === EventKind.FAILED || kind === EventKind.PANICKED
+      const payload = carriesPayload ? payloads[p++] : undefined
       if (task === undefined) continue
       const name = task.kernel?.name ?? 'kernel'
       switch (kind) {
@@ -446,6 +449,7 @@ export class Executor {
           this.#settle(id, task, 'completed', null)
           break
         case EventKind.VALUES:
+        case EventKind.ARRAY:
           this.#settle(id, task, 'completed', payload)
           break
         case EventKind.FAILED:

@@ -13,14 +13,26 @@ pub fn compare(a: &f64, b: &f64) -> Ordering {
     }
 }
 
-/// Below this many elements a piece is sorted, or merged, on one thread.
+/// Below this many elements a merge runs on one thread, and a piece is never split further.
 const SEQUENTIAL: usize = 1 << 14;
+
+/// Runs a piece of `grain` elements or fewer is sorted by one thread with `sort_unstable_by`
+/// (pattern-defeating quicksort): fewer, longer runs mean fewer merge passes over memory.
+fn sort_grain(ctx: &TaskContext<'_>, len: usize) -> usize {
+    (len / (ctx.workers() * 4)).max(SEQUENTIAL)
+}
 
 /// Sorts `data`, with `scratch` (same length) as merge space; the sorted run ends up in
 /// `scratch` if `into_scratch`, else in `data`. The two buffers swap roles at each level (the
 /// halves are sorted into the buffer the merge reads from), so no level copies back.
-fn merge_sort(ctx: &TaskContext<'_>, data: &mut [f64], scratch: &mut [f64], into_scratch: bool) {
-    if data.len() <= SEQUENTIAL {
+fn merge_sort(
+    ctx: &TaskContext<'_>,
+    data: &mut [f64],
+    scratch: &mut [f64],
+    into_scratch: bool,
+    grain: usize,
+) {
+    if data.len() <= grain {
         data.sort_unstable_by(compare);
         if into_scratch {
             scratch.copy_from_slice(data);
@@ -35,8 +47,8 @@ fn merge_sort(ctx: &TaskContext<'_>, data: &mut [f64], scratch: &mut [f64], into
     let (scratch_left, scratch_right) = scratch.split_at_mut(mid);
     // Sort each half into the buffer we are *not* merging into, then merge across.
     ctx.join(
-        |ctx| merge_sort(ctx, data_left, scratch_left, !into_scratch),
-        |ctx| merge_sort(ctx, data_right, scratch_right, !into_scratch),
+        |ctx| merge_sort(ctx, data_left, scratch_left, !into_scratch, grain),
+        |ctx| merge_sort(ctx, data_right, scratch_right, !into_scratch, grain),
     );
     let (from, to) = if into_scratch {
         (&*data, scratch)
@@ -99,7 +111,8 @@ fn merge_sequential(a: &[f64], b: &[f64], out: &mut [f64]) {
 pub fn sort(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
     let mut sorted = args.floats(0).to_vec();
     let mut scratch = vec![0.0f64; sorted.len()];
-    merge_sort(ctx, &mut sorted, &mut scratch, false);
+    let grain = sort_grain(ctx, sorted.len());
+    merge_sort(ctx, &mut sorted, &mut scratch, false, grain);
     if ctx.is_cancelled() {
         return Err(cancelled("sort"));
     }

@@ -71,6 +71,11 @@ test("'idle' is emitted when every task has settled; once() and off() work as on
   await waitUntil(() => seen.length === 1, "the 'idle' event")
   t.deepEqual(seen, ['idle queued=0 active=0'])
   executor.off('idle', onIdle)
+  // the event map is typed: a misspelt event or a listener taking arguments does not compile
+  // @ts-expect-error 'idel' is not an event of Executor
+  executor.off('idel', onIdle)
+  // @ts-expect-error 'drain' listeners take no arguments
+  executor.off('drain', (n: number) => n)
   const once = new Promise<void>((resolve) => executor.once('idle', resolve))
   await executor.submit(() => 4)
   await once

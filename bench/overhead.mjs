@@ -18,6 +18,7 @@ import PQueue from 'p-queue'
 import { Bench } from 'tinybench'
 
 import { Executor, kernels } from '../index.js'
+import { createProgress } from './progress.mjs'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -28,6 +29,10 @@ const jsonPath = jsonArg >= 0 ? resolve(args[jsonArg + 1]) : resolve(here, 'resu
 const TASKS = 100_000
 const SAMPLES = quick ? 3 : 7
 const CORES = availableParallelism()
+
+// Six measured cases of SAMPLES runs plus a warm-up each, then the idle phase (one unit).
+const progress = createProgress({ total: 6 * (SAMPLES + 1) + 1, label: 'bench' })
+progress.tick('starting', 0)
 
 /** Awaits every future without creating a promise per task. */
 function settled(futures) {
@@ -40,7 +45,7 @@ function settled(futures) {
 /** Median milliseconds of `samples` runs of `fn`, after one warm-up run. */
 async function measure(name, fn, samples = SAMPLES) {
   const bench = new Bench({ iterations: samples, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true })
-  bench.add(name, fn)
+  bench.add(name, fn, { afterEach: () => progress.tick(name) })
   await bench.run()
   const result = bench.tasks[0].result
   if (result.state !== 'completed') throw new Error(`${name}: ${result.state}`)
@@ -120,12 +125,15 @@ const idle = new Executor({ maxWorkers: 2 })
 await idle.submit(kernels.spin, [0]) // the workers have started and gone idle
 await new Promise((r) => setTimeout(r, 100))
 const IDLE_MS = 2000
+progress.tick(`idle pool for ${IDLE_MS / 1000} s`, 0)
 const before = process.cpuUsage()
 const wallStart = performance.now()
 await new Promise((r) => setTimeout(r, IDLE_MS))
 const used = process.cpuUsage(before)
 const idleCpuPercent = ((used.user + used.system) / 1000 / (performance.now() - wallStart)) * 100
 await idle.shutdown()
+progress.tick('done')
+progress.done()
 
 // --- report ---------------------------------------------------------------------------------
 const ratios = {

@@ -28,7 +28,7 @@ const expected: Record<string, RegExp[]> = {
   futures: [/^kernel failed \(ERR_KERNEL\): testing\.fail: the input file is missing$/m, /^task failed: RangeError: negative input -1$/m, /^completed: slow JS task$/m, /^all jobs accounted for$/m],
   'memory-aware': [/^12 blocks of 40 MiB processed; the producer waited for memory \d+ times$/m],
   monitoring: [/^(\d+)\/\1 done, 0 running, 0 queued \| CPU \d+ % \| RSS \d+ MiB/m, /^run time p50 [\d.]+ ms/m],
-  'native-vs-js': [/^native kernel over chunks \(map, \d+ workers\) +[\d.]+ ms$/m, /^results agree: true /m],
+  'native-vs-js': [/^native kernel over bands \(map, \d+ workers\) +[\d.]+ ms$/m, /^results agree: true /m],
   pipeline: [/^imap: 1000 results consumed, \d+ lines read from an endless source$/m, /^pipeline: \d+ written in 500 ms/m],
   priorities: [/^start order: urgent-1 urgent-2 normal-1 normal-2 normal-3 background-1 background-2 background-3$/m],
   schedulers: [/^WorkStealingScheduler +quick tasks wait/m, /^FifoScheduler +quick tasks wait/m, /^quick tasks finish [\d.]+x sooner with priorities$/m],

@@ -181,7 +181,8 @@ function workloads() {
   })
 
   const hashLength = quick ? 32 << 20 : 256 << 20
-  const bytes = new Uint8Array(new SharedArrayBuffer(hashLength)).map((_, i) => i * 7)
+  const bytes = new Uint8Array(new SharedArrayBuffer(hashLength))
+  for (let i = 0; i < hashLength; i++) bytes[i] = i * 7
   list.push({
     workload: 'sha256',
     size: `${hashLength >> 20} MiB (js: node:crypto)`,

@@ -1,24 +1,51 @@
 /**
- * Native vs JS: the same computation, a sum of squares over 8 million numbers, as a
- * JavaScript function and as the native `sumOfSquares` kernel, timed.
+ * Native vs JS: the same computation, a 600 x 400 Mandelbrot picture with up to 300 steps per
+ * pixel, as a JavaScript function and as the native `mandelbrot` kernel, timed.
  *
- * JavaScript tasks run on the JavaScript thread: mapping a JS function over chunks gives no
- * CPU parallelism (it is about as fast as one plain loop). A native kernel runs on the pool's
- * threads: mapped over chunks of a SharedArrayBuffer, which it reads in place, it uses every
- * core. Timings vary with the machine; the results agree to rounding.
+ * JavaScript tasks run on the JavaScript thread: mapping a JS function over bands of rows
+ * gives no CPU parallelism (it is about as fast as one plain loop). A native kernel runs on the
+ * pool's threads: one call already splits its rows over every worker, and `map` over bands
+ * does the same from the outside. The counts are identical: the kernel does the arithmetic in
+ * the same order as the JS function.
  *
  *   npm run build:examples && node examples/native-vs-js.js
  */
+import { isDeepStrictEqual } from 'node:util'
+
 import { Executor, kernels } from 'ferris-executor'
 
-const N = 8_000_000
-const data = new Float64Array(new SharedArrayBuffer(8 * N))
-for (let i = 0; i < N; i++) data[i] = (i % 1000) / 1000
+const [WIDTH, HEIGHT, MAX_ITER] = [600, 400, 300]
 
-function sumOfSquares(values: Float64Array): number {
-  let sum = 0
-  for (let i = 0; i < values.length; i++) sum += values[i]! * values[i]!
-  return sum
+/** Escape counts of rows `rowStart` to `rowEnd`, as `kernels.mandelbrot` defines them. */
+function mandelbrot(rowStart: number, rowEnd: number): Uint32Array {
+  const counts = new Uint32Array(WIDTH * (rowEnd - rowStart))
+  let o = 0
+  for (let py = rowStart; py < rowEnd; py++) {
+    const ci = -1.5 + ((py + 0.5) * 3) / HEIGHT
+    for (let px = 0; px < WIDTH; px++) {
+      const cr = -2 + ((px + 0.5) * 3) / WIDTH
+      let [zr, zi, n] = [0, 0, 0]
+      while (n < MAX_ITER) {
+        const nextZr = zr * zr - zi * zi + cr
+        zi = 2 * zr * zi + ci
+        zr = nextZr
+        n++
+        if (zr * zr + zi * zi > 4) break
+      }
+      counts[o++] = n
+    }
+  }
+  return counts
+}
+
+function joined(bands: Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(WIDTH * HEIGHT)
+  let offset = 0
+  for (const band of bands) {
+    out.set(band, offset)
+    offset += band.length
+  }
+  return out
 }
 
 async function timed<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
@@ -31,19 +58,19 @@ async function timed<T>(label: string, fn: () => T | Promise<T>): Promise<T> {
 
 const executor = new Executor()
 try {
-  const pieces = executor.maxWorkers * 4
-  const chunks = Array.from({ length: pieces }, (_, i) => data.subarray(Math.floor((i * N) / pieces), Math.floor(((i + 1) * N) / pieces)))
-  const total = (sums: number[]): number => sums.reduce((a, b) => a + b, 0)
+  const bandCount = executor.maxWorkers * 8
+  const bands = Array.from({ length: bandCount }, (_, i) => [Math.floor((i * HEIGHT) / bandCount), Math.floor(((i + 1) * HEIGHT) / bandCount)] as const)
   const results = [
-    await timed('plain JS loop, no executor', () => sumOfSquares(data)),
-    await timed('JS function over chunks (map)', async () => total(await executor.map(sumOfSquares, chunks))),
-    await timed('native kernel, one task', () => executor.submit(kernels.sumOfSquares, [data])),
-    await timed(`native kernel over chunks (map, ${executor.maxWorkers} workers)`, async () =>
-      total(await executor.map(kernels.sumOfSquares, chunks)),
+    await timed('plain JS loop, no executor', () => mandelbrot(0, HEIGHT)),
+    await timed('JS function over bands (map)', async () => joined(await executor.map(([a, b]) => mandelbrot(a, b), bands))),
+    await timed(`native kernel, one task (${executor.maxWorkers} workers)`, () =>
+      executor.submit(kernels.mandelbrot, [WIDTH, HEIGHT, MAX_ITER]),
+    ),
+    await timed(`native kernel over bands (map, ${executor.maxWorkers} workers)`, async () =>
+      joined(await executor.map(kernels.mandelbrot, bands.map(([a, b]): [number, number, number, number, number] => [WIDTH, HEIGHT, MAX_ITER, a, b]))),
     ),
   ]
-  const agree = results.every((r) => Math.abs(r - results[0]!) <= 1e-9 * Math.abs(results[0]!))
-  console.log(`results agree: ${agree} (${results[0]!.toFixed(3)})`)
+  console.log(`results agree: ${results.every((r) => isDeepStrictEqual(r, results[0]))} (${results[0]!.length} pixels)`)
 } finally {
   await executor.shutdown()
 }

@@ -228,3 +228,22 @@ test('maxWorkers echoes the option', (t) => {
     void executor.shutdown()
   }
 })
+
+test('stolenTasks counts the forked halves of a kernel that an idle worker took', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 2 })
+  // fib forks above n = 20: the idle worker is woken by the first fork and steals. Retried,
+  // because a busy machine may keep that worker off the CPU for a whole call.
+  for (let attempt = 0; attempt < 50 && executor.getStats().stolenTasks === 0; attempt++) {
+    t.is(await executor.submit(kernels.fib, [30]), 832_040)
+  }
+  const stats = executor.getStats()
+  t.true(stats.stolenTasks > 0, 'no forked half was ever stolen')
+  t.is(stats.completedTasks, stats.submittedTasks, 'halves are not tasks')
+})
+
+test('with one worker nothing is stolen, and nested fork-join still completes', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 1 })
+  t.is(await executor.submit(kernels.fib, [27]), 196_418)
+  t.deepEqual(await executor.submit(kernels.sort, [Float64Array.from([3, 1, 2])]), Float64Array.from([1, 2, 3]))
+  t.is(executor.getStats().stolenTasks, 0)
+})

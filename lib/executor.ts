@@ -19,13 +19,13 @@ import {
   TimeoutError,
 } from './errors.js'
 import { Future, checkTimeout, type Canceller } from './future.js'
-import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from './kernels.js'
+import { checkKernelArgs, checkKernelItem, isKernel, type Kernel, type KernelItem } from './kernels.js'
 import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
 import { resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { buildStats, type Counts, type ExecutorStats } from './stats.js'
 import { after, type Timer } from './timers.js'
-import { asCompleted, waitFor, type WaitForOptions, type WaitResult } from './waiting.js'
+import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
 /** Options of one submission. */
 export interface SubmitOptions {
@@ -240,9 +240,10 @@ export class Executor {
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
    * ```
    */
-  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: A, options?: SubmitOptions): Future<R>
-  submit<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: SubmitOptions): Future<Awaited<R>>
-  submit(fn: AnyFunction | Kernel, args: unknown[] = [], options: SubmitOptions = {}): Future<unknown> {
+  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
+  submit<R>(fn: () => R, args?: readonly [], options?: SubmitOptions): Future<Awaited<R>>
+  submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
+  submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
     const kernel = isKernel(fn) ? fn : undefined
     if (kernel === undefined && typeof fn !== 'function') throw new TypeError('submit takes a function or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
@@ -544,8 +545,7 @@ export class Executor {
    * item is an array of them) and resolves with the results in input order. Items are fed as
    * the queue has room, so any number of them can be mapped. Rejects with the first error.
    */
-  map<T, R>(kernel: Kernel<[T], R>, iterable: Iterable<T>, options?: MapOptions): Promise<R[]>
-  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<A>, options?: MapOptions): Promise<R[]>
+  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<NoInfer<KernelItem<A>>>, options?: MapOptions): Promise<R[]>
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
   map(fn: ((item: never) => unknown) | Kernel, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
     return mapAll(this.#host, fn, iterable, options)
@@ -555,8 +555,11 @@ export class Executor {
    * Like `map`, but yields results in input order as they are ready, pulling from `source`
    * (sync or async) only as results are consumed: memory stays bounded for endless sources.
    */
-  imap<T, R>(kernel: Kernel<[T], R>, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<R>
-  imap<A extends unknown[], R>(kernel: Kernel<A, R>, source: Iterable<A> | AsyncIterable<A>, options?: ImapOptions): AsyncIterableIterator<R>
+  imap<A extends unknown[], R>(
+    kernel: Kernel<A, R>,
+    source: Iterable<NoInfer<KernelItem<A>>> | AsyncIterable<NoInfer<KernelItem<A>>>,
+    options?: ImapOptions,
+  ): AsyncIterableIterator<R>
   imap<T, R>(fn: (item: T) => R, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<Awaited<R>>
   imap(
     fn: ((item: never) => unknown) | Kernel,
@@ -573,11 +576,11 @@ export class Executor {
 
   /**
    * Yields each future as it completes (finished ones first); throws `TimeoutError` once
-   * `timeout` ms have passed. TypeScript types a `for await` element as the future's result
-   * (it treats those elements as awaited), but the value is the `Future` itself; `next()` is
-   * typed exactly.
+   * `timeout` ms have passed. Each element is the `Future` itself, typed as a
+   * `CompletedFuture` (a future without `then`) so that `for await` does not type it as the
+   * result.
    */
-  asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<Future<T>> {
+  asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<CompletedFuture<T>> {
     return asCompleted(futures, options)
   }
 

@@ -4,6 +4,9 @@ import { listNativeKernels } from './binding.js'
 /** Kind of one kernel parameter, as the native registry declares it. */
 export type KernelParam = 'count' | 'number' | 'Float64Array' | 'string'
 
+/** Key of a kernel's type-only member (no such symbol exists at run time). */
+declare const kernelTypes: unique symbol
+
 /**
  * A native kernel: pass it to `executor.submit` or `executor.map` instead of a function. It
  * runs on a pool thread, in parallel with JavaScript. Typed arrays over a SharedArrayBuffer
@@ -19,8 +22,13 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   readonly index: number
   /** @internal per parameter: passed as a number (in the batch's typed array) */
   readonly numeric: readonly boolean[]
-  /** @internal phantom types */
-  declare readonly __types?: { args: A; result: R }
+  /**
+   * Type-only (never set): carries `A` and `R` into the published declarations, where
+   * `submit` and `map` infer from them. It must not be tagged internal: declarations are
+   * emitted without internal members, and every kernel would then have the same type.
+   * @hidden
+   */
+  declare readonly [kernelTypes]?: { readonly args: A; readonly result: R }
 
   /** @internal kernels are created from the native registry only */
   constructor(name: string, index: number, params: readonly KernelParam[]) {
@@ -115,6 +123,13 @@ export function checkKernelArgs(kernel: Kernel, args: readonly unknown[]): void 
   }
   for (let i = 0; i < args.length; i++) checkArg(kernel, kernel.params[i]!, args[i], i)
 }
+
+/**
+ * What `map` and `imap` take as one item for a kernel with arguments `A`: the argument itself
+ * for a one-parameter kernel, else the array of arguments (the rule of `checkKernelItem`);
+ * `unknown` for a kernel whose arguments are not known statically (`getKernel`).
+ */
+export type KernelItem<A extends unknown[]> = number extends A['length'] ? unknown : A extends [infer Only] ? Only : A
 
 /**
  * Checks one `map` item: the argument itself for a one-parameter kernel (checked without

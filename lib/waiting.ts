@@ -67,6 +67,21 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
   })
 }
 
+/**
+ * A future as `executor.asCompleted()` yields it: the very `Future` object you submitted
+ * (`===` holds), typed without its promise methods `then`/`catch`/`finally`. TypeScript types
+ * every `for await` element as awaited (as if an async generator had yielded it), so a thenable
+ * `Future<T>` element would be typed `T`; without `then`, the element keeps its future type. Read
+ * it with `result()` or `exception()`, as in Python's `for f in as_completed(fs): f.result()`.
+ *
+ * ```ts
+ * for await (const future of executor.asCompleted(futures)) {
+ *   console.log(futures.indexOf(future as Future<number>), await future.result())
+ * }
+ * ```
+ */
+export type CompletedFuture<T> = Omit<Future<T>, 'then' | 'catch' | 'finally'>
+
 type Waiter<T> = { resolve: (result: IteratorResult<Future<T>>) => void; reject: (error: unknown) => void }
 
 /**
@@ -144,6 +159,6 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
   }
 }
 
-export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<Future<T>> {
+export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<CompletedFuture<T>> {
   return new AsCompleted(distinct(futures, 'asCompleted'), checkTimeout(options?.timeout))
 }

@@ -27,7 +27,14 @@ import { buildStats, type Counts, type ExecutorStats } from './stats.js'
 import { after, type Timer } from './timers.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
-/** Options of one submission. */
+/**
+ * Options of one submission.
+ *
+ * ```ts
+ * const controller = new AbortController()
+ * const future = executor.submit(kernels.spin, [1e9], { priority: TaskPriority.HIGH, signal: controller.signal, timeout: 1_000 })
+ * ```
+ */
 export interface SubmitOptions {
   /** Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
@@ -42,6 +49,13 @@ export interface SubmitOptions {
   timeout?: number
 }
 
+/**
+ * Options of `executor.shutdown()`.
+ *
+ * ```ts
+ * await executor.shutdown({ cancelPending: true }) // drop what has not started, wait for the rest
+ * ```
+ */
 export interface ShutdownOptions {
   /** Resolve only once every running (and, unless cancelled, queued) task is done. Default true. */
   wait?: boolean
@@ -187,6 +201,13 @@ export class Executor {
   readonly #queued: Int32Array
   #idleWaiters: Array<() => void> = []
 
+  /**
+   * Starts the pool's threads. Throws `TypeError`/`RangeError` for bad options.
+   *
+   * ```ts
+   * const executor = new Executor({ maxWorkers: 4, queueCapacity: 1_000 })
+   * ```
+   */
   constructor(options?: ExecutorOptions) {
     this.#options = resolveOptions(options)
     const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs } = this.#options
@@ -220,12 +241,24 @@ export class Executor {
     }
   }
 
-  /** Worker threads, and the most tasks running at once. */
+  /**
+   * Worker threads, and the most tasks running at once.
+   *
+   * ```ts
+   * new Executor({ maxWorkers: 3 }).maxWorkers // 3
+   * ```
+   */
   get maxWorkers(): number {
     return this.#options.maxWorkers
   }
 
-  /** Most tasks that may wait to start. */
+  /**
+   * Most tasks that may wait to start.
+   *
+   * ```ts
+   * new Executor().queueCapacity // 10_000
+   * ```
+   */
   get queueCapacity(): number {
     return this.#options.queueCapacity
   }
@@ -544,6 +577,11 @@ export class Executor {
    * Runs `fn` over every item (one argument each; for a kernel with several parameters, each
    * item is an array of them) and resolves with the results in input order. Items are fed as
    * the queue has room, so any number of them can be mapped. Rejects with the first error.
+   *
+   * ```ts
+   * const squares = await executor.map((n: number) => n * n, [1, 2, 3]) // [1, 4, 9]
+   * const sums = await executor.map(kernels.sumOfSquares, [a, b]) // one Float64Array per item
+   * ```
    */
   map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<NoInfer<KernelItem<A>>>, options?: MapOptions): Promise<R[]>
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
@@ -554,6 +592,12 @@ export class Executor {
   /**
    * Like `map`, but yields results in input order as they are ready, pulling from `source`
    * (sync or async) only as results are consumed: memory stays bounded for endless sources.
+   *
+   * ```ts
+   * for await (const status of executor.imap(async (url: string) => (await fetch(url)).status, urls, { concurrency: 4 })) {
+   *   console.log(status)
+   * }
+   * ```
    */
   imap<A extends unknown[], R>(
     kernel: Kernel<A, R>,
@@ -569,7 +613,13 @@ export class Executor {
     return imapAll(this.#host, fn, source, options)
   }
 
-  /** Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones. */
+  /**
+   * Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones.
+   *
+   * ```ts
+   * const { done, notDone } = await executor.wait(futures, { returnWhen: 'FIRST_COMPLETED' })
+   * ```
+   */
   wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<WaitResult<T>> {
     return waitFor(futures, options)
   }
@@ -579,6 +629,12 @@ export class Executor {
    * `timeout` ms have passed. Each element is the `Future` itself, typed as a
    * `CompletedFuture` (a future without `then`) so that `for await` does not type it as the
    * result.
+   *
+   * ```ts
+   * for await (const future of executor.asCompleted(futures, { timeout: 5_000 })) {
+   *   console.log(await future.result())
+   * }
+   * ```
    */
   asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<CompletedFuture<T>> {
     return asCompleted(futures, options)
@@ -587,6 +643,10 @@ export class Executor {
   /**
    * Stops accepting work (`ExecutorShutdownError`). With `wait` (default), resolves once the
    * running and queued tasks are done; `cancelPending` cancels the queued ones first.
+   *
+   * ```ts
+   * await executor.shutdown() // or: await executor.shutdown({ cancelPending: true })
+   * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
@@ -603,12 +663,24 @@ export class Executor {
     else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  /** Shuts down and waits, for `await using`. */
+  /**
+   * Shuts down and waits, for `await using`.
+   *
+   * ```ts
+   * await using executor = new Executor() // shut down at the end of the block
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown()
   }
 
-  /** Shuts down without waiting, for `using`: queued and running tasks still finish. */
+  /**
+   * Shuts down without waiting, for `using`: queued and running tasks still finish.
+   *
+   * ```ts
+   * using executor = new Executor()
+   * ```
+   */
   [Symbol.dispose](): void {
     void this.shutdown({ wait: false })
   }
@@ -624,7 +696,13 @@ export class Executor {
     this.#native.dispose()
   }
 
-  /** A snapshot of the executor's counters, queue and timings. */
+  /**
+   * A snapshot of the executor's counters, queue and timings.
+   *
+   * ```ts
+   * const { completedTasks, queuedTasks, runTime } = executor.getStats()
+   * ```
+   */
   getStats(): ExecutorStats {
     if (!this.#disposed) this.#flushBatch()
     const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
@@ -632,12 +710,27 @@ export class Executor {
     return buildStats(native, this.#counts)
   }
 
-  /** CPU used by this process since the previous reading, in percent of one core (sysinfo; readings under 200 ms apart repeat the last one). */
+  /**
+   * CPU used by this process since the previous reading, in percent of one core (sysinfo;
+   * readings under 200 ms apart repeat the last one; the first reading is 0).
+   *
+   * ```ts
+   * executor.getCpuUsage()
+   * await executor.map(kernels.spin, [1e8, 1e8])
+   * console.log(`${executor.getCpuUsage().toFixed(0)} % of one core`)
+   * ```
+   */
   getCpuUsage(): number {
     return cpuUsage()
   }
 
-  /** Resident set size of this process, in bytes. */
+  /**
+   * Resident set size of this process, in bytes.
+   *
+   * ```ts
+   * console.log(`${(executor.getMemoryUsage() / 2 ** 20).toFixed(1)} MiB`)
+   * ```
+   */
   getMemoryUsage(): number {
     return memoryUsage()
   }

@@ -1,7 +1,14 @@
 /** Handles of the native kernels, and the checks of their arguments. */
 import { listNativeKernels } from './binding.js'
 
-/** Kind of one kernel parameter, as the native registry declares it. */
+/**
+ * Kind of one kernel parameter, as the native registry declares it: `count` is a non-negative
+ * safe integer, `number` a finite number.
+ *
+ * ```ts
+ * const params: readonly KernelParam[] = kernels.sumOfSquares.params // ['Float64Array']
+ * ```
+ */
 export type KernelParam = 'count' | 'number' | 'Float64Array' | 'string'
 
 /** Key of a kernel's type-only member (no such symbol exists at run time). */
@@ -12,6 +19,11 @@ declare const kernelTypes: unique symbol
  * runs on a pool thread, in parallel with JavaScript. Typed arrays over a SharedArrayBuffer
  * are read in place; others are copied at submission (they could be detached meanwhile).
  * `A` is its argument list and `R` its result.
+ *
+ * ```ts
+ * const kernel: Kernel<[data: Float64Array], number> = kernels.sumOfSquares
+ * const sum = await executor.submit(kernel, [new Float64Array([1, 2, 3])]) // 14, typed number
+ * ```
  */
 export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   /** Registry name, e.g. `'sumOfSquares'`. */
@@ -40,7 +52,13 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   }
 }
 
-/** The kernels this package ships, with their argument and result types. */
+/**
+ * The kernels this package ships, with their argument and result types.
+ *
+ * ```ts
+ * const spin: Kernels['spin'] = kernels.spin
+ * ```
+ */
 export interface Kernels {
   /** `spin(iterations)`: a deterministic CPU-bound loop (about 1 ns per iteration) returning a checksum. `spin(0)` is the cheapest task there is. */
   readonly spin: Kernel<[iterations: number], number>
@@ -67,7 +85,13 @@ function required<A extends unknown[], R>(name: string): Kernel<A, R> {
   return kernel as Kernel<A, R>
 }
 
-/** Every native kernel, by name: `kernels.spin`, `kernels.testing.fail`, ... */
+/**
+ * Every native kernel, by name: `kernels.spin`, `kernels.testing.fail`, ...
+ *
+ * ```ts
+ * const checksums = await executor.map(kernels.spin, [1e6, 2e6])
+ * ```
+ */
 export const kernels: Kernels = Object.freeze({
   spin: required<[iterations: number], number>('spin'),
   sleep: required<[ms: number], null>('sleep'),
@@ -78,12 +102,26 @@ export const kernels: Kernels = Object.freeze({
   }),
 })
 
-/** The kernel called `name` (e.g. `'testing.fail'`), or `undefined` if there is none. */
+/**
+ * The kernel called `name` (e.g. `'testing.fail'`), or `undefined` if there is none. Its types
+ * are unknown statically: its arguments are checked at submission.
+ *
+ * ```ts
+ * const kernel = getKernel(process.argv[2] ?? 'spin')
+ * if (kernel) console.log(await executor.submit(kernel, [1000]))
+ * ```
+ */
 export function getKernel(name: string): Kernel | undefined {
   return typeof name === 'string' ? registry.get(name) : undefined
 }
 
-/** Every kernel, in registry order. */
+/**
+ * Every kernel, in registry order.
+ *
+ * ```ts
+ * for (const kernel of listKernels()) console.log(kernel.name, kernel.params.join(', '))
+ * ```
+ */
 export function listKernels(): Kernel[] {
   return [...registry.values()]
 }
@@ -128,6 +166,10 @@ export function checkKernelArgs(kernel: Kernel, args: readonly unknown[]): void 
  * What `map` and `imap` take as one item for a kernel with arguments `A`: the argument itself
  * for a one-parameter kernel, else the array of arguments (the rule of `checkKernelItem`);
  * `unknown` for a kernel whose arguments are not known statically (`getKernel`).
+ *
+ * ```ts
+ * const item: KernelItem<[iterations: number]> = 1000 // spin's map items are numbers
+ * ```
  */
 export type KernelItem<A extends unknown[]> = number extends A['length'] ? unknown : A extends [infer Only] ? Only : A
 

@@ -5,9 +5,17 @@ import { isKernel, type Kernel } from './kernels.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { after, type Timer } from './timers.js'
 
+/**
+ * Options of `executor.map()`.
+ *
+ * ```ts
+ * const checksums = await executor.map(kernels.spin, counts, { chunkSize: 64, priority: TaskPriority.LOW, timeout: 5_000 })
+ * ```
+ */
 export interface MapOptions {
   /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
   chunkSize?: number
+  /** Priority of every task of the map. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
   /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
   signal?: AbortSignal
@@ -15,6 +23,13 @@ export interface MapOptions {
   timeout?: number
 }
 
+/**
+ * Options of `executor.imap()`.
+ *
+ * ```ts
+ * for await (const checksum of executor.imap(kernels.spin, endlessCounts(), { concurrency: 8 })) console.log(checksum)
+ * ```
+ */
 export interface ImapOptions extends MapOptions {
   /** Tasks in flight at once (each of `chunkSize` items). Default `2 * maxWorkers`. */
   concurrency?: number

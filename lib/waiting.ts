@@ -3,9 +3,23 @@ import { TimeoutError } from './errors.js'
 import { Future, checkTimeout } from './future.js'
 import { after, type Timer } from './timers.js'
 
-/** When `executor.wait()` returns. */
+/**
+ * When `executor.wait()` returns, as in Python's `concurrent.futures.wait`.
+ *
+ * ```ts
+ * const returnWhen: ReturnWhen = 'FIRST_COMPLETED'
+ * const { done } = await executor.wait(futures, { returnWhen })
+ * ```
+ */
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION'
 
+/**
+ * Options of `executor.wait()`.
+ *
+ * ```ts
+ * const { done } = await executor.wait(futures, { returnWhen: 'FIRST_EXCEPTION', timeout: 1_000 })
+ * ```
+ */
 export interface WaitForOptions {
   /** Milliseconds after which `wait` returns whatever is done by then. */
   timeout?: number
@@ -13,8 +27,18 @@ export interface WaitForOptions {
   returnWhen?: ReturnWhen
 }
 
+/**
+ * What `executor.wait()` resolves with: the futures split by whether they are done.
+ *
+ * ```ts
+ * const { done, notDone } = await executor.wait(futures, { timeout: 100 })
+ * for (const future of notDone) future.cancel()
+ * ```
+ */
 export interface WaitResult<T> {
+  /** Futures that succeeded, failed or were cancelled. */
   done: Future<T>[]
+  /** Futures still queued or running. */
   notDone: Future<T>[]
 }
 

@@ -4,7 +4,9 @@
  * loader takes a local build first, else the platform package, else throws one clear error.
  * (`npm run pack:check` covers the packed tarballs themselves.)
  */
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import test from 'ava'
@@ -168,4 +170,31 @@ test('platform suffixes follow napi-rs', (t) => {
   t.is(platformSuffix('linux', 'arm64', false), 'linux-arm64-gnu')
   t.is(platformSuffix('darwin', 'arm64'), 'darwin-arm64')
   t.is(platformSuffix('win32', 'x64'), 'win32-x64-msvc')
+})
+
+test('sync-platform-packages finds a version bump out of step, then brings every platform package along', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferris-sync-test-'))
+  try {
+    for (const path of ['package.json', 'npm', 'scripts']) cpSync(join(PACKAGE_ROOT, path), join(dir, path), { recursive: true })
+    const script = join(dir, 'scripts', 'sync-platform-packages.mjs')
+    const check = (): number | null => spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' }).status
+    t.is(check(), 0, 'the repository is in step')
+
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...manifest, version: '9.8.7' }, null, 2)}\n`)
+    t.is(check(), 1, 'a bumped root version is out of step')
+
+    t.is(spawnSync(process.execPath, [script], { encoding: 'utf8' }).status, 0)
+    t.is(check(), 0)
+    const root = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> }
+    const platforms = readdirSync(join(dir, 'npm'))
+    t.is(platforms.length, 6)
+    for (const platform of platforms) {
+      const pkg = JSON.parse(readFileSync(join(dir, 'npm', platform, 'package.json'), 'utf8')) as { name: string; version: string }
+      t.is(pkg.version, '9.8.7', platform)
+      t.is(root.optionalDependencies[pkg.name], '9.8.7', pkg.name)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -59,7 +59,9 @@ export function expectedFiles() {
         `Install \`${binaryName}\`, not this package: npm picks the platform package that matches.\n`,
     )
   }
-  files.set(join(root, 'package.json'), toText({ ...pkg, optionalDependencies: optional }))
+  // Sorted by name, as npm writes dependencies when it saves package.json.
+  const sorted = Object.fromEntries(Object.entries(optional).sort(([a], [b]) => (a < b ? -1 : 1)))
+  files.set(join(root, 'package.json'), toText({ ...pkg, optionalDependencies: sorted }))
   return files
 }
 

@@ -276,6 +276,8 @@ export class Executor {
   submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
   submit<R>(fn: () => R, args?: readonly [], options?: SubmitOptions): Future<Awaited<R>>
   submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
+  // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
+  // type here; the array check below is what the implementation relies on.
   submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
     const kernel = isKernel(fn) ? fn : undefined
     if (kernel === undefined && typeof fn !== 'function') throw new TypeError('submit takes a function or a kernel')

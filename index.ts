@@ -9,13 +9,13 @@
  * const squares = await executor.map((n: number) => n * n, [1, 2, 3])
  * ```
  */
-export { Executor, type SubmitOptions, type ShutdownOptions } from './lib/executor.js'
+export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'
 export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
 export type { ExecutorOptions } from './lib/options.js'
 export type { ExecutorStats, DurationSummary } from './lib/stats.js'
-export type { MapOptions, ImapOptions } from './lib/mapping.js'
+export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
 export type { ReturnWhen, WaitForOptions, WaitResult, CompletedFuture } from './lib/waiting.js'
 export {
   ExecutorError,

@@ -1,4 +1,7 @@
 /** executor.imap: ordered streaming results, async sources, lazy pulling, early exit. */
+import { Readable, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+
 import test from 'ava'
 
 import { TimeoutError, kernels } from '../index.js'
@@ -222,4 +225,135 @@ test('imap keeps at most `concurrency` tasks in flight, even with idle workers',
   for await (const value of iterator) rest.push(value)
   t.deepEqual(rest, Array.from({ length: 19 }, (_, i) => i + 1))
   t.is(maxInside, 3)
+})
+
+test('ordered: false yields results as they complete', async (t) => {
+  const { executor, gate } = setup(t, { maxWorkers: 4 })
+  const slow = gate()
+  const iterator = executor.imap(
+    async (x: number) => {
+      if (x === 0) await slow.promise
+      return x
+    },
+    [0, 1, 2, 3],
+    { ordered: false },
+  )
+  // item 0 cannot finish before the gate opens: the first three results must be the others
+  const firstThree = [await iterator.next(), await iterator.next(), await iterator.next()].map((r) => r.value)
+  t.deepEqual([...firstThree].sort(), [1, 2, 3])
+  slow.open()
+  t.deepEqual(await iterator.next(), { value: 0, done: false })
+  t.deepEqual(await iterator.next(), { value: undefined, done: true })
+})
+
+test('ordered: false still keeps chunks whole and rethrows a failed item', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 2 })
+  const items = Array.from({ length: 40 }, (_, i) => i)
+  const results = await collect(executor.imap((x: number) => x * 2, items, { ordered: false, chunkSize: 3 }))
+  t.deepEqual([...results].sort((a, b) => a - b), items.map((x) => x * 2))
+  const boom = new Error('item 5')
+  const error = await t.throwsAsync(
+    collect(
+      executor.imap(
+        (x: number) => {
+          if (x === 5) throw boom
+          return x
+        },
+        items,
+        { ordered: false },
+      ),
+    ),
+  )
+  t.is(error, boom)
+  await t.throwsAsync(collect(executor.imap((x: number) => x, [1], { ordered: 'yes' as unknown as boolean })), { instanceOf: TypeError })
+})
+
+test('an endless generator is pulled only as far as results are consumed (sync and async sources)', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 2 })
+  for (const kind of ['sync', 'async'] as const) {
+    let pulled = 0
+    let closed = false
+    function* naturals(): Generator<number> {
+      try {
+        for (let i = 0; ; i++) {
+          pulled++
+          yield i
+        }
+      } finally {
+        closed = true
+      }
+    }
+    async function* asyncNaturals(): AsyncGenerator<number> {
+      yield* naturals()
+    }
+    const concurrency = 4
+    const chunkSize = 2
+    const seen: number[] = []
+    for await (const value of executor.imap((x: number) => x + 1, kind === 'sync' ? naturals() : asyncNaturals(), { concurrency, chunkSize })) {
+      seen.push(value)
+      // however far the source could run ahead, it may not outrun the consumer by more than the window
+      t.true(pulled <= seen.length + (concurrency + 1) * chunkSize, `${kind}: pulled ${pulled} for ${seen.length} consumed`)
+      if (seen.length === 500) break
+    }
+    t.deepEqual(seen, Array.from({ length: 500 }, (_, i) => i + 1))
+    const atBreak = pulled
+    await waitForRest(executor)
+    await turns(20)
+    t.is(pulled, atBreak, `${kind}: the source was pulled after the loop ended`)
+    t.true(closed, `${kind}: the source was not closed`)
+  }
+})
+
+test('a source that throws has the results of its earlier items yielded first', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 2 })
+  const broken = new Error('source broke')
+  async function* source(): AsyncGenerator<number> {
+    yield 1
+    yield 2
+    throw broken
+  }
+  const seen: number[] = []
+  const error = await t.throwsAsync(async () => {
+    for await (const value of executor.imap((x: number) => x * 10, source())) seen.push(value)
+  })
+  t.is(error, broken)
+  t.deepEqual(seen, [10, 20])
+})
+
+test('inside stream.pipeline, a slow writer holds back the source (backpressure)', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 2 })
+  let pulled = 0
+  let written = 0
+  let maxAhead = 0
+  function* naturals(): Generator<number> {
+    for (let i = 0; ; i++) {
+      pulled++
+      yield i
+    }
+  }
+  const enough = new Error('enough')
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 2,
+    write(chunk: number, _encoding, callback) {
+      t.is(chunk, written * 3)
+      written++
+      maxAhead = Math.max(maxAhead, pulled - written)
+      // a slow consumer: one item per timer tick; stop the endless pipeline after 100
+      setTimeout(() => callback(written === 100 ? enough : null), 1)
+    },
+  })
+  const concurrency = 4
+  const error = await t.throwsAsync(
+    pipeline(Readable.from(executor.imap((x: number) => x * 3, naturals(), { concurrency }), { highWaterMark: 2 }), sink),
+  )
+  t.is(error, enough)
+  t.is(written, 100)
+  // what is in flight: the writer's buffer, the readable's buffer, imap's window, plus one each in hand
+  const bound = 2 + 2 + concurrency + 3
+  t.true(maxAhead <= bound, `the source ran ${maxAhead} items ahead of the writer (bound ${bound})`)
+  await waitForRest(executor)
+  const atEnd = pulled
+  await turns(20)
+  t.is(pulled, atEnd, 'the source was pulled after the pipeline ended')
 })

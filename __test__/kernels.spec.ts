@@ -97,6 +97,15 @@ test('listKernels() lists every kernel with its parameters', (t) => {
     [kernels.spin, 'spin', ['count']],
     [kernels.sleep, 'sleep', ['count']],
     [kernels.sumOfSquares, 'sumOfSquares', ['Float64Array']],
+    [kernels.dot, 'dot', ['Float64Array', 'Float64Array']],
+    [kernels.matmul, 'matmul', ['Float64Array', 'Float64Array', 'count']],
+    [kernels.mandelbrot, 'mandelbrot', ['count', 'count', 'count', 'count', 'count']],
+    [kernels.primeCount, 'primeCount', ['count', 'count']],
+    [kernels.sort, 'sort', ['Float64Array']],
+    [kernels.fib, 'fib', ['count']],
+    [kernels.monteCarloPi, 'monteCarloPi', ['count', 'count']],
+    [kernels.histogram, 'histogram', ['Float64Array', 'count', 'number', 'number']],
+    [kernels.sha256, 'sha256', ['Uint8Array']],
     [kernels.testing.fail, 'testing.fail', ['string']],
     [kernels.testing.panic, 'testing.panic', ['string']],
   ]
@@ -106,6 +115,8 @@ test('listKernels() lists every kernel with its parameters', (t) => {
     t.deepEqual([...kernel.params], params, `${name} params`)
   }
   t.is(new Set(listed.map((k) => k.name)).size, listed.length, 'names are unique')
+  t.is(kernels.mandelbrot.required, 3, 'rowStart and rowEnd are optional')
+  t.is(kernels.dot.required, 2)
 })
 
 test('kernel handles cannot be tampered with (their index selects native code)', (t) => {

@@ -252,3 +252,83 @@ test('an error thrown by the source iterable rejects map with that error', async
   t.is(await t.throwsAsync(executor.map((x: number) => x, source())), broken)
   await waitForRest(executor)
 })
+
+test('onProgress: throttled calls with a known total, then exactly one final call with done === total', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 1 })
+  const calls: Array<{ done: number; total: number | undefined; at: number }> = []
+  const items = Array.from({ length: 40 }, (_, i) => i)
+  const results = await executor.map(
+    async (x: number) => {
+      await delay(10) // about 400 ms in all, on one worker: room for several intermediate reports
+      return x
+    },
+    items,
+    { onProgress: (done, total) => calls.push({ done, total, at: performance.now() }) },
+  )
+  t.deepEqual(results, items)
+  const last = calls.at(-1)!
+  t.deepEqual([last.done, last.total], [40, 40])
+  t.is(calls.filter((c) => c.done === c.total).length, 1, 'the final report must be made exactly once')
+  t.true(calls.length >= 2, `only ${calls.length} report(s) over a map of at least 400 ms`)
+  for (let i = 1; i < calls.length; i++) {
+    t.true(calls[i]!.done >= calls[i - 1]!.done, 'done went backwards')
+    t.is(calls[i]!.total, 40)
+    // intermediate reports at most every 100 ms (1 ms of slack for where the test reads the clock)
+    if (i < calls.length - 1) t.true(calls[i]!.at - calls[i - 1]!.at >= 99, `reports ${i - 1} and ${i} were ${calls[i]!.at - calls[i - 1]!.at} ms apart`)
+  }
+})
+
+test('onProgress over a generator: total is undefined until the source is exhausted', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 1 })
+  function* source(): Generator<number> {
+    for (let i = 0; i < 30; i++) yield i
+  }
+  const calls: Array<[number, number | undefined]> = []
+  await executor.map(
+    async (x: number) => {
+      await delay(10)
+      return x
+    },
+    source(),
+    { onProgress: (done, total) => calls.push([done, total]) },
+  )
+  t.deepEqual(calls.at(-1), [30, 30])
+  t.true(calls.length >= 2, `only ${calls.length} report(s)`)
+  for (const [, total] of calls.slice(0, -1)) t.is(total, undefined)
+  const set = new Set([1, 2, 3])
+  const setCalls: Array<[number, number | undefined]> = []
+  await executor.map((x: number) => x, set, { onProgress: (done, total) => setCalls.push([done, total]) })
+  t.deepEqual(setCalls, [[3, 3]])
+})
+
+test('a throwing onProgress rejects the map with its error and cancels the items not started', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 1 })
+  const broken = new Error('progress bar broke')
+  const calls: number[] = []
+  const error = await t.throwsAsync(
+    executor.map(
+      async (x: number) => {
+        calls.push(x)
+        await delay(10)
+        return x
+      },
+      Array.from({ length: 100 }, (_, i) => i),
+      {
+        onProgress: () => {
+          throw broken
+        },
+      },
+    ),
+  )
+  t.is(error, broken)
+  await waitForRest(executor)
+  const stats = executor.getStats()
+  t.true(calls.length < 100, 'every item ran: the map did not stop')
+  t.is(stats.cancelledTasks + stats.completedTasks, stats.submittedTasks)
+  // the final report throwing rejects too
+  const final = await t.throwsAsync(executor.map((x: number) => x, [1], { onProgress: () => {
+    throw broken
+  } }))
+  t.is(final, broken)
+  await throwsOrRejects(t, () => executor.map((x: number) => x, [1], { onProgress: 5 as unknown as () => void }), (e): e is TypeError => e instanceof TypeError, 'onProgress 5')
+})

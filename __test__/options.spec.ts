@@ -23,6 +23,11 @@ const invalid: Array<[string, unknown, typeof TypeError | typeof RangeError | un
   ['agingMs -1', { agingMs: -1 }, RangeError],
   ['agingMs NaN', { agingMs: Number.NaN }, RangeError],
   ["agingMs '5'", { agingMs: '5' }, TypeError],
+  ['memoryLimit 0', { memoryLimit: 0 }, RangeError],
+  ['memoryLimit -1', { memoryLimit: -1 }, RangeError],
+  ['memoryLimit 1.5', { memoryLimit: 1.5 }, RangeError],
+  ['memoryLimit Infinity', { memoryLimit: Infinity }, RangeError],
+  ["memoryLimit '1GB'", { memoryLimit: '1GB' }, TypeError],
   ['unknown option key', { maxWorker: 2 }, undefined],
   ['options not an object', 5, undefined],
 ]

@@ -5,29 +5,23 @@
  * itself. Each throughput sample is one burst of N tasks submitted
  * at once and awaited; figures are medians of several samples taken in this one run.
  *
- *   npm run bench                 # prints a table, writes bench/results/overhead.json
- *   npm run bench -- --quick      # fewer samples
- *   npm run bench -- --json FILE  # JSON somewhere else
+ *   npm run bench:overhead                 # prints a table, writes bench/results/overhead.json
+ *   npm run bench:overhead -- --quick      # fewer samples
+ *   npm run bench:overhead -- --json FILE  # JSON somewhere else
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, platform, release } from 'node:os'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-
 import PQueue from 'p-queue'
-import { Bench } from 'tinybench'
 
 import { Executor, kernels } from '../index.js'
+import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from './common.mjs'
+import { createProgress } from './progress.mjs'
 
-const args = process.argv.slice(2)
-const quick = args.includes('--quick')
-const jsonArg = args.indexOf('--json')
-const here = dirname(fileURLToPath(import.meta.url))
-const jsonPath = jsonArg >= 0 ? resolve(args[jsonArg + 1]) : resolve(here, 'results/overhead.json')
-
+const { quick, jsonPath } = options('overhead.json')
 const TASKS = 100_000
 const SAMPLES = quick ? 3 : 7
-const CORES = availableParallelism()
+
+// Six measured cases of SAMPLES runs plus a warm-up each, then the idle phase (one unit).
+const progress = createProgress({ total: 6 * (SAMPLES + 1) + 1, label: 'bench' })
+progress.tick('starting', 0)
 
 /** Awaits every future without creating a promise per task. */
 function settled(futures) {
@@ -37,15 +31,7 @@ function settled(futures) {
   })
 }
 
-/** Median milliseconds of `samples` runs of `fn`, after one warm-up run. */
-async function measure(name, fn, samples = SAMPLES) {
-  const bench = new Bench({ iterations: samples, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true })
-  bench.add(name, fn)
-  await bench.run()
-  const result = bench.tasks[0].result
-  if (result.state !== 'completed') throw new Error(`${name}: ${result.state}`)
-  return result.latency.p50
-}
+const measure = (name, fn) => measureRuns(name, fn, SAMPLES, progress.tick)
 
 /** Rows of the table: `perSecond` is tasks (or items) per second at the median. */
 const rows = []
@@ -120,12 +106,15 @@ const idle = new Executor({ maxWorkers: 2 })
 await idle.submit(kernels.spin, [0]) // the workers have started and gone idle
 await new Promise((r) => setTimeout(r, 100))
 const IDLE_MS = 2000
+progress.tick(`idle pool for ${IDLE_MS / 1000} s`, 0)
 const before = process.cpuUsage()
 const wallStart = performance.now()
 await new Promise((r) => setTimeout(r, IDLE_MS))
 const used = process.cpuUsage(before)
 const idleCpuPercent = ((used.user + used.system) / 1000 / (performance.now() - wallStart)) * 100
 await idle.shutdown()
+progress.tick('done')
+progress.done()
 
 // --- report ---------------------------------------------------------------------------------
 const ratios = {
@@ -135,7 +124,6 @@ const ratios = {
   spinSpeedup: speedup,
   spinSpeedupPerCore: speedup / CORES,
 }
-const fmt = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 console.log(`\nferris-executor overhead benchmark (${SAMPLES} samples per row, medians)\n`)
 console.log(`${'case'.padEnd(52)} ${'median ms'.padStart(10)} ${'per second'.padStart(12)}`)
 for (const row of rows) {
@@ -148,7 +136,5 @@ console.log(`native map vs p-queue      ${fmt(ratios.mapVsPQueue, 2)}x   (goal >
 console.log(`spin speedup on ${CORES} cores   ${fmt(speedup, 2)}x = ${fmt(ratios.spinSpeedupPerCore, 2)} x cores (goal >= 0.9 x cores)`)
 console.log(`idle pool CPU over ${IDLE_MS / 1000} s    ${fmt(idleCpuPercent, 2)} % of one core (goal: about 0)`)
 
-const machine = { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}` }
-mkdirSync(dirname(jsonPath), { recursive: true })
-writeFileSync(jsonPath, JSON.stringify({ machine, tasks: TASKS, samples: SAMPLES, rows, ratios, idleCpuPercent }, null, 2))
+writeJson(jsonPath, { machine: machine(), tasks: TASKS, samples: SAMPLES, rows, ratios, idleCpuPercent })
 console.log(`\nwrote ${jsonPath}`)

@@ -19,4 +19,7 @@ export const KERNEL_SHIFT = 5
 export const Refused = { QUEUE_FULL: 1, CLOSED: 2, INVALID: 3 } as const
 
 /** Event kinds of the dispatcher's `kinds` array (src/events.rs). */
-export const EventKind = { NUMBER: 0, NULL: 1, VALUES: 2, FAILED: 3, PANICKED: 4, RUN_JS: 5, TIMED_OUT: 6 } as const
+export const EventKind = { NUMBER: 0, NULL: 1, VALUES: 2, FAILED: 3, PANICKED: 4, RUN_JS: 5, TIMED_OUT: 6, ARRAY: 7 } as const
+
+/** One entry of the dispatcher's `payloads`: a message, a chunk's values, or a typed array. */
+export type DispatchPayload = Parameters<ConstructorParameters<typeof Native.NativeExecutor>[1]>[3][number]

@@ -1,6 +1,9 @@
-/** `Executor`: submission, the event dispatcher, JS task running, cancellation and shutdown. */
+/** `Executor`: submission, the event dispatcher, JS task running, readiness, cancellation and shutdown. */
+import { EventEmitter } from 'node:events'
+
 import {
   EventKind,
+  type DispatchPayload,
   KERNEL_SHIFT,
   NativeExecutor,
   Refused,
@@ -19,11 +22,13 @@ import {
   TimeoutError,
 } from './errors.js'
 import { Future, checkTimeout, type Canceller } from './future.js'
+import { Imap } from './imap.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel, type KernelItem } from './kernels.js'
-import { imapAll, mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
+import { mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
 import { resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { buildStats, type Counts, type ExecutorStats } from './stats.js'
+import { Stop } from './stop.js'
 import { after, type Timer } from './timers.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
@@ -47,6 +52,41 @@ export interface SubmitOptions {
    * rejects when it does; a JS function cannot be stopped: its eventual result is ignored.
    */
   timeout?: number
+}
+
+/**
+ * Options of `executor.ready()`.
+ *
+ * ```ts
+ * await executor.ready({ timeout: 1_000 })
+ * ```
+ */
+export interface ReadyOptions {
+  /** Aborting rejects the wait with `CancelledError` (`cause`: the abort reason). */
+  signal?: AbortSignal
+  /** Milliseconds to wait before rejecting with `TimeoutError`. */
+  timeout?: number
+}
+
+/**
+ * The events of an `Executor`, with their listener arguments (Node `EventEmitter`
+ * conventions). Listeners run in a microtask after the change, never inside the executor's
+ * own bookkeeping; a listener that throws is an uncaught exception, as with any emitter.
+ *
+ * ```ts
+ * executor.on('drain', () => resumeProducer())
+ * executor.once('idle', () => console.log('all done'))
+ * ```
+ */
+export interface ExecutorEvents {
+  /**
+   * The queue has room again after it was found full: a submission was refused with
+   * `QueueFullError`, or `ready()`, `map` or `imap` had to wait for room. Like a stream's
+   * `'drain'` after `write()` returned false. Not emitted after `shutdown`.
+   */
+  drain: []
+  /** Nothing is queued or running any more: every accepted task has settled. */
+  idle: []
 }
 
 /**
@@ -105,6 +145,19 @@ const MAX_BATCH = 1024
  */
 const SLICE_MS = 4
 
+/**
+ * How often a waiting `ready()` looks again, besides at each settle: for the resident set size
+ * to fall below `memoryLimit`, and for room that appeared just after a settle was looked at (a
+ * worker takes its next task a moment after reporting the last one).
+ */
+const READY_POLL_MS = 25
+
+/**
+ * How long a reading of the resident set size is reused by `ready()` checks: a reading costs
+ * about 35 us (sysinfo), and `map` checks before each chunk.
+ */
+const MEMORY_READING_MS = 10
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false
   try {
@@ -115,21 +168,21 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 }
 
 /**
- * Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`; a
- * Float64Array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0
- * (copied at submission, see src/kernel_args.rs).
+ * Appends one kernel call's arguments: numbers to `numbers`, anything else to `objects`. A
+ * typed array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0
+ * (copied at submission); a left-out optional argument is NaN (see src/kernel_args.rs).
  */
 function splitArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
-  for (let i = 0; i < args.length; i++) splitArg(kernel, i, args[i], numbers, objects)
+  for (let i = 0; i < kernel.params.length; i++) splitArg(kernel, i, args[i], numbers, objects)
 }
 
 /** Appends argument `i` of a kernel call (see `splitArgs`). */
 function splitArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[]): void {
   if (kernel.numeric[i]) {
-    numbers.push(arg as number)
+    numbers.push(arg === undefined ? NaN : (arg as number))
     return
   }
-  if (arg instanceof Float64Array) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+  if (ArrayBuffer.isView(arg)) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
   objects.push(arg)
 }
 
@@ -171,7 +224,7 @@ async function finishChunk(
  * console.log(await a, await b)
  * ```
  */
-export class Executor {
+export class Executor extends EventEmitter<ExecutorEvents> {
   readonly #native: NativeExecutor
   readonly #options: ReturnType<typeof resolveOptions>
   readonly #tasks = new Map<number, Task>()
@@ -194,12 +247,22 @@ export class Executor {
   #yielding = false
   /** Accepted submissions in `#batch` not cancelled since. */
   #batchLive = 0
-  #settledWaiters: Array<() => void> = []
   /** Accepted submissions not yet handed to the pool. */
   #batch: Task[] = []
   /** The pool's queued-task count, live (see `NativeExecutor.queueGauge`). */
   readonly #queued: Int32Array
   #idleWaiters: Array<() => void> = []
+  /** Resolved (and cleared) once the executor is ready or shut down; exists while someone waits. */
+  #readyWait: { promise: Promise<void>; resolve: () => void } | undefined
+  /** Looks again every READY_POLL_MS while someone waits. */
+  #readyPoll: ReturnType<typeof setInterval> | undefined
+  /** The queue was found full, and 'drain' was not emitted since. */
+  #needsDrain = false
+  /** `#needsDrain || #readyWait !== undefined`: each settle must look at the queue's room. */
+  #watchRoom = false
+  /** The last resident set size read, and when (performance.now()). */
+  #rss = 0
+  #rssAt = -Infinity
 
   /**
    * Starts the pool's threads. Throws `TypeError`/`RangeError` for bad options.
@@ -209,6 +272,7 @@ export class Executor {
    * ```
    */
   constructor(options?: ExecutorOptions) {
+    super()
     this.#options = resolveOptions(options)
     const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs } = this.#options
     try {
@@ -237,7 +301,8 @@ export class Executor {
       maxWorkers,
       queueCapacity,
       submitChunk: (fn, items, level) => this.#submitChunk(fn, items, level),
-      whenSettled: () => new Promise((resolve) => this.#settledWaiters.push(resolve)),
+      isReady: () => this.#isReady(),
+      whenReady: () => this.#whenReady(),
     }
   }
 
@@ -261,6 +326,17 @@ export class Executor {
    */
   get queueCapacity(): number {
     return this.#options.queueCapacity
+  }
+
+  /**
+   * The `memoryLimit` option, in bytes, or `undefined`.
+   *
+   * ```ts
+   * new Executor({ memoryLimit: 512 * 2 ** 20 }).memoryLimit // 536870912
+   * ```
+   */
+  get memoryLimit(): number | undefined {
+    return this.#options.memoryLimit
   }
 
   /**
@@ -341,6 +417,7 @@ export class Executor {
     }
     if (!this.#hasRoom()) {
       this.#counts.rejected++
+      this.#expectDrain()
       throw new QueueFullError(this.#options.queueCapacity)
     }
     const id = this.#nextId++
@@ -449,7 +526,7 @@ export class Executor {
     if (outcome === 'completed') task._resolve(value)
     else if (outcome === 'cancelled') task._cancel(value as CancelledError)
     else task._reject(value)
-    if (this.#settledWaiters.length > 0) for (const wake of this.#settledWaiters.splice(0)) wake()
+    if (this.#watchRoom) this.#checkReady()
     if (--this.#pending === 0) this.#becameIdle()
   }
 
@@ -458,10 +535,112 @@ export class Executor {
     this.#native.keepAlive(false)
     if (this.#closed) this.#dispose()
     for (const wake of this.#idleWaiters.splice(0)) wake()
+    if (this.listenerCount('idle') > 0) queueMicrotask(this.#emitIdle)
+  }
+
+  readonly #emitIdle = (): void => {
+    if (this.#pending === 0) this.emit('idle')
+  }
+
+  readonly #emitDrain = (): void => {
+    if (this.#closed) return
+    if (this.#hasRoom()) this.emit('drain')
+    else this.#expectDrain() // full again already: wait for the next room
+  }
+
+  /** The queue was found full: emit 'drain' once it has room. */
+  #expectDrain(): void {
+    this.#needsDrain = true
+    this.#watchRoom = true
+  }
+
+  /** Room in the queue and, with `memoryLimit`, the resident set size below it. */
+  #isReady(): boolean {
+    if (!this.#hasRoom()) {
+      this.#expectDrain()
+      return false
+    }
+    const limit = this.#options.memoryLimit
+    if (limit === undefined) return true
+    const now = performance.now()
+    if (now - this.#rssAt >= MEMORY_READING_MS) {
+      this.#rss = memoryUsage()
+      this.#rssAt = now
+    }
+    return this.#rss < limit
+  }
+
+  /**
+   * Resolves once the executor may be ready, or is shut down; callers check `#isReady()`
+   * again. Room is looked for at each settle (a task leaves the queue when a worker takes
+   * it, which is when the worker has finished another one) and every READY_POLL_MS, only
+   * while someone waits.
+   */
+  #whenReady(): Promise<void> {
+    if (this.#closed || this.#isReady()) return Promise.resolve()
+    if (this.#readyWait === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.#readyWait = { promise, resolve }
+      this.#watchRoom = true
+      this.#readyPoll = setInterval(() => this.#checkReady(), READY_POLL_MS)
+    }
+    return this.#readyWait.promise
+  }
+
+  /** Wakes the `ready()` waiters and emits 'drain' when their conditions hold. */
+  #checkReady(): void {
+    if (this.#needsDrain && (this.#closed || this.#hasRoom())) {
+      this.#needsDrain = false
+      if (!this.#closed) queueMicrotask(this.#emitDrain)
+    }
+    const wait = this.#readyWait
+    if (wait !== undefined && (this.#closed || this.#isReady())) {
+      this.#readyWait = undefined
+      clearInterval(this.#readyPoll)
+      this.#readyPoll = undefined
+      wait.resolve()
+    }
+    this.#watchRoom = this.#needsDrain || this.#readyWait !== undefined
+  }
+
+  /**
+   * Resolves when the executor can take more work without waiting: its queue has room and,
+   * with the `memoryLimit` option, this process's resident set size is below the limit.
+   * Rejects with `ExecutorShutdownError` once the executor is shut down, `CancelledError`
+   * when `signal` aborts, `TimeoutError` after `timeout` ms. `map` and `imap` wait on the
+   * same condition before each chunk; a loop that submits can too:
+   *
+   * ```ts
+   * for await (const record of source) {
+   *   await executor.ready()
+   *   executor.submit(processRecord, [record])
+   * }
+   * ```
+   */
+  async ready(options: ReadyOptions = {}): Promise<void> {
+    if (typeof options !== 'object' || options === null) throw new TypeError('ready options must be an object')
+    const { signal } = options
+    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('ready: signal must be an AbortSignal')
+    const timeout = checkTimeout(options.timeout)
+    if (signal?.aborted) throw new CancelledError('ready() was aborted', { cause: signal.reason })
+    if (this.#closed) throw new ExecutorShutdownError()
+    if (this.#isReady()) return
+    const stop = new Stop('ready()', { timeout, signal })
+    try {
+      for (;;) {
+        await Promise.race([this.#whenReady(), stop.next()])
+        if (stop.error !== undefined) throw stop.error.reason
+        if (this.#closed) throw new ExecutorShutdownError()
+        if (this.#isReady()) return
+      }
+    } finally {
+      stop.dispose()
+    }
   }
 
   /** Receives one batch of pool events (see src/events.rs for the encoding). */
-  #dispatch(kinds: Uint8Array, ids: Float64Array, numbers: Float64Array, payloads: Array<string | Array<number | null | undefined>>): void {
+  #dispatch(kinds: Uint8Array, ids: Float64Array, numbers: Float64Array, payloads: DispatchPayload[]): void {
     let p = 0
     for (let i = 0; i < kinds.length; i++) {
       const id = ids[i]!
@@ -471,7 +650,9 @@ export class Executor {
         continue
       }
       const task = this.#tasks.get(id)
-      const payload = kind === EventKind.VALUES || kind === EventKind.FAILED || kind === EventKind.PANICKED ? payloads[p++] : undefined
+      const carriesPayload =
+        kind === EventKind.VALUES || kind === EventKind.ARRAY || kind === EventKind.FAILED || kind === EventKind.PANICKED
+      const payload = carriesPayload ? payloads[p++] : undefined
       if (task === undefined) continue
       const name = task.kernel?.name ?? 'kernel'
       switch (kind) {
@@ -482,6 +663,7 @@ export class Executor {
           this.#settle(id, task, 'completed', null)
           break
         case EventKind.VALUES:
+        case EventKind.ARRAY:
           this.#settle(id, task, 'completed', payload)
           break
         case EventKind.FAILED:
@@ -578,7 +760,9 @@ export class Executor {
   /**
    * Runs `fn` over every item (one argument each; for a kernel with several parameters, each
    * item is an array of them) and resolves with the results in input order. Items are fed as
-   * the queue has room, so any number of them can be mapped. Rejects with the first error.
+   * the executor is `ready()` (room in the queue, memory below `memoryLimit`), so any number
+   * of them can be mapped. Rejects with the first error. `onProgress(done, total)` reports
+   * progress at most every 100 ms and once at the end (see `MapOptions`).
    *
    * ```ts
    * const squares = await executor.map((n: number) => n * n, [1, 2, 3]) // [1, 4, 9]
@@ -592,8 +776,11 @@ export class Executor {
   }
 
   /**
-   * Like `map`, but yields results in input order as they are ready, pulling from `source`
-   * (sync or async) only as results are consumed: memory stays bounded for endless sources.
+   * Like `map`, but an async iterator of the results: in input order, or as they complete with
+   * `ordered: false`. It pulls from `source` (sync or async) only as results are consumed and
+   * room frees (`concurrency` tasks outstanding), so memory stays bounded for endless sources,
+   * and it applies backpressure inside `stream.pipeline(Readable.from(executor.imap(...)), ...)`.
+   * Leaving a `for await` early cancels the tasks not started and closes the source.
    *
    * ```ts
    * for await (const status of executor.imap(async (url: string) => (await fetch(url)).status, urls, { concurrency: 4 })) {
@@ -612,7 +799,7 @@ export class Executor {
     source: Iterable<unknown> | AsyncIterable<unknown>,
     options?: ImapOptions,
   ): AsyncIterableIterator<unknown> {
-    return imapAll(this.#host, fn, source, options)
+    return new Imap(this.#host, fn, source, options)
   }
 
   /**
@@ -657,6 +844,7 @@ export class Executor {
       this.#flushBatch() // accepted submissions still run
       this.#closed = true
       this.#native.close()
+      if (this.#watchRoom) this.#checkReady() // ready() waiters learn of the shutdown
     }
     if (cancelPending) {
       for (const task of [...this.#tasks.values()]) task.cancel()

@@ -9,16 +9,18 @@ import { listNativeKernels } from './binding.js'
  * const params: readonly KernelParam[] = kernels.sumOfSquares.params // ['Float64Array']
  * ```
  */
-export type KernelParam = 'count' | 'number' | 'Float64Array' | 'string'
+export type KernelParam = 'count' | 'number' | 'Float64Array' | 'Uint8Array' | 'string'
 
 /** Key of a kernel's type-only member (no such symbol exists at run time). */
 declare const kernelTypes: unique symbol
 
 /**
  * A native kernel: pass it to `executor.submit` or `executor.map` instead of a function. It
- * runs on a pool thread, in parallel with JavaScript. Typed arrays over a SharedArrayBuffer
- * are read in place; others are copied at submission (they could be detached meanwhile).
- * `A` is its argument list and `R` its result.
+ * runs on a pool thread, in parallel with JavaScript, and the bigger kernels split their work
+ * over every worker. Typed arrays over a `SharedArrayBuffer` are read in place; others are
+ * copied once at submission (an ordinary buffer could be transferred, and freed, while the
+ * kernel reads it). Typed arrays a kernel returns are not copied. `A` is its argument list and
+ * `R` its result.
  *
  * ```ts
  * const kernel: Kernel<[data: Float64Array], number> = kernels.sumOfSquares
@@ -30,6 +32,8 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   readonly name: string
   /** Kind of each parameter, in order. */
   readonly params: readonly KernelParam[]
+  /** How many arguments a call must pass; the others are optional. */
+  readonly required: number
   /** @internal index in the native registry */
   readonly index: number
   /** @internal per parameter: passed as a number (in the batch's typed array) */
@@ -43,10 +47,11 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   declare readonly [kernelTypes]?: { readonly args: A; readonly result: R }
 
   /** @internal kernels are created from the native registry only */
-  constructor(name: string, index: number, params: readonly KernelParam[]) {
+  constructor(name: string, index: number, params: readonly KernelParam[], required: number) {
     this.name = name
     this.index = index
     this.params = Object.freeze([...params])
+    this.required = required
     this.numeric = Object.freeze(params.map((p) => p === 'count' || p === 'number'))
     Object.freeze(this)
   }
@@ -64,8 +69,39 @@ export interface Kernels {
   readonly spin: Kernel<[iterations: number], number>
   /** `sleep(ms)`: blocks its pool thread for `ms` milliseconds. */
   readonly sleep: Kernel<[ms: number], null>
-  /** `sumOfSquares(data)`: the sum of x² over a Float64Array (read in place over a SharedArrayBuffer, else copied at submission). */
+  /** `sumOfSquares(data)`: the sum of x² over the array, split over the workers. */
   readonly sumOfSquares: Kernel<[data: Float64Array], number>
+  /** `dot(a, b)`: the dot product of two arrays of the same length (else `KernelError`), split over the workers. */
+  readonly dot: Kernel<[a: Float64Array, b: Float64Array], number>
+  /** `matmul(a, b, n)`: the product of two n x n row-major matrices (each of n² elements, else `KernelError`), rows split over the workers. */
+  readonly matmul: Kernel<[a: Float64Array, b: Float64Array, n: number], Float64Array>
+  /**
+   * `mandelbrot(width, height, maxIter, rowStart = 0, rowEnd = height)`: escape counts of the
+   * rows `rowStart` to `rowEnd` (exclusive) of a `width` x `height` picture of x in [-2, 1],
+   * y in [-1.5, 1.5], row by row. Pixel (px, py) is c = -2 + (px + 0.5) * 3 / width,
+   * -1.5 + (py + 0.5) * 3 / height; its count is the number of steps z = z² + c from 0 until
+   * |z|² > 4, at most `maxIter` (up to 2^24).
+   */
+  readonly mandelbrot: Kernel<
+    [width: number, height: number, maxIter: number, rowStart?: number, rowEnd?: number],
+    Uint32Array
+  >
+  /** `primeCount(lo, hi)`: how many primes lie in [lo, hi), by a segmented sieve split over the workers. */
+  readonly primeCount: Kernel<[lo: number, hi: number], number>
+  /** `sort(data)`: a sorted copy, ascending with NaN last (the order of `Float64Array.prototype.sort`), by a parallel merge sort. */
+  readonly sort: Kernel<[data: Float64Array], Float64Array>
+  /** `fib(n)`: the n-th Fibonacci number (n up to 78) by naive recursion that forks above n = 20: a fork-join benchmark. */
+  readonly fib: Kernel<[n: number], number>
+  /** `monteCarloPi(samples, seed)`: pi estimated from `samples` random points (1 to 2^40); the same for the same seed, whatever the worker count. */
+  readonly monteCarloPi: Kernel<[samples: number, seed: number], number>
+  /**
+   * `histogram(data, bins, min, max)`: counts per bin; x goes to bin
+   * `floor((x - min) / (max - min) * bins)`, x = max to the last one; values outside [min, max]
+   * and NaN are dropped. `bins` is 1 to 2^24 and `min < max`.
+   */
+  readonly histogram: Kernel<[data: Float64Array, bins: number, min: number, max: number], Uint32Array>
+  /** `sha256(data)`: the 32-byte SHA-256 digest (RustCrypto's `sha2`). */
+  readonly sha256: Kernel<[data: Uint8Array], Uint8Array>
   /** Kernels that fail on purpose, for testing error handling. */
   readonly testing: {
     /** Fails with a `KernelError` carrying `message`. */
@@ -76,13 +112,14 @@ export interface Kernels {
 }
 
 const registry = new Map<string, Kernel>(
-  listNativeKernels().map((k) => [k.name, new Kernel(k.name, k.index, k.params as KernelParam[])]),
+  listNativeKernels().map((k) => [k.name, new Kernel(k.name, k.index, k.params as KernelParam[], k.required)]),
 )
 
-function required<A extends unknown[], R>(name: string): Kernel<A, R> {
+/** The registry's kernel `name`, typed by the `Kernels` entry it backs. */
+function required<K extends Kernel>(name: string): K {
   const kernel = registry.get(name)
   if (!kernel) throw new Error(`ferris-executor: the native addon has no kernel ${JSON.stringify(name)} (stale build?)`)
-  return kernel as Kernel<A, R>
+  return kernel as K
 }
 
 /**
@@ -93,12 +130,21 @@ function required<A extends unknown[], R>(name: string): Kernel<A, R> {
  * ```
  */
 export const kernels: Kernels = Object.freeze({
-  spin: required<[iterations: number], number>('spin'),
-  sleep: required<[ms: number], null>('sleep'),
-  sumOfSquares: required<[data: Float64Array], number>('sumOfSquares'),
+  spin: required<Kernels['spin']>('spin'),
+  sleep: required<Kernels['sleep']>('sleep'),
+  sumOfSquares: required<Kernels['sumOfSquares']>('sumOfSquares'),
+  dot: required<Kernels['dot']>('dot'),
+  matmul: required<Kernels['matmul']>('matmul'),
+  mandelbrot: required<Kernels['mandelbrot']>('mandelbrot'),
+  primeCount: required<Kernels['primeCount']>('primeCount'),
+  sort: required<Kernels['sort']>('sort'),
+  fib: required<Kernels['fib']>('fib'),
+  monteCarloPi: required<Kernels['monteCarloPi']>('monteCarloPi'),
+  histogram: required<Kernels['histogram']>('histogram'),
+  sha256: required<Kernels['sha256']>('sha256'),
   testing: Object.freeze({
-    fail: required<[message: string], never>('testing.fail'),
-    panic: required<[message: string], never>('testing.panic'),
+    fail: required<Kernels['testing']['fail']>('testing.fail'),
+    panic: required<Kernels['testing']['panic']>('testing.panic'),
   }),
 })
 
@@ -148,18 +194,30 @@ function checkArg(kernel: Kernel, param: KernelParam, value: unknown, position: 
     case 'Float64Array':
       if (!(value instanceof Float64Array)) throw new TypeError(`${where} must be a Float64Array`)
       return
+    case 'Uint8Array':
+      // A Node.js Buffer is a Uint8Array.
+      if (!(value instanceof Uint8Array)) throw new TypeError(`${where} must be a Uint8Array`)
+      return
     case 'string':
       if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`)
       return
   }
 }
 
-/** Throws `TypeError`/`RangeError` unless `args` fit the kernel's parameters exactly. */
+/**
+ * Throws `TypeError`/`RangeError` unless `args` fit the kernel's parameters. An optional
+ * argument may be left out or `undefined`.
+ */
 export function checkKernelArgs(kernel: Kernel, args: readonly unknown[]): void {
-  if (args.length !== kernel.params.length) {
-    throw new TypeError(`${kernel.name} takes ${kernel.params.length} argument(s), got ${args.length}`)
+  const { required, params } = kernel
+  if (args.length < required || args.length > params.length) {
+    const expected = required === params.length ? `${required}` : `${required} to ${params.length}`
+    throw new TypeError(`${kernel.name} takes ${expected} argument(s), got ${args.length}`)
   }
-  for (let i = 0; i < args.length; i++) checkArg(kernel, kernel.params[i]!, args[i], i)
+  for (let i = 0; i < args.length; i++) {
+    if (i >= required && args[i] === undefined) continue
+    checkArg(kernel, params[i]!, args[i], i)
+  }
 }
 
 /**

@@ -1,41 +1,62 @@
-/** `map` and `imap`: many items through one executor, with bounded queue use. */
-import { CancelledError, TimeoutError } from './errors.js'
+/** `map`: many items through one executor, with bounded queue use; and what `imap` shares with it. */
+import { CancelledError } from './errors.js'
 import { checkTimeout, type Future } from './future.js'
 import { isKernel, type Kernel } from './kernels.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
-import { after, type Timer } from './timers.js'
+import { Stop } from './stop.js'
+
+/**
+ * Options shared by `executor.map()` and `executor.imap()`.
+ *
+ * ```ts
+ * const options: BatchOptions = { chunkSize: 64, priority: TaskPriority.LOW, timeout: 5_000 }
+ * ```
+ */
+export interface BatchOptions {
+  /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
+  chunkSize?: number
+  /** Priority of every task. Default `TaskPriority.NORMAL`. */
+  priority?: TaskPriority
+  /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
+  signal?: AbortSignal
+  /** Milliseconds for the whole operation; then it rejects with `TimeoutError` and cancels the items not yet started. */
+  timeout?: number
+}
 
 /**
  * Options of `executor.map()`.
  *
  * ```ts
- * const checksums = await executor.map(kernels.spin, counts, { chunkSize: 64, priority: TaskPriority.LOW, timeout: 5_000 })
+ * const checksums = await executor.map(kernels.spin, counts, { chunkSize: 64, onProgress: (done, total) => console.log(done, total) })
  * ```
  */
-export interface MapOptions {
-  /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
-  chunkSize?: number
-  /** Priority of every task of the map. Default `TaskPriority.NORMAL`. */
-  priority?: TaskPriority
-  /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
-  signal?: AbortSignal
-  /** Milliseconds for the whole map; then it rejects with `TimeoutError` and cancels the items not yet started. */
-  timeout?: number
+export interface MapOptions extends BatchOptions {
+  /**
+   * Called with the number of items done and the total, at most every 100 ms while items
+   * complete, and once more, with `done === total`, just before the map resolves (never
+   * after it rejects). `total` is the length of an array or typed array and the size of a
+   * `Set` or `Map`; for other iterables (generators, say) it is `undefined` until the source
+   * is exhausted. If it throws, the map rejects with that error and cancels the items not
+   * yet started.
+   */
+  onProgress?: (done: number, total: number | undefined) => void
 }
 
 /**
  * Options of `executor.imap()`.
  *
  * ```ts
- * for await (const checksum of executor.imap(kernels.spin, endlessCounts(), { concurrency: 8 })) console.log(checksum)
+ * for await (const checksum of executor.imap(kernels.spin, endlessCounts(), { concurrency: 8, ordered: false })) console.log(checksum)
  * ```
  */
-export interface ImapOptions extends MapOptions {
-  /** Tasks in flight at once (each of `chunkSize` items). Default `2 * maxWorkers`. */
+export interface ImapOptions extends BatchOptions {
+  /** Tasks in flight or with results not yet consumed (each of `chunkSize` items). Default `2 * maxWorkers`. */
   concurrency?: number
+  /** Yield results in input order (default), or as they complete (`false`). */
+  ordered?: boolean
 }
 
-/** What map needs from its executor (not part of the public API). */
+/** What map and imap need from their executor (not part of the public API). */
 export interface MapHost {
   readonly maxWorkers: number
   readonly queueCapacity: number
@@ -44,18 +65,20 @@ export interface MapHost {
    * (and nothing counted as refused) when the queue has no room for it now.
    */
   submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined
-  /** Resolves when any task of the executor settles next. */
-  whenSettled(): Promise<void>
+  /** Whether `executor.ready()` would resolve at once: room in the queue, memory below the limit. */
+  isReady(): boolean
+  /** Resolves once the executor may be ready (check `isReady` again), or is shut down. */
+  whenReady(): Promise<void>
 }
 
-interface Plan {
+export interface Plan {
   chunkSize: number
   level: number
   signal: AbortSignal | undefined
   timeout: number | undefined
 }
 
-function plan(host: MapHost, fn: unknown, items: unknown, options: MapOptions, what: string): Plan {
+export function plan(host: MapHost, fn: unknown, items: unknown, options: BatchOptions, what: string): Plan {
   if (typeof fn !== 'function' && !isKernel(fn)) throw new TypeError(`${what} takes a function or a kernel`)
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what} options must be an object`)
   const { chunkSize, signal } = options
@@ -73,51 +96,8 @@ function plan(host: MapHost, fn: unknown, items: unknown, options: MapOptions, w
   return { chunkSize: size, level: priorityLevel(options.priority), signal, timeout: checkTimeout(options.timeout) }
 }
 
-/**
- * The ways a map can stop early (timeout, abort, a failed item), as one promise-like signal
- * the loops can wait on together with their own progress.
- */
-class Stop {
-  error: { reason: unknown } | undefined
-  #wake: (() => void) | undefined
-  readonly #timer: Timer | undefined
-  readonly #signal: AbortSignal | undefined
-  readonly #onAbort = (): void => {
-    this.fail(new CancelledError('the map was aborted', { cause: this.#signal?.reason }))
-  }
-
-  constructor({ timeout, signal }: Plan) {
-    this.#signal = signal
-    signal?.addEventListener('abort', this.#onAbort, { once: true })
-    if (timeout !== undefined) {
-      this.#timer = after(timeout, () => this.fail(new TimeoutError(`the map did not finish within ${timeout} ms`)))
-    }
-  }
-
-  fail(reason: unknown): void {
-    this.error ??= { reason }
-    this.progress()
-  }
-
-  /** Wakes whoever waits in `next()`. */
-  progress(): void {
-    const wake = this.#wake
-    this.#wake = undefined
-    wake?.()
-  }
-
-  /** Resolves at the next `progress()`. */
-  next(): Promise<void> {
-    return new Promise((resolve) => (this.#wake = resolve))
-  }
-
-  dispose(): void {
-    this.#timer?.clear()
-    this.#signal?.removeEventListener('abort', this.#onAbort)
-  }
-}
-
-function takeSync(iterator: Iterator<unknown>, n: number): unknown[] {
+/** Reads up to `n` items from a synchronous iterator. */
+export function takeSync(iterator: Iterator<unknown>, n: number): unknown[] {
   const items: unknown[] = []
   while (items.length < n) {
     const step = iterator.next()
@@ -127,6 +107,16 @@ function takeSync(iterator: Iterator<unknown>, n: number): unknown[] {
   return items
 }
 
+/** The number of items of `items` if it is known before iterating, else `undefined`. */
+function knownLength(items: unknown): number | undefined {
+  if (Array.isArray(items) || ArrayBuffer.isView(items)) return (items as ArrayLike<unknown>).length
+  if (items instanceof Set || items instanceof Map) return items.size
+  return undefined
+}
+
+/** Fewest milliseconds between two intermediate `onProgress` calls. */
+const PROGRESS_INTERVAL_MS = 100
+
 export async function mapAll<R>(
   host: MapHost,
   fn: ((item: never) => unknown) | Kernel,
@@ -135,10 +125,22 @@ export async function mapAll<R>(
 ): Promise<R[]> {
   if (iterable == null || typeof iterable[Symbol.iterator] !== 'function') throw new TypeError('map takes an iterable')
   const { chunkSize, level, ...rest } = plan(host, fn, iterable, options, 'map')
+  const { onProgress } = options
+  if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
+  let total = onProgress && knownLength(iterable)
+  let finished = 0
+  let reportedAt = onProgress ? performance.now() : 0
   const window = Math.min(host.queueCapacity, 1024) + host.maxWorkers
   const results: unknown[] = []
   const inFlight = new Set<Future<unknown[]>>()
-  const stop = new Stop({ chunkSize, level, ...rest })
+  const stop = new Stop('the map', rest)
+  const report = (): void => {
+    try {
+      onProgress!(finished, total)
+    } catch (error) {
+      stop.fail(error)
+    }
+  }
   try {
     const iterator = iterable[Symbol.iterator]()
     let next = 0
@@ -150,10 +152,10 @@ export async function mapAll<R>(
         await stop.next()
         continue
       }
-      const future = host.submitChunk(fn, held, level)
+      // Wait for room (and memory): for one of ours to finish, or for the executor if none is ours.
+      const future = host.isReady() ? host.submitChunk(fn, held, level) : undefined
       if (future === undefined) {
-        // The queue is full: wait for one of ours to finish (or anyone's, if none is ours).
-        await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenSettled(), stop.next()]))
+        await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenReady(), stop.next()]))
         continue
       }
       const start = next
@@ -165,6 +167,15 @@ export async function mapAll<R>(
         if (done._fulfilled()) {
           const values = done._value()
           for (let i = 0; i < values.length; i++) results[start + i] = values[i]
+          if (onProgress) {
+            finished += values.length
+            const now = performance.now()
+            // (the final call, with done === total, is made once below)
+            if (now - reportedAt >= PROGRESS_INTERVAL_MS && finished !== total) {
+              reportedAt = now
+              report()
+            }
+          }
           stop.progress()
         } else {
           stop.fail(done._error())
@@ -172,84 +183,14 @@ export async function mapAll<R>(
       })
     }
     while (inFlight.size > 0 && stop.error === undefined) await stop.next()
+    if (onProgress && stop.error === undefined) {
+      total = next
+      report()
+    }
     if (stop.error !== undefined) throw stop.error.reason
     return results as R[]
   } finally {
     stop.dispose()
     for (const future of inFlight) future.cancel()
-  }
-}
-
-type Source = Iterable<unknown> | AsyncIterable<unknown>
-
-async function takeAsync(iterator: Iterator<unknown> | AsyncIterator<unknown>, n: number): Promise<unknown[]> {
-  const items: unknown[] = []
-  while (items.length < n) {
-    const step = await iterator.next()
-    if (step.done) break
-    items.push(step.value)
-  }
-  return items
-}
-
-export async function* imapAll<R>(
-  host: MapHost,
-  fn: ((item: never) => unknown) | Kernel,
-  source: Source,
-  options: ImapOptions = {},
-): AsyncGenerator<R, void, undefined> {
-  const isAsync = source != null && typeof (source as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
-  if (!isAsync && (source == null || typeof (source as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
-    throw new TypeError('imap takes an iterable or an async iterable')
-  }
-  const settings = plan(host, fn, source, options, 'imap')
-  const { concurrency } = options
-  if (concurrency !== undefined && (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1)) {
-    throw new RangeError(`concurrency must be a positive integer, got ${String(concurrency)}`)
-  }
-  const window = concurrency ?? host.maxWorkers * 2
-  const iterator = isAsync
-    ? (source as AsyncIterable<unknown>)[Symbol.asyncIterator]()
-    : (source as Iterable<unknown>)[Symbol.iterator]()
-  const queue: Future<unknown[]>[] = []
-  const stop = new Stop(settings)
-  const stopped = (): never => {
-    throw stop.error!.reason
-  }
-  try {
-    let exhausted = false
-    let held: unknown[] | undefined
-    for (;;) {
-      while (!exhausted && queue.length < window && stop.error === undefined) {
-        held ??= await takeAsync(iterator, settings.chunkSize)
-        if (held.length === 0) {
-          exhausted = true
-          break
-        }
-        const future = host.submitChunk(fn, held, settings.level)
-        if (future !== undefined) {
-          queue.push(future)
-          held = undefined
-        } else if (queue.length > 0) {
-          break // the queue is full: consume what we have first
-        } else {
-          await Promise.race([host.whenSettled(), stop.next()])
-        }
-      }
-      if (stop.error !== undefined) stopped()
-      const head = queue.shift()
-      if (head === undefined) return
-      if (!head.done()) {
-        head.addDoneCallback(() => stop.progress())
-        while (!head.done() && stop.error === undefined) await stop.next()
-        if (stop.error !== undefined) stopped()
-      }
-      if (!head._fulfilled()) throw head._error()
-      for (const value of head._value()) yield value as R
-    }
-  } finally {
-    stop.dispose()
-    for (const future of queue) future.cancel()
-    await iterator.return?.()
   }
 }

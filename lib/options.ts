@@ -22,6 +22,11 @@ export interface ExecutorOptions {
   scheduler?: Scheduler
   /** A task that has waited this many ms starts before younger tasks of higher priority; 0 disables aging. Default 1000. */
   agingMs?: number
+  /**
+   * Resident set size in bytes above which `ready()` (and so `map` and `imap`) waits before
+   * feeding more work; `submit` itself ignores it. Default: none.
+   */
+  memoryLimit?: number
 }
 
 export interface ResolvedOptions {
@@ -30,11 +35,12 @@ export interface ResolvedOptions {
   threadStackSize: number | undefined
   scheduler: Scheduler
   agingMs: number
+  memoryLimit: number | undefined
 }
 
 const MIN_STACK = 64 * 1024
 const MAX_STACK = 1024 * 1024 * 1024
-const KNOWN = new Set(['maxWorkers', 'queueCapacity', 'threadStackSize', 'scheduler', 'agingMs'])
+const KNOWN = new Set(['maxWorkers', 'queueCapacity', 'threadStackSize', 'scheduler', 'agingMs', 'memoryLimit'])
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`)
@@ -53,7 +59,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   for (const key of Object.keys(given)) {
     if (!KNOWN.has(key)) throw new TypeError(`unknown Executor option ${JSON.stringify(key)}`)
   }
-  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs } = given
+  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit } = given
   if (scheduler !== undefined && !(scheduler instanceof WorkStealingScheduler || scheduler instanceof FifoScheduler)) {
     throw new TypeError('scheduler must be a WorkStealingScheduler or a FifoScheduler')
   }
@@ -68,5 +74,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       threadStackSize === undefined ? undefined : integer('threadStackSize', threadStackSize, MIN_STACK, MAX_STACK),
     scheduler: scheduler ?? new WorkStealingScheduler(),
     agingMs: agingMs ?? 1000,
+    memoryLimit: memoryLimit === undefined ? undefined : integer('memoryLimit', memoryLimit, 1, Number.MAX_SAFE_INTEGER),
   }
 }

@@ -61,7 +61,7 @@ export interface ExecutorStats {
   cancelledTasks: number
   /** Submissions refused: queue full, executor shut down, signal already aborted. */
   rejectedTasks: number
-  /** Subtasks a worker took from another worker's deque. */
+  /** Forked parts of kernels (see `kernels.sort`, `kernels.fib`) that an idle worker took from a busy one: the work-stealing at work. */
   stolenTasks: number
   /** Seconds spent running tasks, summed over all tasks. */
   totalExecutionTime: number

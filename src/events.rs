@@ -5,12 +5,15 @@
 //! four arguments for the JS dispatcher: `kinds` (one [`Kind`] code per event), `ids`,
 //! `numbers` (the value of a number result, NaN otherwise) and `payloads` (one entry, in event
 //! order, for each event whose kind carries one). Numbers, the common case, thus cross in two
-//! typed arrays instead of one JS value each.
+//! typed arrays instead of one JS value each. Arrays a kernel returns become typed arrays over
+//! the kernel's own buffer (an external ArrayBuffer): they are not copied.
 use std::sync::{Arc, Mutex, PoisonError};
 
 use ferris_kernels::{KernelError, Value};
 use ferris_pool::{Batch, Hooks};
-use napi::bindgen_prelude::{Either, Float64Array, FnArgs, Function, Uint8Array};
+use napi::bindgen_prelude::{
+    Either3, Either4, Float64Array, FnArgs, Function, Uint32Array, Uint8Array,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
 
@@ -25,7 +28,8 @@ pub(crate) enum Kind {
     Number = 0,
     /// A kernel returned null.
     Null = 1,
-    /// A chunk of kernel calls returned these values (payload: array of number | null).
+    /// A chunk of kernel calls returned these values (payload: array of number | null |
+    /// typed array).
     Values = 2,
     /// A kernel failed (payload: message).
     Failed = 3,
@@ -35,10 +39,18 @@ pub(crate) enum Kind {
     RunJs = 5,
     /// A kernel ran past its time limit.
     TimedOut = 6,
+    /// A kernel returned a typed array (payload: the array).
+    Array = 7,
 }
 
+/// A typed array a kernel returned.
+pub(crate) type TypedArray = Either3<Float64Array, Uint32Array, Uint8Array>;
+
+/// One value of a chunk's results: null, a number or a typed array.
+pub(crate) type ChunkValue = Option<Either4<f64, Float64Array, Uint32Array, Uint8Array>>;
+
 /// One JS value of the `payloads` argument.
-pub(crate) type Payload = Either<String, Vec<Option<f64>>>;
+pub(crate) type Payload = Either3<String, Vec<ChunkValue>, TypedArray>;
 
 /// The arguments of the JS dispatcher, spelled out where `#[napi]` needs the type.
 pub(crate) type DispatchArgs = FnArgs<(Uint8Array, Float64Array, Float64Array, Vec<Payload>)>;
@@ -123,10 +135,13 @@ impl Hooks<Completion> for Outbox {
     }
 }
 
-fn number_of(value: &Value) -> Option<f64> {
+fn chunk_value(value: Value) -> ChunkValue {
     match value {
         Value::Null => None,
-        Value::Number(n) => Some(*n),
+        Value::Number(n) => Some(Either4::A(n)),
+        Value::Float64Array(data) => Some(Either4::B(Float64Array::new(data))),
+        Value::Uint32Array(data) => Some(Either4::C(Uint32Array::new(data))),
+        Value::Uint8Array(data) => Some(Either4::D(Uint8Array::new(data))),
     }
 }
 
@@ -150,21 +165,34 @@ fn encode(events: Vec<Event>, handles: &mut Handles) -> DispatchArgs {
                 match result {
                     _ if timed_out => (id, Kind::TimedOut, f64::NAN),
                     Ok(values) if chunk => {
-                        payloads.push(Either::B(values.iter().map(number_of).collect()));
+                        let values = values.into_iter().map(chunk_value).collect();
+                        payloads.push(Either3::B(values));
                         (id, Kind::Values, f64::NAN)
                     }
-                    Ok(values) => match values.first().and_then(number_of) {
-                        Some(n) => (id, Kind::Number, n),
-                        None => (id, Kind::Null, f64::NAN),
+                    Ok(values) => match values.into_iter().next().unwrap_or(Value::Null) {
+                        Value::Null => (id, Kind::Null, f64::NAN),
+                        Value::Number(n) => (id, Kind::Number, n),
+                        Value::Float64Array(data) => {
+                            payloads.push(Either3::C(Either3::A(Float64Array::new(data))));
+                            (id, Kind::Array, f64::NAN)
+                        }
+                        Value::Uint32Array(data) => {
+                            payloads.push(Either3::C(Either3::B(Uint32Array::new(data))));
+                            (id, Kind::Array, f64::NAN)
+                        }
+                        Value::Uint8Array(data) => {
+                            payloads.push(Either3::C(Either3::C(Uint8Array::new(data))));
+                            (id, Kind::Array, f64::NAN)
+                        }
                     },
                     Err(error) => {
-                        payloads.push(Either::A(error.message));
+                        payloads.push(Either3::A(error.message));
                         (id, Kind::Failed, f64::NAN)
                     }
                 }
             }
             Event::Panicked { id, message } => {
-                payloads.push(Either::A(message));
+                payloads.push(Either3::A(message));
                 (id, Kind::Panicked, f64::NAN)
             }
             Event::RunJs { id } => (id, Kind::RunJs, f64::NAN),

@@ -7,7 +7,7 @@ use ferris_pool::{
     Job, Pool, PoolConfig, PoolStats, Priority, SchedulerKind, SubmitError, Summary, TaskHandle,
 };
 use napi::bindgen_prelude::{
-    ArrayBuffer, Either, Float64Array, FnArgs, Function, Uint8Array, Unknown,
+    ArrayBuffer, Either3, Either4, Float64Array, FnArgs, Function, Uint32Array, Uint8Array, Unknown,
 };
 use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
@@ -90,8 +90,10 @@ pub struct KernelInfo {
     pub name: String,
     /// Index to pass to `submitKernel`.
     pub index: u32,
-    /// One of "count", "number", "Float64Array", "string" per parameter.
+    /// One of "count", "number", "Float64Array", "Uint8Array", "string" per parameter.
     pub params: Vec<String>,
+    /// How many arguments a call must pass; the rest of `params` are optional.
+    pub required: u32,
 }
 
 fn ms(ns: f64) -> f64 {
@@ -144,6 +146,7 @@ pub fn list_kernels() -> Vec<KernelInfo> {
             name: kernel.name.to_string(),
             index: index as u32,
             params: kernel.params.iter().map(|p| p.name().to_string()).collect(),
+            required: kernel.required() as u32,
         })
         .collect()
 }
@@ -258,7 +261,13 @@ impl NativeExecutor {
                 Uint8Array,
                 Float64Array,
                 Float64Array,
-                Vec<Either<String, Vec<Option<f64>>>>,
+                Vec<
+                    Either3<
+                        String,
+                        Vec<Option<Either4<f64, Float64Array, Uint32Array, Uint8Array>>>,
+                        Either3<Float64Array, Uint32Array, Uint8Array>,
+                    >,
+                >,
             )>,
             (),
         >,

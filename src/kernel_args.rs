@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use ferris_kernels::{Arg, Kernel, Param};
-use napi::bindgen_prelude::{Float64Array, Unknown};
+use napi::bindgen_prelude::{Float64Array, Uint8Array, Unknown};
 use napi::{Error, JsValue, Result, Status, ValueType};
 
 /// An argument owned by the task until its completion event is delivered.
@@ -20,7 +20,13 @@ pub(crate) enum OwnedArg {
     /// buffer could be transferred or detached while the task runs, freeing the memory under
     /// a kernel that read it in place.
     Floats(Vec<f64>),
+    /// As `SharedFloats`, for a Uint8Array.
+    SharedBytes(Box<Uint8Array>),
+    /// As `Floats`, for a Uint8Array.
+    Bytes(Vec<u8>),
     Text(String),
+    /// An optional argument left out.
+    Missing,
 }
 
 impl OwnedArg {
@@ -29,7 +35,10 @@ impl OwnedArg {
             OwnedArg::Number(n) => Arg::Number(*n),
             OwnedArg::SharedFloats(data) => Arg::Floats(data),
             OwnedArg::Floats(data) => Arg::Floats(data),
+            OwnedArg::SharedBytes(data) => Arg::Bytes(data),
+            OwnedArg::Bytes(data) => Arg::Bytes(data),
             OwnedArg::Text(text) => Arg::Text(text),
+            OwnedArg::Missing => Arg::Missing,
         }
     }
 }
@@ -46,7 +55,7 @@ fn invalid(kernel: &Kernel, index: usize, param: Param) -> Error {
     )
 }
 
-/// Converts a non-numeric argument; `shared` says a Float64Array lives in a
+/// Converts a non-numeric argument; `shared` says a typed array lives in a
 /// `SharedArrayBuffer` (the JS layer knows; N-API on Node 20 cannot tell).
 fn convert_object(
     kernel: &Kernel,
@@ -65,6 +74,15 @@ fn convert_object(
                 OwnedArg::SharedFloats(Box::new(data))
             } else {
                 OwnedArg::Floats(data.to_vec())
+            })
+        }
+        Param::Uint8Array if value_type == ValueType::Object && value.is_typedarray()? => {
+            // SAFETY: the value is a typed array; `cast` itself checks that it is a Uint8Array.
+            let data: Uint8Array = unsafe { value.cast() }.map_err(|_| bad())?;
+            Ok(if shared {
+                OwnedArg::SharedBytes(Box::new(data))
+            } else {
+                OwnedArg::Bytes(data.to_vec())
             })
         }
         Param::String if value_type == ValueType::String => {
@@ -123,11 +141,16 @@ impl<'a> BatchArgs<'a> {
     }
 
     /// Reads the arguments of one call of `kernel`, appending them to `out` (the calls of a
-    /// task share one flat list).
+    /// task share one flat list). Every parameter has a slot; NaN in an optional numeric
+    /// parameter's slot means it was left out.
     pub fn read_call(&mut self, kernel: &Kernel, out: &mut Vec<OwnedArg>) -> Result<()> {
         for (index, &param) in kernel.params.iter().enumerate() {
             let arg = if is_numeric(param) {
                 let n = *self.numbers.next().ok_or_else(short)?;
+                if n.is_nan() && index >= kernel.required() {
+                    out.push(OwnedArg::Missing);
+                    continue;
+                }
                 let ok = match param {
                     Param::Count => n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0,
                     _ => n.is_finite(),
@@ -135,9 +158,9 @@ impl<'a> BatchArgs<'a> {
                 ok.then_some(OwnedArg::Number(n))
                     .ok_or_else(|| invalid(kernel, index, param))?
             } else {
-                // A Float64Array is preceded in `numbers` by 1 if its buffer is shared.
-                let shared =
-                    param == Param::Float64Array && *self.numbers.next().ok_or_else(short)? == 1.0;
+                // A typed array is preceded in `numbers` by 1 if its buffer is shared.
+                let typed = matches!(param, Param::Float64Array | Param::Uint8Array);
+                let shared = typed && *self.numbers.next().ok_or_else(short)? == 1.0;
                 let value = self.objects.next().ok_or_else(short)?;
                 convert_object(kernel, index, param, &value, shared)?
             };

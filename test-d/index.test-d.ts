@@ -86,6 +86,17 @@ expectType<AsyncIterableIterator<string>>()(executor.imap(async (n: number) => S
 expectType<number>()(null! as KernelItem<[iterations: number]>)
 expectType<[Float64Array, number]>()(null! as KernelItem<[Float64Array, number]>)
 expectType<unknown>()(null! as KernelItem<unknown[]>)
+// A kernel of several parameters takes the argument list as its item; optional ones may be left out.
+expectType<Promise<number[]>>()(executor.map(kernels.dot, [[data, data]]))
+expectType<Promise<Uint32Array[]>>()(executor.map(kernels.mandelbrot, [[8, 8, 100], [8, 8, 100, 0, 4]]))
+expectType<Future<Uint8Array>>()(executor.submit(kernels.sha256, [new Uint8Array(4)]))
+expectType<Future<Uint32Array>>()(executor.submit(kernels.mandelbrot, [8, 8, 100]))
+// @ts-expect-error dot's item is the pair of arrays, not one array
+void executor.map(kernels.dot, [data])
+// @ts-expect-error mandelbrot needs at least width, height and maxIter
+executor.submit(kernels.mandelbrot, [8, 8])
+// @ts-expect-error sha256 reads bytes, not a Float64Array
+executor.submit(kernels.sha256, [data])
 // @ts-expect-error a one-parameter kernel takes the argument itself, not an array of it
 void executor.map(kernels.spin, [[1], [2]])
 // @ts-expect-error strings are not iteration counts

@@ -8,8 +8,10 @@ pub enum Param {
     Count,
     /// Any finite number.
     Number,
-    /// A `Float64Array`, read in place.
+    /// A `Float64Array`.
     Float64Array,
+    /// A `Uint8Array` (or a Node.js `Buffer`).
+    Uint8Array,
     String,
 }
 
@@ -20,6 +22,7 @@ impl Param {
             Param::Count => "count",
             Param::Number => "number",
             Param::Float64Array => "Float64Array",
+            Param::Uint8Array => "Uint8Array",
             Param::String => "string",
         }
     }
@@ -30,6 +33,7 @@ impl Param {
             Param::Count => "a non-negative safe integer",
             Param::Number => "a finite number",
             Param::Float64Array => "a Float64Array",
+            Param::Uint8Array => "a Uint8Array",
             Param::String => "a string",
         }
     }
@@ -40,7 +44,10 @@ impl Param {
 pub enum Arg<'a> {
     Number(f64),
     Floats(&'a [f64]),
+    Bytes(&'a [u8]),
     Text(&'a str),
+    /// An optional argument the caller left out.
+    Missing,
 }
 
 /// A kernel's arguments, already checked against its [`Param`] list.
@@ -62,10 +69,25 @@ impl<'a> Args<'a> {
         self.number(index) as u64
     }
 
+    /// An optional `Count` argument, or `default` when it was left out.
+    pub fn count_or(&self, index: usize, default: u64) -> u64 {
+        match self.0.get(index) {
+            None | Some(Arg::Missing) => default,
+            Some(_) => self.count(index),
+        }
+    }
+
     pub fn floats(&self, index: usize) -> &'a [f64] {
         match self.0[index] {
             Arg::Floats(data) => data,
             other => panic!("argument {index} is {other:?}, not a Float64Array"),
+        }
+    }
+
+    pub fn bytes(&self, index: usize) -> &'a [u8] {
+        match self.0[index] {
+            Arg::Bytes(data) => data,
+            other => panic!("argument {index} is {other:?}, not a Uint8Array"),
         }
     }
 
@@ -77,11 +99,14 @@ impl<'a> Args<'a> {
     }
 }
 
-/// What a kernel returns.
+/// What a kernel returns. Arrays become typed arrays over the same memory (no copy).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Null,
     Number(f64),
+    Float64Array(Vec<f64>),
+    Uint32Array(Vec<u32>),
+    Uint8Array(Vec<u8>),
 }
 
 /// A kernel's own failure (bad argument values, or a failure of the computation).
@@ -105,3 +130,22 @@ impl fmt::Display for KernelError {
 }
 
 impl std::error::Error for KernelError {}
+
+/// Largest array a kernel allocates, in elements: 2^28 (2 GiB of doubles). Bigger requests
+/// are refused with a [`KernelError`] instead of exhausting memory.
+pub const MAX_ELEMENTS: u64 = 1 << 28;
+
+/// `Ok(n)` if an output of `n` elements is allowed (see [`MAX_ELEMENTS`]).
+pub fn output_len(kernel: &str, n: Option<u64>) -> Result<usize, KernelError> {
+    match n {
+        Some(n) if n <= MAX_ELEMENTS => Ok(n as usize),
+        _ => Err(KernelError::new(format!(
+            "{kernel}: the result would have more than {MAX_ELEMENTS} elements"
+        ))),
+    }
+}
+
+/// The error a kernel returns when its task is cancelled or runs out of time.
+pub fn cancelled(kernel: &str) -> KernelError {
+    KernelError::new(format!("{kernel} was cancelled"))
+}

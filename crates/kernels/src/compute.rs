@@ -1,9 +1,9 @@
-//! The compute kernels: a CPU spinner, a sleeper and a memory-bound reduction.
+//! Calibration kernels: a CPU spinner and a sleeper.
 use std::time::{Duration, Instant};
 
 use ferris_pool::TaskContext;
 
-use crate::args::{Args, KernelError, Value};
+use crate::args::{cancelled, Args, KernelError, Value};
 
 /// Iterations between two looks at the cancellation flag: ~65 us of spinning, so a stop
 /// request is seen quickly while the check costs nothing measurable.
@@ -33,7 +33,7 @@ pub fn spin(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError
         }
         remaining -= step;
         if remaining > 0 && ctx.is_cancelled() {
-            return Err(KernelError::new("spin was cancelled"));
+            return Err(cancelled("spin"));
         }
     }
     Ok(Value::Number((x >> 11) as f64))
@@ -51,23 +51,8 @@ pub fn sleep(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelErro
             return Ok(Value::Null);
         }
         if ctx.is_cancelled() {
-            return Err(KernelError::new("sleep was cancelled"));
+            return Err(cancelled("sleep"));
         }
         std::thread::sleep(left.min(NAP));
     }
-}
-
-/// `sumOfSquares(data)`: the sum of x² over a Float64Array read in place. Four accumulators
-/// let the compiler keep several additions in flight (and vectorise).
-pub fn sum_of_squares(args: &Args<'_>, _ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
-    let data = args.floats(0);
-    let mut lanes = [0.0f64; 4];
-    let mut chunks = data.chunks_exact(4);
-    for chunk in &mut chunks {
-        for (lane, x) in lanes.iter_mut().zip(chunk) {
-            *lane += x * x;
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().map(|x| x * x).sum();
-    Ok(Value::Number(lanes.iter().sum::<f64>() + tail))
 }

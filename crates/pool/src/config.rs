@@ -20,12 +20,12 @@ impl Priority {
 /// How queued tasks are organised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum SchedulerKind {
-    /// One injector per priority, a LIFO deque per worker for tasks spawned inside tasks,
-    /// stealing between workers, and deadline aging across priorities.
+    /// One injector per priority with deadline aging across them.
     #[default]
     WorkStealing,
-    /// One shared FIFO queue for everything: no priorities, no local deques, no stealing.
-    /// Kept as the baseline the work-stealing scheduler is measured against.
+    /// One shared FIFO queue for every task: no priorities. Kept as the baseline the
+    /// work-stealing scheduler is measured against. (Under both, jobs forked by running tasks
+    /// go on per-worker deques and idle workers steal them.)
     Fifo,
 }
 

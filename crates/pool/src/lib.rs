@@ -30,6 +30,7 @@
 //! ```
 mod batch;
 mod config;
+mod fork;
 mod histogram;
 mod pool;
 mod queues;
@@ -40,7 +41,8 @@ mod worker;
 
 pub use batch::Batch;
 pub use config::{PoolConfig, Priority, SchedulerKind};
+pub use fork::Scope;
 pub use histogram::Summary;
 pub use pool::{Hooks, Pool, QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use stats::PoolStats;
-pub use task::{Job, NativeJob, SubJob, TaskContext, TaskHandle};
+pub use task::{Job, NativeJob, TaskContext, TaskHandle};

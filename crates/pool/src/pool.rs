@@ -18,14 +18,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_deque::Worker;
 use crossbeam_utils::CachePadded;
 
 use crate::config::{PoolConfig, Priority};
-use crate::queues::{Queues, EXTERNAL_RUNNER};
+use crate::fork::{ForkPool, JobRef};
+use crate::queues::{Found, Queues, EXTERNAL_RUNNER};
 use crate::sleep::Sleep;
 use crate::stats::{PoolStats, Shard, Totals};
-use crate::task::{Body, Job, SubJob, Task, TaskHandle};
+use crate::task::{Job, Task, TaskHandle};
 use crate::worker::WorkerThread;
 
 /// How the pool reports to its owner; `O` is what native jobs return. The methods run on
@@ -36,7 +36,7 @@ pub trait Hooks<O>: Send + Sync + 'static {
     /// An external task was taken from the queue: its owner must run it now and then call
     /// [`Pool::finish_external`]. Its slot stays taken until then.
     fn external_ready(&self, tag: u64);
-    /// A native task (or subtask) panicked; `message` is the panic payload when it was a string.
+    /// A native task panicked; `message` is the panic payload when it was a string.
     fn panicked(&self, tag: u64, message: String);
 }
 
@@ -138,9 +138,11 @@ impl<O: Send + 'static> Shared<O> {
         self.depth.by_level[priority.index()].load(Ordering::Relaxed)
     }
 
-    /// Something is queued and a slot is available to run it (`holding`: the caller has one).
+    /// Something is queued or forked, and a slot is available to run it (`holding`: the caller
+    /// has one).
     pub(crate) fn has_work(&self, holding: bool) -> bool {
-        self.queued() > 0 && (holding || self.free_slots.load(Ordering::SeqCst) > 0)
+        (self.queued() > 0 || self.queues.has_forked())
+            && (holding || self.free_slots.load(Ordering::SeqCst) > 0)
     }
 
     pub(crate) fn try_acquire_slot(&self) -> bool {
@@ -189,35 +191,19 @@ impl<O: Send + 'static> Shared<O> {
     fn new_task(
         priority: Priority,
         tag: u64,
-        body: Body<O>,
+        job: Job<O>,
         time_limit: Option<Duration>,
     ) -> (Task<O>, TaskHandle) {
         let handle = TaskHandle::new(priority);
         let task = Task {
             handle: handle.clone(),
-            body,
+            job,
             tag,
             priority,
             time_limit,
             enqueued_at: Instant::now(),
         };
         (task, handle)
-    }
-
-    /// Queues a task spawned by a running task (no capacity check, see `TaskContext::spawn`).
-    pub(crate) fn enqueue_subtask(
-        &self,
-        local: Option<&Worker<Task<O>>>,
-        priority: Priority,
-        tag: u64,
-        job: SubJob,
-    ) -> TaskHandle {
-        let (task, handle) = Shared::new_task(priority, tag, Body::Sub(job), None);
-        self.depth.queued.fetch_add(1, Ordering::SeqCst);
-        self.count_in(priority);
-        self.queues.push_local(local, task);
-        self.wake_for_new_task();
-        handle
     }
 
     pub(crate) fn note_external_started(&self) {
@@ -229,6 +215,26 @@ impl<O: Send + 'static> Shared<O> {
     pub(crate) fn wake_for_new_task(&self) {
         self.sleep
             .wake_one_if(|| self.free_slots.load(Ordering::SeqCst) > 0 && self.searching() == 0);
+    }
+}
+
+impl<O: Send + 'static> ForkPool for Shared<O> {
+    fn is_aborting(&self) -> bool {
+        Shared::is_aborting(self)
+    }
+
+    fn workers(&self) -> usize {
+        self.workers
+    }
+
+    fn forked(&self) {
+        self.wake_for_new_task();
+    }
+
+    fn steal_forked(&self, thief: usize) -> Option<JobRef> {
+        let job = self.queues.steal_forked(thief)?;
+        self.shards[thief].stole();
+        Some(job)
     }
 }
 
@@ -279,9 +285,9 @@ impl<O: Send + 'static> Pool<O> {
             if let Some(size) = config.stack_size {
                 builder = builder.stack_size(size);
             }
-            let worker = WorkerThread::new(index, shared.clone(), local);
+            let shared = shared.clone();
             // On error `pool` is dropped, which aborts and joins the threads started so far.
-            let thread = builder.spawn(move || worker.run())?;
+            let thread = builder.spawn(move || WorkerThread::new(index, shared, local).run())?;
             pool.lock_threads().push(thread);
         }
         Ok(pool)
@@ -328,7 +334,7 @@ impl<O: Send + 'static> Pool<O> {
             return Err(SubmitError::Closed);
         }
         shared.count_in(priority);
-        let (task, handle) = Shared::new_task(priority, tag, Body::Job(job), time_limit);
+        let (task, handle) = Shared::new_task(priority, tag, job, time_limit);
         shared.queues.push(task);
         shared.wake_for_new_task();
         Ok(handle)
@@ -371,19 +377,19 @@ impl<O: Send + 'static> Pool<O> {
         }
         shared.external_running.fetch_sub(slots, Ordering::SeqCst);
         while slots > 0 && shared.queued() > 0 {
-            let found = shared
-                .queues
-                .find(EXTERNAL_RUNNER, None, |p| shared.queued_at(p));
-            let Some((task, _)) = found else { break };
-            match task.body {
-                Body::Job(Job::External) if task.handle.try_start() => {
+            let found = shared.queues.find(EXTERNAL_RUNNER, |p| shared.queued_at(p));
+            let Some(Found::Task(task)) = found else {
+                break;
+            };
+            match task.job {
+                Job::External if task.handle.try_start() => {
                     shared.count_out(task.priority);
                     shared.note_external_started();
-                    shard.started(task.enqueued_at.elapsed(), false);
+                    shard.started(task.enqueued_at.elapsed());
                     out.push(task.tag);
                     slots -= 1;
                 }
-                Body::Job(Job::External) => {} // cancelled while queued: drop it, look on
+                Job::External => {} // cancelled while queued: drop it, look on
                 _ if task.handle.is_cancelled() => {}
                 _ => {
                     shared.queues.hand_off(task);

@@ -1,8 +1,8 @@
 //! Where queued tasks wait, and the order in which they are found.
 //!
-//! Work-stealing order for a worker: its own deque (subtasks of what it runs), the hand-off
-//! queue, the priority injectors from HIGH down (an overdue lower level first), then its
-//! siblings' deques. Injectors are drained one task at a time: a batch moved into a local deque
+//! Order for a worker between tasks: the hand-off queue, the priority injectors from HIGH down
+//! (an overdue lower level first), then forked jobs on its siblings' deques (a worker's own
+//! deque is empty between tasks: fork-join empties it before a task returns). Injectors are drained one task at a time: a batch moved into a local deque
 //! would lose its priority and could hide a newer HIGH task behind up to 32 older LOW ones,
 //! and measured batch steals save only a few ns per task (injector push+steal is ~28 ns).
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use crate::config::{Priority, SchedulerKind};
+use crate::fork::JobRef;
 use crate::task::Task;
 
 pub(crate) struct Queues<O> {
@@ -18,6 +19,8 @@ pub(crate) struct Queues<O> {
     /// workers look here first so a handed-off task keeps its place in line.
     front: Injector<Task<O>>,
     kind: Kind<O>,
+    /// Thieves' ends of the workers' deques of forked jobs (see `fork.rs`).
+    forked: Vec<Stealer<JobRef>>,
 }
 
 // Built once per pool and never moved afterwards, so the size difference costs nothing.
@@ -29,7 +32,6 @@ enum Kind<O> {
 
 struct StealingQueues<O> {
     levels: [Injector<Task<O>>; 3],
-    stealers: Vec<Stealer<Task<O>>>,
     /// Per level, a lower bound on when its head task was enqueued (ns since `epoch`): the
     /// enqueue time of the last task taken from it, or the time a push found it empty. It can
     /// only make a head look older than it is, so an overdue level is never missed; at most
@@ -39,22 +41,21 @@ struct StealingQueues<O> {
     epoch: Instant,
 }
 
-/// A worker's own deque of subtasks.
-pub(crate) type LocalDeque<O> = Worker<Task<O>>;
+/// A worker's own deque of forked jobs.
+pub(crate) type LocalDeque = Worker<JobRef>;
 
 /// Worker index used by the thread that runs external tasks (the JS thread).
 pub(crate) const EXTERNAL_RUNNER: usize = usize::MAX;
 
-/// Where a found task came from, for the stolen-task counter.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Source {
-    Own,
-    Queue,
-    Sibling,
+/// What a worker found to do.
+pub(crate) enum Found<O> {
+    Task(Task<O>),
+    /// A job forked by a sibling's running task, stolen from its deque.
+    Stolen(JobRef),
 }
 
 /// Retries a steal until it gives a definite answer: `Retry` only means a racing thief won.
-fn steal_one<O>(mut attempt: impl FnMut() -> Steal<Task<O>>) -> Option<Task<O>> {
+fn steal_one<T>(mut attempt: impl FnMut() -> Steal<T>) -> Option<T> {
     loop {
         match attempt() {
             Steal::Success(task) => return Some(task),
@@ -65,40 +66,30 @@ fn steal_one<O>(mut attempt: impl FnMut() -> Steal<Task<O>>) -> Option<Task<O>> 
 }
 
 impl<O> Queues<O> {
-    /// Builds the queues and, for the work-stealing scheduler, one local deque per worker.
+    /// Builds the queues and one deque of forked jobs per worker (whatever the scheduler: a
+    /// fork-join task needs somewhere to put its halves).
     pub fn new(
         kind: SchedulerKind,
         workers: usize,
         aging: Duration,
         epoch: Instant,
-    ) -> (Queues<O>, Vec<Option<LocalDeque<O>>>) {
-        let (kind, locals) = match kind {
-            SchedulerKind::Fifo => (
-                Kind::Fifo(Injector::new()),
-                (0..workers).map(|_| None).collect(),
-            ),
-            SchedulerKind::WorkStealing => {
-                // LIFO for the owner: the subtask spawned last is the one whose data is hot, and
-                // fork-join needs depth-first order to keep the deques short.
-                let locals: Vec<Worker<Task<O>>> =
-                    (0..workers).map(|_| Worker::new_lifo()).collect();
-                let stealers = locals.iter().map(Worker::stealer).collect();
-                let queues = StealingQueues {
-                    levels: [Injector::new(), Injector::new(), Injector::new()],
-                    stealers,
-                    head_since: Default::default(),
-                    aging,
-                    epoch,
-                };
-                (
-                    Kind::Stealing(queues),
-                    locals.into_iter().map(Some).collect(),
-                )
-            }
+    ) -> (Queues<O>, Vec<LocalDeque>) {
+        // LIFO for the owner: the job forked last is the one whose data is hot, and fork-join
+        // needs depth-first order to keep the deques short.
+        let locals: Vec<LocalDeque> = (0..workers).map(|_| Worker::new_lifo()).collect();
+        let kind = match kind {
+            SchedulerKind::Fifo => Kind::Fifo(Injector::new()),
+            SchedulerKind::WorkStealing => Kind::Stealing(StealingQueues {
+                levels: [Injector::new(), Injector::new(), Injector::new()],
+                head_since: Default::default(),
+                aging,
+                epoch,
+            }),
         };
         let queues = Queues {
             front: Injector::new(),
             kind,
+            forked: locals.iter().map(Worker::stealer).collect(),
         };
         (queues, locals)
     }
@@ -111,50 +102,57 @@ impl<O> Queues<O> {
         }
     }
 
-    /// Queues a task spawned by a running task: on its worker's deque when there is one.
-    pub fn push_local(&self, local: Option<&Worker<Task<O>>>, task: Task<O>) {
-        match local {
-            Some(local) => local.push(task),
-            None => self.push(task),
-        }
-    }
-
     /// Returns a task taken by a non-worker to the head of the line.
     pub fn hand_off(&self, task: Task<O>) {
         self.front.push(task);
     }
 
     /// Finds the next task for worker `index`, or for the external runner when `index` is
-    /// [`EXTERNAL_RUNNER`] (which never takes from the hand-off queue it feeds).
+    /// [`EXTERNAL_RUNNER`] (which never takes from the hand-off queue it feeds, nor forked jobs).
     pub fn find(
         &self,
         index: usize,
-        local: Option<&Worker<Task<O>>>,
         queued_by_level: impl Fn(Priority) -> usize,
-    ) -> Option<(Task<O>, Source)> {
-        if let Some(task) = local.and_then(Worker::pop) {
-            return Some((task, Source::Own));
-        }
+    ) -> Option<Found<O>> {
         let is_worker = index != EXTERNAL_RUNNER;
         if is_worker {
             if let Some(task) = steal_one(|| self.front.steal()) {
-                return Some((task, Source::Queue));
+                return Some(Found::Task(task));
             }
         }
-        match &self.kind {
-            Kind::Fifo(queue) => steal_one(|| queue.steal()).map(|t| (t, Source::Queue)),
-            Kind::Stealing(queues) => {
-                if let Some(task) = queues.pop_injected(queued_by_level) {
-                    return Some((task, Source::Queue));
+        let task = match &self.kind {
+            Kind::Fifo(queue) => steal_one(|| queue.steal()),
+            Kind::Stealing(queues) => queues.pop_injected(queued_by_level),
+        };
+        match task {
+            Some(task) => Some(Found::Task(task)),
+            None if is_worker => self.steal_forked(index).map(Found::Stolen),
+            None => None,
+        }
+    }
+
+    /// Steals one forked job from a sibling of worker `thief`, starting after it so that
+    /// thieves spread out.
+    pub fn steal_forked(&self, thief: usize) -> Option<JobRef> {
+        let n = self.forked.len();
+        loop {
+            let mut retry = false;
+            for offset in 1..n {
+                match self.forked[(thief + offset) % n].steal() {
+                    Steal::Success(job) => return Some(job),
+                    Steal::Retry => retry = true,
+                    Steal::Empty => {}
                 }
-                if is_worker {
-                    return queues
-                        .steal_from_siblings(index)
-                        .map(|t| (t, Source::Sibling));
-                }
-                None
+            }
+            if !retry {
+                return None;
             }
         }
+    }
+
+    /// Some worker's deque holds a forked job.
+    pub fn has_forked(&self) -> bool {
+        self.forked.iter().any(|stealer| !stealer.is_empty())
     }
 }
 
@@ -207,23 +205,5 @@ impl<O> StealingQueues<O> {
             }
         }
         (0..3).find_map(|level| self.take(level))
-    }
-
-    /// Steals one task from a sibling, starting after `index` so thieves spread out.
-    fn steal_from_siblings(&self, index: usize) -> Option<Task<O>> {
-        let n = self.stealers.len();
-        loop {
-            let mut retry = false;
-            for offset in 1..n {
-                match self.stealers[(index + offset) % n].steal() {
-                    Steal::Success(task) => return Some(task),
-                    Steal::Retry => retry = true,
-                    Steal::Empty => {}
-                }
-            }
-            if !retry {
-                return None;
-            }
-        }
     }
 }

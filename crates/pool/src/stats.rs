@@ -35,11 +35,15 @@ pub(crate) struct Totals {
 }
 
 impl Shard {
-    /// A task started after waiting `waited`; `stolen` if taken from a sibling's deque.
-    pub fn started(&self, waited: Duration, stolen: bool) {
+    /// A task started after waiting `waited`.
+    pub fn started(&self, waited: Duration) {
         bump(&self.started, 1);
-        bump(&self.stolen, u64::from(stolen));
         self.wait.record(waited.as_nanos() as u64);
+    }
+
+    /// A forked job was stolen from a sibling's deque.
+    pub fn stole(&self) {
+        bump(&self.stolen, 1);
     }
 
     /// A task finished after running for `ran`.
@@ -70,9 +74,9 @@ pub struct PoolStats {
     /// Tasks waiting to start, in total and per priority (HIGH, NORMAL, LOW).
     pub queued: usize,
     pub queued_by_priority: [usize; 3],
-    /// Tasks that have started (native and external, subtasks included).
+    /// Tasks that have started (native and external; forked jobs are not tasks).
     pub started: u64,
-    /// Tasks a worker took from a sibling's deque.
+    /// Forked jobs (see `TaskContext::join`) a worker took from a sibling's deque.
     pub stolen: u64,
     /// Native tasks that panicked.
     pub panicked: u64,

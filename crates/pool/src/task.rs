@@ -3,15 +3,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Priority;
+use crate::fork::{self, Here, Scope};
 
 /// Body of a native task: runs on a worker thread and returns the task's output, which the
 /// pool hands to [`Hooks::completed`](crate::Hooks::completed) once the run is counted in the
 /// statistics (so whoever sees the output sees statistics that include it).
 pub type NativeJob<O> = Box<dyn FnOnce(&TaskContext<'_>) -> O + Send>;
-
-/// Body of a subtask spawned by a running task with [`TaskContext::spawn`]. It has no output:
-/// it reports to its parent itself.
-pub type SubJob = Box<dyn FnOnce(&TaskContext<'_>) + Send>;
 
 /// What a submitted task does when it is taken from the queue.
 pub enum Job<O> {
@@ -20,12 +17,6 @@ pub enum Job<O> {
     /// Hand the task to its owner through [`Hooks::external_ready`](crate::Hooks::external_ready).
     /// The slot stays taken until the owner calls [`Pool::finish_external`](crate::Pool::finish_external).
     External,
-}
-
-/// A queued task's body: a submitted job, or a subtask.
-pub(crate) enum Body<O> {
-    Job(Job<O>),
-    Sub(SubJob),
 }
 
 const QUEUED: u8 = 0;
@@ -86,7 +77,7 @@ impl TaskHandle {
 /// A queued unit of work.
 pub(crate) struct Task<O> {
     pub handle: TaskHandle,
-    pub body: Body<O>,
+    pub job: Job<O>,
     /// The submitter's identifier, passed back in hooks.
     pub tag: u64,
     pub priority: Priority,
@@ -95,25 +86,18 @@ pub(crate) struct Task<O> {
     pub time_limit: Option<Duration>,
 }
 
-/// How a running task reaches its pool, without knowing the pool's output type.
-pub(crate) trait Spawner {
-    fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle;
-    fn is_aborting(&self) -> bool;
-}
-
 /// What a running native task can see of the pool.
 pub struct TaskContext<'a> {
-    pub(crate) spawner: &'a dyn Spawner,
-    pub(crate) worker_index: usize,
+    pub(crate) here: &'a Here<'a>,
     pub(crate) priority: Priority,
     pub(crate) deadline: Option<Instant>,
 }
 
-impl TaskContext<'_> {
+impl<'a> TaskContext<'a> {
     /// True once the task should stop: its time limit ran out, or the pool is being torn
     /// down. Long-running kernels check it in their loops and return early.
     pub fn is_cancelled(&self) -> bool {
-        self.timed_out() || self.spawner.is_aborting()
+        self.timed_out() || self.here.pool.is_aborting()
     }
 
     /// True once the task has run longer than the limit it was submitted with.
@@ -124,7 +108,12 @@ impl TaskContext<'_> {
 
     /// Index of the worker thread running this task.
     pub fn worker_index(&self) -> usize {
-        self.worker_index
+        self.here.index
+    }
+
+    /// Number of worker threads in the pool: how many ways forked work can spread.
+    pub fn workers(&self) -> usize {
+        self.here.pool.workers()
     }
 
     /// Priority the running task was submitted with.
@@ -132,12 +121,49 @@ impl TaskContext<'_> {
         self.priority
     }
 
-    /// Queues a subtask. Under the work-stealing scheduler it goes to this worker's own deque,
-    /// where idle siblings can steal it; under the FIFO scheduler it joins the shared queue.
-    /// Subtasks are not refused for a full queue: a task that waits on its children must get
-    /// them. A panicking subtask is reported to [`Hooks::panicked`](crate::Hooks::panicked)
-    /// with `tag`.
-    pub fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle {
-        self.spawner.spawn(priority, tag, job)
+    /// Runs `a` and `b`, potentially in parallel, and returns both results: `b` is pushed on
+    /// this worker's deque for an idle worker to steal, `a` runs here, then `b` runs here too
+    /// unless it was stolen meanwhile. While a stolen `b` runs, this worker helps with other
+    /// forked jobs instead of blocking, so nested joins never deadlock, even with one worker.
+    /// Both halves run under this task's priority and time limit. If either panics, the panic
+    /// is resumed here once both have finished.
+    ///
+    /// ```
+    /// # use ferris_pool::TaskContext;
+    /// fn sum(ctx: &TaskContext<'_>, data: &[u64]) -> u64 {
+    ///     if data.len() <= 1024 {
+    ///         return data.iter().sum();
+    ///     }
+    ///     let (left, right) = data.split_at(data.len() / 2);
+    ///     let (a, b) = ctx.join(|ctx| sum(ctx, left), |ctx| sum(ctx, right));
+    ///     a + b
+    /// }
+    /// ```
+    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce(&TaskContext<'_>) -> RA + Send,
+        B: FnOnce(&TaskContext<'_>) -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        fork::join(self, a, b)
+    }
+
+    /// Calls `body` with a [`Scope`] whose `spawn` forks jobs that may borrow from the caller,
+    /// and returns once every spawned job has finished (helping with forked jobs meanwhile,
+    /// as [`join`](Self::join) does). A panic in `body` or in a job is resumed here after that.
+    ///
+    /// ```
+    /// # use ferris_pool::TaskContext;
+    /// fn double_all(ctx: &TaskContext<'_>, data: &mut [f64]) {
+    ///     ctx.scope(|s| {
+    ///         for chunk in data.chunks_mut(4096) {
+    ///             s.spawn(move |_| chunk.iter_mut().for_each(|x| *x *= 2.0));
+    ///         }
+    ///     });
+    /// }
+    /// ```
+    pub fn scope<R>(&'a self, body: impl FnOnce(&Scope<'a>) -> R) -> R {
+        fork::scope(self, body)
     }
 }

@@ -3,20 +3,22 @@ use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::thread::Thread;
 use std::time::{Duration, Instant};
 
-use crossbeam_deque::Worker;
 use crossbeam_utils::Backoff;
 
 use crate::config::Priority;
+use crate::fork::{ForkPool, Here, JobRef};
 use crate::pool::Shared;
-use crate::queues::Source;
-use crate::task::{Body, Job, Spawner, SubJob, Task, TaskContext, TaskHandle};
+use crate::queues::{Found, LocalDeque};
+use crate::task::{Job, Task, TaskContext};
 
 pub(crate) struct WorkerThread<O> {
     index: usize,
     shared: Arc<Shared<O>>,
-    local: Option<Worker<Task<O>>>,
+    local: LocalDeque,
+    thread: Thread,
     /// Whether this worker holds a slot (see the slot rules in `pool.rs`).
     has_slot: bool,
 }
@@ -31,28 +33,14 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// What a running task's [`TaskContext`] spawns into: this worker's deque.
-struct LocalSpawner<'a, O> {
-    shared: &'a Shared<O>,
-    local: Option<&'a Worker<Task<O>>>,
-}
-
-impl<O: Send + 'static> Spawner for LocalSpawner<'_, O> {
-    fn spawn(&self, priority: Priority, tag: u64, job: SubJob) -> TaskHandle {
-        self.shared.enqueue_subtask(self.local, priority, tag, job)
-    }
-
-    fn is_aborting(&self) -> bool {
-        self.shared.is_aborting()
-    }
-}
-
 impl<O: Send + 'static> WorkerThread<O> {
-    pub fn new(index: usize, shared: Arc<Shared<O>>, local: Option<Worker<Task<O>>>) -> Self {
+    /// Called on the worker's own thread.
+    pub fn new(index: usize, shared: Arc<Shared<O>>, local: LocalDeque) -> Self {
         WorkerThread {
             index,
             shared,
             local,
+            thread: std::thread::current(),
             has_slot: false,
         }
     }
@@ -60,13 +48,16 @@ impl<O: Send + 'static> WorkerThread<O> {
     pub fn run(mut self) {
         let mut was_idle = false;
         while !self.shared.is_aborting() {
-            if let Some((task, source)) = self.next_task() {
-                if was_idle && self.shared.queued() > 0 {
-                    // Back from idle with more work queued: pass the wake-up on.
+            if let Some(found) = self.next_task() {
+                if was_idle && self.shared.has_work(false) {
+                    // Back from idle with more work waiting: pass the wake-up on.
                     self.shared.wake_for_new_task();
                 }
                 was_idle = false;
-                self.execute(task, source);
+                match found {
+                    Found::Task(task) => self.execute(task),
+                    Found::Stolen(job) => self.run_stolen(job),
+                }
                 continue;
             }
             if self.shared.is_drained() {
@@ -78,8 +69,8 @@ impl<O: Send + 'static> WorkerThread<O> {
         self.give_back_slot();
     }
 
-    /// Takes a slot if needed, then the next task that has not been cancelled.
-    fn next_task(&mut self) -> Option<(Task<O>, Source)> {
+    /// Takes a slot if needed, then the next task that has not been cancelled, or a forked job.
+    fn next_task(&mut self) -> Option<Found<O>> {
         if !self.has_slot {
             if !self.shared.try_acquire_slot() {
                 return None;
@@ -88,49 +79,63 @@ impl<O: Send + 'static> WorkerThread<O> {
         }
         let shared = &*self.shared;
         loop {
-            let (task, source) = shared
-                .queues
-                .find(self.index, self.local.as_ref(), |p| shared.queued_at(p))?;
-            if task.handle.try_start() {
-                shared.count_out(task.priority);
-                return Some((task, source));
+            match shared.queues.find(self.index, |p| shared.queued_at(p))? {
+                Found::Task(task) if !task.handle.try_start() => {
+                    // Cancelled while queued: the canceller already took back its queue count.
+                }
+                Found::Task(task) => {
+                    shared.count_out(task.priority);
+                    return Some(Found::Task(task));
+                }
+                Found::Stolen(job) => {
+                    self.shared.shards[self.index].stole();
+                    return Some(Found::Stolen(job));
+                }
             }
-            // Cancelled while queued: its queue count was already taken back by the canceller.
         }
     }
 
-    fn execute(&mut self, task: Task<O>, source: Source) {
+    fn here(&self) -> Here<'_> {
+        Here {
+            index: self.index,
+            local: &self.local,
+            thread: &self.thread,
+            pool: &*self.shared as &dyn ForkPool,
+        }
+    }
+
+    /// Runs a job forked by a sibling's task; it counts as work (busy), not as a task.
+    fn run_stolen(&self, job: JobRef) {
+        let busy = &self.shared.busy[self.index];
+        busy.store(true, Ordering::Relaxed);
+        // SAFETY: stolen from a deque, so handed to this thread only, and alive until it has
+        // run because its forker waits for it (the fork-join protocol in `fork.rs`).
+        unsafe { job.run(&self.here()) };
+        busy.store(false, Ordering::Relaxed);
+    }
+
+    fn execute(&mut self, task: Task<O>) {
         let started = Instant::now();
-        self.shared.shards[self.index].started(
-            started.saturating_duration_since(task.enqueued_at),
-            source == Source::Sibling,
-        );
+        self.shared.shards[self.index].started(started.saturating_duration_since(task.enqueued_at));
         let Task {
-            body,
+            job,
             tag,
             priority,
             time_limit,
             ..
         } = task;
         let hooks = &self.shared.hooks;
-        match body {
-            Body::Job(Job::External) => {
+        match job {
+            Job::External => {
                 // The slot goes with the task; the owner returns it in `finish_external`.
                 self.has_slot = false;
                 self.shared.note_external_started();
                 hooks.external_ready(tag);
             }
-            Body::Job(Job::Native(job)) => {
-                match self.run_guarded(started, priority, time_limit, job) {
-                    Ok(output) => hooks.completed(tag, output),
-                    Err(message) => hooks.panicked(tag, message),
-                }
-            }
-            Body::Sub(job) => {
-                if let Err(message) = self.run_guarded(started, priority, time_limit, job) {
-                    hooks.panicked(tag, message);
-                }
-            }
+            Job::Native(job) => match self.run_guarded(started, priority, time_limit, job) {
+                Ok(output) => hooks.completed(tag, output),
+                Err(message) => hooks.panicked(tag, message),
+            },
         }
     }
 
@@ -145,13 +150,9 @@ impl<O: Send + 'static> WorkerThread<O> {
     ) -> Result<R, String> {
         let busy = &self.shared.busy[self.index];
         busy.store(true, Ordering::Relaxed);
-        let spawner = LocalSpawner {
-            shared: &self.shared,
-            local: self.local.as_ref(),
-        };
+        let here = self.here();
         let context = TaskContext {
-            spawner: &spawner,
-            worker_index: self.index,
+            here: &here,
             priority,
             // A limit too far out to represent is no limit.
             deadline: time_limit.and_then(|limit| started.checked_add(limit)),

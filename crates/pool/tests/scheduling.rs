@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use ferris_pool::{Job, PoolConfig, Priority, SchedulerKind};
+use ferris_pool::{PoolConfig, Priority, SchedulerKind};
 
 #[test]
 fn tasks_run_in_parallel_on_all_workers() {
@@ -111,39 +111,6 @@ fn without_aging_low_waits_for_every_high_task() {
     }
     gate.open();
     assert_eq!(collect(&rx, 3), vec![2, 3, 1]);
-}
-
-#[test]
-fn subtasks_go_to_the_local_deque_and_idle_workers_steal_them() {
-    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
-    let (tx, rx) = channel::<usize>();
-    let children = 64;
-    pool.submit(
-        Priority::Normal,
-        0,
-        Job::Native(Box::new(move |ctx| {
-            for _ in 0..children {
-                let tx = tx.clone();
-                ctx.spawn(
-                    Priority::Normal,
-                    1,
-                    Box::new(move |ctx| {
-                        std::thread::sleep(Duration::from_millis(2));
-                        tx.send(ctx.worker_index()).unwrap();
-                    }),
-                );
-            }
-        })),
-    )
-    .unwrap();
-    let ran_on: Vec<usize> = (0..children)
-        .map(|_| rx.recv_timeout(PATIENCE).unwrap())
-        .collect();
-    assert!(
-        ran_on.contains(&0) && ran_on.contains(&1),
-        "one worker did everything: {ran_on:?}"
-    );
-    eventually("stats to be published", || pool.stats().stolen > 0);
 }
 
 #[test]

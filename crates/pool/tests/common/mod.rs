@@ -6,7 +6,7 @@ use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority, SchedulerKind, TaskHandle};
+use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority, SchedulerKind, TaskContext, TaskHandle};
 
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
@@ -105,5 +105,38 @@ pub fn eventually(what: &str, condition: impl Fn() -> bool) {
             "timed out waiting for {what}"
         );
         std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Runs `f` as a native task on `pool` and returns what it returned, or the panic message the
+/// pool reported for it.
+pub fn run_task<R: Send + 'static>(
+    pool: &Pool<()>,
+    hooks: &Recording,
+    f: impl FnOnce(&TaskContext<'_>) -> R + Send + 'static,
+) -> Result<R, String> {
+    static NEXT_TAG: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1 << 32);
+    let tag = NEXT_TAG.fetch_add(1, Ordering::Relaxed);
+    let (tx, rx) = channel();
+    pool.submit(
+        Priority::Normal,
+        tag,
+        Job::Native(Box::new(move |ctx| {
+            let _ = tx.send(f(ctx));
+        })),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        if let Ok(result) = rx.recv_timeout(Duration::from_millis(5)) {
+            return Ok(result);
+        }
+        if let Some((_, message)) = hooks.panics.lock().unwrap().iter().find(|(t, _)| *t == tag) {
+            return Err(message.clone());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never finished"
+        );
     }
 }

@@ -1,0 +1,48 @@
+/** What the benchmarks share: command-line options, timing, the machine, the JSON output. */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, platform, release } from 'node:os'
+import { dirname, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+import { Bench } from 'tinybench'
+
+const here = dirname(fileURLToPath(import.meta.url))
+
+/** `--quick` and `--json FILE` (default `bench/results/<defaultName>`). */
+export function options(defaultName) {
+  const args = process.argv.slice(2)
+  const jsonArg = args.indexOf('--json')
+  return {
+    quick: args.includes('--quick'),
+    jsonPath: jsonArg >= 0 ? resolve(args[jsonArg + 1]) : resolve(here, 'results', defaultName),
+  }
+}
+
+export const CORES = availableParallelism()
+
+export function machine() {
+  return { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}` }
+}
+
+/**
+ * Median milliseconds of `samples` runs of `fn`, after one warm-up run (tinybench);
+ * `onRun` is called after each run, outside the timed window (for a progress bar).
+ */
+export async function measure(name, fn, samples, onRun = () => {}) {
+  const bench = new Bench({ iterations: samples, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, throws: true })
+  bench.add(name, fn, { afterEach: () => onRun(name) })
+  await bench.run()
+  const result = bench.tasks[0].result
+  if (result.state !== 'completed') throw new Error(`${name}: ${result.state}`)
+  return result.latency.p50
+}
+
+/** A number with thousands separators and `digits` decimals. */
+export function fmt(n, digits = 0) {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+}
+
+export function writeJson(path, value) {
+  mkdirSync(dirname(path), { recursive: true })
+  writeFileSync(path, JSON.stringify(value, null, 2))
+}

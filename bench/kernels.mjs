@@ -1,0 +1,261 @@
+/**
+ * Native kernels against their JavaScript twins: the package's main benchmark.
+ *
+ * For each workload, four variants, each checked for a correct result before it is timed:
+ *   js-main      the JS twin (bench/twins.mjs) on the main thread
+ *   js-executor  the JS twin submitted through an Executor, in chunks (JS tasks run on the
+ *                main thread: this shows the executor's overhead, not parallelism)
+ *   native-1     the native kernel on an Executor with maxWorkers: 1
+ *   native-N     the native kernel with maxWorkers = cores
+ * Chunked workloads (mandelbrot rows, primeCount ranges, dot and sumOfSquares slices) go
+ * through `map`; the others are one `submit` whose kernel splits its work over the pool.
+ * Medians of several samples after a warm-up (tinybench), all measured in this one run.
+ *
+ *   npm run bench                 # full sizes; table, bench/results/latest.json + .svg
+ *   npm run bench -- --quick      # small sizes, under a minute
+ *   npm run bench -- --json FILE  # JSON (and the SVG next to it) somewhere else
+ */
+import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { isDeepStrictEqual } from 'node:util'
+
+import { Executor, kernels } from '../index.js'
+import { speedupChart } from './chart.mjs'
+import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from './common.mjs'
+import { createProgress } from './progress.mjs'
+import * as twins from './twins.mjs'
+
+const { quick, jsonPath } = options('latest.json')
+const SAMPLES = quick ? 3 : 5
+/** Chunks per chunked workload: several per core, so that uneven chunks still balance. */
+const CHUNKS = CORES * 8
+const VARIANTS = ['js-main', 'js-executor', 'native-1', 'native-N']
+
+/** `[start, end)` bounds cutting `length` into `parts` nearly equal ranges. */
+function ranges(length, parts) {
+  const out = []
+  for (let i = 0; i < parts; i++) {
+    const start = Math.floor((length * i) / parts)
+    const end = Math.floor((length * (i + 1)) / parts)
+    if (end > start) out.push([start, end])
+  }
+  return out
+}
+
+function concat(arrays, Type) {
+  const out = new Type(arrays.reduce((n, a) => n + a.length, 0))
+  let offset = 0
+  for (const a of arrays) {
+    out.set(a, offset)
+    offset += a.length
+  }
+  return out
+}
+
+const sum = (values) => values.reduce((a, b) => a + b, 0)
+
+/** Seeded doubles in [-1, 1) in shared memory, which kernels read in place. */
+function sharedRandom(length, seed) {
+  const data = new Float64Array(new SharedArrayBuffer(length * 8))
+  let state = seed >>> 0 || 1
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    data[i] = (state >>> 0) / 2 ** 31 - 1
+  }
+  return data
+}
+
+const closeTo = (actual, expected) => Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected))
+const sameFloats = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]) || closeTo(x, b[i]))
+
+/**
+ * A workload: `jsMain()` runs the twin, `jsChunks` lists `[fn, items, combine]` for the
+ * executor, `native(executor)` runs the kernel, `same(result, reference)` checks a result.
+ */
+function workloads() {
+  const list = []
+
+  const [mw, mh, mi] = quick ? [400, 300, 200] : [1200, 900, 500]
+  const bands = ranges(mh, CHUNKS).map(([r0, r1]) => [mw, mh, mi, r0, r1])
+  list.push({
+    workload: 'mandelbrot',
+    size: `${mw}x${mh}, ${mi} iterations`,
+    jsMain: () => twins.mandelbrot(mw, mh, mi),
+    jsChunks: [(band) => twins.mandelbrot(...band), bands, (parts) => concat(parts, Uint32Array)],
+    native: async (ex) => concat(await ex.map(kernels.mandelbrot, bands), Uint32Array),
+    same: isDeepStrictEqual,
+  })
+
+  const primeHi = quick ? 20_000_000 : 200_000_000
+  const primeRanges = ranges(primeHi, CHUNKS)
+  list.push({
+    workload: 'primeCount',
+    size: `[0, ${primeHi.toExponential(0)})`,
+    jsMain: () => twins.primeCount(0, primeHi),
+    jsChunks: [([lo, hi]) => twins.primeCount(lo, hi), primeRanges, sum],
+    native: async (ex) => sum(await ex.map(kernels.primeCount, primeRanges)),
+    same: (a, b) => a === b,
+  })
+
+  const n = quick ? 256 : 512
+  const [ma, mb] = [sharedRandom(n * n, 1), sharedRandom(n * n, 2)]
+  list.push({
+    workload: 'matmul',
+    size: `${n}x${n}`,
+    jsMain: () => twins.matmul(ma, mb, n),
+    jsChunks: [([r0, r1]) => twins.matmul(ma, mb, n, r0, r1), ranges(n, CHUNKS), (parts) => concat(parts, Float64Array)],
+    native: (ex) => ex.submit(kernels.matmul, [ma, mb, n]),
+    same: sameFloats,
+  })
+
+  const fibN = quick ? 30 : 36
+  list.push({
+    workload: 'fib',
+    size: `n = ${fibN}`,
+    jsMain: () => twins.fib(fibN),
+    // fib(n) = 2 fib(n-2) + fib(n-3): three independent calls.
+    jsChunks: [(k) => twins.fib(k), [fibN - 2, fibN - 2, fibN - 3], sum],
+    native: (ex) => ex.submit(kernels.fib, [fibN]),
+    same: (a, b) => a === b,
+  })
+
+  const samples = quick ? 20_000_000 : 100_000_000
+  const blocks = ranges(Math.ceil(samples / twins.MONTE_CARLO_BLOCK), CHUNKS)
+  list.push({
+    workload: 'monteCarloPi',
+    size: `${samples.toExponential(0)} samples`,
+    jsMain: () => twins.monteCarloPi(samples, 42),
+    jsChunks: [([b0, b1]) => twins.monteCarloHits(samples, 42, b0, b1), blocks, (hits) => (4 * sum(hits)) / samples],
+    native: (ex) => ex.submit(kernels.monteCarloPi, [samples, 42]),
+    same: (a, b) => a === b,
+  })
+
+  const sortLength = quick ? 1_000_000 : 10_000_000
+  const unsorted = sharedRandom(sortLength, 3)
+  list.push({
+    workload: 'sort',
+    size: `${sortLength.toExponential(0)} doubles`,
+    jsMain: () => twins.sort(unsorted),
+    // A sort does not split into independent chunks: one task.
+    jsChunks: [(data) => twins.sort(data), [unsorted], (parts) => parts[0]],
+    native: (ex) => ex.submit(kernels.sort, [unsorted]),
+    same: (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i])),
+  })
+
+  const histLength = quick ? 10_000_000 : 50_000_000
+  const histData = sharedRandom(histLength, 4)
+  const histSlices = ranges(histLength, CHUNKS).map(([s, e]) => histData.subarray(s, e))
+  const addCounts = (parts) => parts.reduce((acc, c) => acc.map((x, i) => x + c[i]))
+  list.push({
+    workload: 'histogram',
+    size: `${histLength.toExponential(0)} doubles, 64 bins`,
+    jsMain: () => twins.histogram(histData, 64, -1, 1),
+    jsChunks: [(slice) => twins.histogram(slice, 64, -1, 1), histSlices, addCounts],
+    native: (ex) => ex.submit(kernels.histogram, [histData, 64, -1, 1]),
+    same: isDeepStrictEqual,
+  })
+
+  const streamLength = quick ? 10_000_000 : 100_000_000
+  const x = sharedRandom(streamLength, 5)
+  const y = sharedRandom(streamLength, 6)
+  const slices = ranges(streamLength, CHUNKS)
+  list.push({
+    workload: 'sumOfSquares',
+    size: `${streamLength.toExponential(0)} doubles`,
+    bytes: streamLength * 8,
+    jsMain: () => twins.sumOfSquares(x),
+    jsChunks: [([s, e]) => twins.sumOfSquares(x, s, e), slices, sum],
+    native: async (ex) => sum(await ex.map(kernels.sumOfSquares, slices.map(([s, e]) => x.subarray(s, e)))),
+    same: closeTo,
+  })
+  list.push({
+    workload: 'dot',
+    size: `${streamLength.toExponential(0)} doubles`,
+    bytes: streamLength * 16,
+    jsMain: () => twins.dot(x, y),
+    jsChunks: [([s, e]) => twins.dot(x, y, s, e), slices, sum],
+    native: async (ex) => sum(await ex.map(kernels.dot, slices.map(([s, e]) => [x.subarray(s, e), y.subarray(s, e)]))),
+    same: closeTo,
+  })
+
+  const hashLength = quick ? 32 << 20 : 256 << 20
+  const bytes = new Uint8Array(new SharedArrayBuffer(hashLength)).map((_, i) => i * 7)
+  list.push({
+    workload: 'sha256',
+    size: `${hashLength >> 20} MiB (js: node:crypto)`,
+    jsMain: () => new Uint8Array(createHash('sha256').update(bytes).digest()),
+    jsChunks: [(data) => new Uint8Array(createHash('sha256').update(data).digest()), [bytes], (parts) => parts[0]],
+    native: (ex) => ex.submit(kernels.sha256, [bytes]),
+    same: isDeepStrictEqual,
+  })
+  return list
+}
+
+/** Times one variant after checking its result against the reference. */
+async function variant(workload, name, workers, run, reference) {
+  const result = await run()
+  if (!workload.same(result, reference)) throw new Error(`${workload.workload} ${name}: wrong result`)
+  progress.tick(`${workload.workload} ${name}`)
+  const medianMs = await measure(`${workload.workload} ${name}`, run)
+  return { workload: workload.workload, size: workload.size, variant: name, workers, medianMs, samples: SAMPLES }
+}
+
+const results = []
+const all = workloads()
+const streaming = all.filter((w) => w.bytes)
+// Per variant: a check run, a warm-up and the samples; then the copy for the bandwidth.
+const progress = createProgress({ total: all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1, label: 'bench' })
+const measure = (name, fn) => measureRuns(name, fn, SAMPLES, progress.tick)
+const jsExecutor = new Executor({ maxWorkers: CORES })
+const native1 = new Executor({ maxWorkers: 1 })
+const nativeN = new Executor({ maxWorkers: CORES })
+for (const w of all) {
+  const reference = w.jsMain()
+  const [chunkFn, items, combine] = w.jsChunks
+  results.push(await variant(w, 'js-main', 0, w.jsMain, reference))
+  results.push(await variant(w, 'js-executor', CORES, async () => combine(await jsExecutor.map(chunkFn, items)), reference))
+  results.push(await variant(w, 'native-1', 1, () => w.native(native1), reference))
+  results.push(await variant(w, 'native-N', CORES, () => w.native(nativeN), reference))
+}
+await Promise.all([jsExecutor.shutdown(), native1.shutdown(), nativeN.shutdown()])
+
+// Memory bandwidth for the streaming kernels: a plain copy of 100 million doubles reads and
+// writes 800 MB each; sumOfSquares reads 800 MB, dot 1.6 GB.
+const copyLength = quick ? 10_000_000 : 100_000_000
+const source = new Float64Array(copyLength).fill(1)
+const target = new Float64Array(copyLength)
+const copyMs = await measure('copy', () => target.set(source))
+const copyGBps = (2 * copyLength * 8) / copyMs / 1e6
+progress.done()
+
+// --- report ---------------------------------------------------------------------------------
+const byWorkload = new Map()
+for (const r of results) byWorkload.set(r.workload, { ...byWorkload.get(r.workload), [r.variant]: r })
+const header = ['workload', 'size', ...VARIANTS.map((v) => `${v} ms`), ...VARIANTS.slice(1).map((v) => `${v} x`), 'N/1']
+const lines = [header]
+const speedups = []
+for (const [workload, row] of byWorkload) {
+  const base = row['js-main'].medianMs
+  const ratios = VARIANTS.slice(1).map((v) => base / row[v].medianMs)
+  const scaling = row['native-1'].medianMs / row['native-N'].medianMs
+  speedups.push({ workload, ratios: Object.fromEntries(VARIANTS.slice(1).map((v, i) => [v, ratios[i]])), scaling })
+  lines.push([workload, row['js-main'].size, ...VARIANTS.map((v) => fmt(row[v].medianMs, 1)), ...ratios.map((r) => `${fmt(r, 2)}x`), `${fmt(scaling, 2)}x`])
+}
+const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
+console.log(`\nferris-executor kernels: medians of ${SAMPLES} samples, ${CORES} cores, ${machine().cpu}\n`)
+for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+console.log(`\n"x" columns: speedup over js-main; N/1: native-N over native-1 (ideal ${CORES}x).`)
+console.log(`memory bandwidth (copy of ${copyLength.toExponential(0)} doubles): ${fmt(copyGBps, 2)} GB/s`)
+const bandwidth = { copyGBps }
+for (const w of streaming) {
+  const gbps = w.bytes / byWorkload.get(w.workload)['native-N'].medianMs / 1e6
+  bandwidth[`${w.workload}GBps`] = gbps
+  console.log(`${w.workload} native-N reads ${fmt(gbps, 2)} GB/s = ${fmt((gbps / copyGBps) * 100, 0)} % of the copy's rate`)
+}
+
+writeJson(jsonPath, { machine: machine(), results, bandwidth })
+const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
+writeFileSync(svgPath, speedupChart(speedups, VARIANTS.slice(1), machine()))
+console.log(`\nwrote ${jsonPath} and ${svgPath}`)

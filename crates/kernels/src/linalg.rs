@@ -1,0 +1,115 @@
+//! Linear algebra over Float64Arrays: `sumOfSquares`, `dot` and `matmul`.
+use ferris_pool::TaskContext;
+
+use crate::args::{output_len, Args, KernelError, Value};
+use crate::parallel;
+
+/// Items below which a reduction piece is not split further: ~20 us of streaming.
+const MIN_REDUCE_GRAIN: usize = 1 << 15;
+
+/// Sums `f(i)` over `0..n` in four lanes, so several additions are in flight at once and the
+/// loop vectorises.
+fn lanes_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
+    let mut lanes = [0.0f64; 4];
+    let whole = n - n % 4;
+    for i in (0..whole).step_by(4) {
+        for (k, lane) in lanes.iter_mut().enumerate() {
+            *lane += f(i + k);
+        }
+    }
+    let tail: f64 = (whole..n).map(&f).sum();
+    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+}
+
+/// `sumOfSquares(data)`: the sum of x² over the array, split over the pool.
+pub fn sum_of_squares(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+    let data = args.floats(0);
+    let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN);
+    let sum = parallel::reduce(
+        ctx,
+        "sumOfSquares",
+        0..data.len(),
+        grain,
+        &|_, range| {
+            let piece = &data[range];
+            lanes_sum(piece.len(), |i| piece[i] * piece[i])
+        },
+        &|a, b| a + b,
+    )?;
+    Ok(Value::Number(sum))
+}
+
+/// `dot(a, b)`: the dot product of two arrays of the same length, split over the pool.
+pub fn dot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+    let (a, b) = (args.floats(0), args.floats(1));
+    if a.len() != b.len() {
+        return Err(KernelError::new(format!(
+            "dot: the arrays differ in length ({} and {})",
+            a.len(),
+            b.len()
+        )));
+    }
+    let grain = parallel::grain(ctx, a.len(), MIN_REDUCE_GRAIN);
+    let sum = parallel::reduce(
+        ctx,
+        "dot",
+        0..a.len(),
+        grain,
+        &|_, range| {
+            let (a, b) = (&a[range.clone()], &b[range]);
+            lanes_sum(a.len(), |i| a[i] * b[i])
+        },
+        &|x, y| x + y,
+    )?;
+    Ok(Value::Number(sum))
+}
+
+/// Rows of `b` multiplied into the output per pass: a tile of `b` this tall (256 rows of a
+/// 1024-wide matrix is 2 MiB) is reused from cache by every output row of a piece.
+const K_TILE: usize = 256;
+
+/// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
+/// Output rows are split over the pool; each piece walks `b` in tiles of [`K_TILE`] rows and
+/// adds `a[i][k] * b[k][..]` into row i (the i-k-j order, whose inner loop vectorises).
+pub fn matmul(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+    let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
+    let len = output_len("matmul", n.checked_mul(n))?;
+    for (name, m) in [("a", a), ("b", b)] {
+        if m.len() != len {
+            return Err(KernelError::new(format!(
+                "matmul: {name} has {} elements, but an {n} x {n} matrix has {len}",
+                m.len()
+            )));
+        }
+    }
+    let n = n as usize;
+    let mut out = vec![0.0f64; len];
+    // At least ~64k multiply-adds per piece.
+    let grain_rows = parallel::grain(ctx, n, (1 << 16) / n.max(1));
+    parallel::for_rows(
+        ctx,
+        "matmul",
+        &mut out,
+        n,
+        grain_rows,
+        &|ctx, first, rows| {
+            for k0 in (0..n).step_by(K_TILE) {
+                let k_end = (k0 + K_TILE).min(n);
+                for (r, row) in rows.chunks_exact_mut(n).enumerate() {
+                    if ctx.is_cancelled() {
+                        return;
+                    }
+                    let a_row = &a[(first + r) * n..][..n];
+                    for k in k0..k_end {
+                        let factor = a_row[k];
+                        let b_row = &b[k * n..][..n];
+                        for (o, x) in row.iter_mut().zip(b_row) {
+                            *o += factor * x;
+                        }
+                    }
+                }
+            }
+        },
+    )?;
+    Ok(Value::Float64Array(out))
+}

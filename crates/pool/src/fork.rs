@@ -1,0 +1,325 @@
+//! Fork-join inside running tasks: [`TaskContext::join`] and [`TaskContext::scope`].
+//!
+//! Protocol:
+//! * A forked job (the second half of a `join`, or a closure spawned in a scope) goes on the
+//!   forking worker's own LIFO deque, where idle workers may steal it. Forking then wakes a
+//!   parked worker unless one is searching, with the same handshake as a submission (publish,
+//!   then `Sleep::wake_one_if`); a worker about to park re-checks its siblings' deques.
+//! * The forking call returns only once every job it forked has finished, even when a half
+//!   panics, so forked jobs may borrow from the forking stack frame. A panic is caught where the
+//!   job runs and resumed in the forking task once everything has finished.
+//! * While it waits, the forking worker runs jobs from its own deque and steals forked jobs from
+//!   siblings; it never starts queued tasks, which could be long and unrelated (and would make
+//!   a join's latency depend on them). With nothing to help with it parks, for 50 us at first
+//!   and doubling up to 1 ms so that it still notices new stealable jobs; whoever finishes the
+//!   last job it waits for unparks it.
+//! * Nothing here is counted as a task: only `stolen` counts forked jobs run by a thief.
+//!
+//! Nested fork-join cannot deadlock, even with one worker: a job nobody stole is still on top of
+//! its forker's deque when the forker comes back for it, and runs inline.
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use crossbeam_deque::Worker;
+use crossbeam_utils::Backoff;
+
+use crate::config::Priority;
+use crate::task::TaskContext;
+
+/// What fork-join needs from the pool, without its output type.
+pub(crate) trait ForkPool: Sync {
+    fn is_aborting(&self) -> bool;
+    fn workers(&self) -> usize;
+    /// A job was pushed on a local deque: wake a parked worker to steal it, if worth it.
+    fn forked(&self);
+    /// Takes a forked job from a sibling of worker `thief`, counting it as stolen.
+    fn steal_forked(&self, thief: usize) -> Option<JobRef>;
+}
+
+/// The running worker, as forked jobs see it.
+pub(crate) struct Here<'a> {
+    pub index: usize,
+    pub local: &'a Worker<JobRef>,
+    pub thread: &'a Thread,
+    pub pool: &'a dyn ForkPool,
+}
+
+/// A type-erased pointer to a forked job, and the function that runs it.
+#[derive(Clone, Copy)]
+pub(crate) struct JobRef {
+    data: *const (),
+    execute: unsafe fn(*const (), &Here<'_>),
+}
+
+// SAFETY: a JobRef is only built from jobs whose closures and results are `Send`, and the
+// forking side keeps the job alive until it has run (see the protocol above).
+unsafe impl Send for JobRef {}
+
+impl JobRef {
+    /// Runs the job on the calling worker.
+    ///
+    /// # Safety
+    /// The job must still be alive and not have run yet; each JobRef runs at most once (the
+    /// deque hands every pushed reference to exactly one popper or thief).
+    pub(crate) unsafe fn run(self, here: &Here<'_>) {
+        // SAFETY: guaranteed by the caller.
+        unsafe { (self.execute)(self.data, here) }
+    }
+
+    /// Whether this refers to the job at `data` (live jobs have distinct addresses).
+    fn is(&self, data: *const ()) -> bool {
+        std::ptr::eq(self.data, data)
+    }
+}
+
+/// Priority and deadline of the task a job was forked from: the job runs under both.
+#[derive(Clone, Copy)]
+struct Origin {
+    priority: Priority,
+    deadline: Option<Instant>,
+}
+
+impl Origin {
+    fn of(ctx: &TaskContext<'_>) -> Self {
+        Origin {
+            priority: ctx.priority,
+            deadline: ctx.deadline,
+        }
+    }
+
+    fn context<'a>(self, here: &'a Here<'a>) -> TaskContext<'a> {
+        TaskContext {
+            here,
+            priority: self.priority,
+            deadline: self.deadline,
+        }
+    }
+}
+
+/// The second half of a `join`, on the forking worker's stack.
+struct StackJob<'a, F, R> {
+    func: UnsafeCell<Option<F>>,
+    result: UnsafeCell<Option<thread::Result<R>>>,
+    done: AtomicBool,
+    owner: &'a Thread,
+    origin: Origin,
+}
+
+impl<'a, F, R> StackJob<'a, F, R>
+where
+    F: FnOnce(&TaskContext<'_>) -> R + Send,
+    R: Send,
+{
+    fn as_job_ref(&self) -> JobRef {
+        JobRef {
+            data: (self as *const Self).cast(),
+            execute: Self::execute,
+        }
+    }
+
+    /// Runs the job on a thief.
+    ///
+    /// # Safety
+    /// `data` points at a live `StackJob<F, R>` that has not run (see [`JobRef::run`]).
+    unsafe fn execute(data: *const (), here: &Here<'_>) {
+        // SAFETY: guaranteed by the caller; the forker does not touch `func` or `result` again
+        // until `done` is set, so this thread has them to itself.
+        let job = unsafe { &*data.cast::<Self>() };
+        let func = unsafe { (*job.func.get()).take() };
+        let result =
+            func.map(|func| catch_unwind(AssertUnwindSafe(|| func(&job.origin.context(here)))));
+        unsafe { *job.result.get() = result };
+        // The forker may return (and free the job) as soon as `done` is set: take what is
+        // needed to wake it first.
+        let owner = job.owner.clone();
+        job.done.store(true, Ordering::Release);
+        owner.unpark();
+    }
+}
+
+/// Runs `a` here and `b` on whichever worker gets to it first; see [`TaskContext::join`].
+pub(crate) fn join<A, B, RA, RB>(ctx: &TaskContext<'_>, a: A, b: B) -> (RA, RB)
+where
+    A: FnOnce(&TaskContext<'_>) -> RA + Send,
+    B: FnOnce(&TaskContext<'_>) -> RB + Send,
+    RA: Send,
+    RB: Send,
+{
+    let here = ctx.here;
+    let job = StackJob {
+        func: UnsafeCell::new(Some(b)),
+        result: UnsafeCell::new(None),
+        done: AtomicBool::new(false),
+        owner: here.thread,
+        origin: Origin::of(ctx),
+    };
+    let job_ref = job.as_job_ref();
+    here.local.push(job_ref);
+    here.pool.forked();
+    let result_a = catch_unwind(AssertUnwindSafe(|| a(ctx)));
+    // Everything `a` forked has finished, so `b` is on top of the deque unless it was stolen.
+    let result_b = match here.local.pop() {
+        Some(top) if top.is(job_ref.data) => {
+            // SAFETY: popped back, so no thief has it; `func` is ours again.
+            let b = unsafe { (*job.func.get()).take() };
+            b.map(|b| catch_unwind(AssertUnwindSafe(|| b(ctx))))
+        }
+        other => {
+            if let Some(other) = other {
+                // SAFETY: a job forked by an enclosing join or scope of this worker, still alive
+                // because that forker is below us on this very stack.
+                unsafe { other.run(here) };
+            }
+            help_until(here, || job.done.load(Ordering::Acquire));
+            // SAFETY: `done` is set (Acquire): the thief has written the result and let go.
+            unsafe { (*job.result.get()).take() }
+        }
+    };
+    let result_b = result_b.expect("a forked job runs exactly once");
+    match (result_a, result_b) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(panic), _) | (_, Err(panic)) => resume_unwind(panic),
+    }
+}
+
+const FIRST_NAP: Duration = Duration::from_micros(50);
+const LONGEST_NAP: Duration = Duration::from_millis(1);
+
+/// Runs forked jobs (own deque first, then siblings') until `done`, parking when there are none.
+fn help_until(here: &Here<'_>, done: impl Fn() -> bool) {
+    let backoff = Backoff::new();
+    let mut nap = FIRST_NAP;
+    while !done() {
+        let found = here
+            .local
+            .pop()
+            .or_else(|| here.pool.steal_forked(here.index));
+        if let Some(job) = found {
+            // SAFETY: every job in a deque is alive until it has run: its forker is waiting
+            // for it (this protocol), and it was handed to this thread only.
+            unsafe { job.run(here) };
+            backoff.reset();
+            nap = FIRST_NAP;
+        } else if !backoff.is_completed() {
+            backoff.snooze();
+        } else {
+            thread::park_timeout(nap);
+            nap = (nap * 2).min(LONGEST_NAP);
+        }
+    }
+}
+
+/// State shared by a scope and the jobs spawned in it.
+struct ScopeState<'a> {
+    pending: AtomicUsize,
+    /// The first panic of a spawned job, resumed by the scope.
+    panic: Mutex<Option<Box<dyn Any + Send>>>,
+    owner: &'a Thread,
+    origin: Origin,
+}
+
+impl ScopeState<'_> {
+    /// One spawned job is over. The scope may return once `pending` reaches zero, so nothing of
+    /// `self` is touched after the decrement.
+    fn job_done(&self) {
+        let owner = self.owner.clone();
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            owner.unpark();
+        }
+    }
+}
+
+/// Spawns jobs that may borrow anything that outlives the scope; see [`TaskContext::scope`].
+///
+/// Not `Sync`: jobs are spawned from the task that opened the scope (a job forks further with
+/// its own context's `join` or `scope`).
+pub struct Scope<'scope> {
+    state: ScopeState<'scope>,
+    here: &'scope Here<'scope>,
+    /// Invariant in `'scope`: otherwise a job could borrow something that dies inside the
+    /// scope's body, before the scope waits for it.
+    _invariant: PhantomData<fn(&'scope ()) -> &'scope ()>,
+    _not_sync: PhantomData<*const ()>,
+}
+
+/// A spawned job, boxed because a scope spawns any number of them.
+struct HeapJob<'scope, F> {
+    func: F,
+    scope: *const ScopeState<'scope>,
+}
+
+impl<'scope, F> HeapJob<'scope, F>
+where
+    F: FnOnce(&TaskContext<'_>) + Send + 'scope,
+{
+    /// # Safety
+    /// `data` comes from `Box::into_raw` of this type in [`Scope::spawn`], runs once, and its
+    /// scope is alive (the scope waits for `pending` to reach zero).
+    unsafe fn execute(data: *const (), here: &Here<'_>) {
+        // SAFETY: see above.
+        let job = unsafe { Box::from_raw(data.cast::<Self>().cast_mut()) };
+        let scope = unsafe { &*job.scope };
+        let func = job.func;
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| func(&scope.origin.context(here)))) {
+            let mut first = scope.panic.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(panic);
+        }
+        scope.job_done();
+    }
+}
+
+impl<'scope> Scope<'scope> {
+    /// Queues `job` on this worker's deque, where an idle worker may steal it. It runs under
+    /// the priority and time limit of the task that opened the scope.
+    pub fn spawn<F>(&self, job: F)
+    where
+        F: FnOnce(&TaskContext<'_>) + Send + 'scope,
+    {
+        self.state.pending.fetch_add(1, Ordering::Relaxed);
+        let job = Box::new(HeapJob {
+            func: job,
+            scope: &self.state,
+        });
+        let job_ref = JobRef {
+            data: Box::into_raw(job).cast_const().cast(),
+            execute: HeapJob::<'scope, F>::execute,
+        };
+        self.here.local.push(job_ref);
+        self.here.pool.forked();
+    }
+}
+
+/// Runs `body` with a scope, then helps until every job it spawned has finished.
+pub(crate) fn scope<'a, R>(ctx: &'a TaskContext<'a>, body: impl FnOnce(&Scope<'a>) -> R) -> R {
+    let scope = Scope {
+        state: ScopeState {
+            pending: AtomicUsize::new(0),
+            panic: Mutex::new(None),
+            owner: ctx.here.thread,
+            origin: Origin::of(ctx),
+        },
+        here: ctx.here,
+        _invariant: PhantomData,
+        _not_sync: PhantomData,
+    };
+    let result = catch_unwind(AssertUnwindSafe(|| body(&scope)));
+    help_until(ctx.here, || {
+        scope.state.pending.load(Ordering::Acquire) == 0
+    });
+    let panic = scope
+        .state
+        .panic
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    match (result, panic) {
+        (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
+        (Ok(result), None) => result,
+    }
+}

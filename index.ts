@@ -12,11 +12,11 @@
 export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'
 export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
-export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam } from './lib/kernels.js'
+export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
 export type { ExecutorOptions } from './lib/options.js'
 export type { ExecutorStats, DurationSummary } from './lib/stats.js'
 export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
-export type { ReturnWhen, WaitForOptions, WaitResult } from './lib/waiting.js'
+export type { ReturnWhen, WaitForOptions, WaitResult, CompletedFuture } from './lib/waiting.js'
 export {
   ExecutorError,
   CancelledError,

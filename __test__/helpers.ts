@@ -138,8 +138,11 @@ export function isTypeOrRangeError(error: unknown): error is TypeError | RangeEr
   return error instanceof TypeError || error instanceof RangeError
 }
 
+/** The package's root directory (where package.json is). */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
 /** File URL of the compiled package entry point (`index.js` next to this folder). */
-export const PACKAGE_URL = pathToFileURL(resolve(dirname(fileURLToPath(import.meta.url)), '..', 'index.js')).href
+export const PACKAGE_URL = pathToFileURL(join(PACKAGE_ROOT, 'index.js')).href
 
 export interface ScriptResult {
   code: number | null
@@ -152,16 +155,18 @@ export interface ScriptResult {
 
 /**
  * Writes `files` (name -> source; `{{PACKAGE}}` is replaced by the JSON string of the package's
- * file URL) to a fresh temp dir and runs `main` in a plain `node` child (no TS loader), killing
- * it after `timeoutMs`.
+ * file URL) to a fresh temp dir, lets `prepare` add to it, and runs `main` in a plain `node`
+ * child (no TS loader), killing it after `timeoutMs`.
  */
 export async function runScripts(
   files: Record<string, string>,
   main: string,
   timeoutMs = 20_000,
+  prepare?: (dir: string) => void,
 ): Promise<ScriptResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ferris-executor-test-'))
   try {
+    prepare?.(dir)
     for (const [name, source] of Object.entries(files)) {
       writeFileSync(join(dir, name), source.replaceAll('{{PACKAGE}}', JSON.stringify(PACKAGE_URL)))
     }

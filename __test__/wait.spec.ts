@@ -1,7 +1,7 @@
 /** executor.wait (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION, timeout) and executor.asCompleted. */
 import test from 'ava'
 
-import { Future, TimeoutError, type WaitResult } from '../index.js'
+import { Future, TimeoutError, type CompletedFuture, type WaitResult } from '../index.js'
 import { flush, isTypeOrRangeError, setup, throwsOrRejects, waitUntil } from './helpers.js'
 
 /** Tracks whether a promise has settled, so a test can assert it has not (yet). */
@@ -196,9 +196,8 @@ test('asCompleted yields each distinct future once even if passed twice, includi
   const failed = executor.submit(() => {
     throw new Error('failed')
   })
-  const seen: Future<unknown>[] = []
-  // TypeScript types a for-await variable as Awaited<Future<T>>; at run time it is the Future itself
-  for await (const future of executor.asCompleted<unknown>([ok, failed, ok, failed, ok])) seen.push(future as unknown as Future<unknown>)
+  const seen: CompletedFuture<unknown>[] = []
+  for await (const future of executor.asCompleted<unknown>([ok, failed, ok, failed, ok])) seen.push(future)
   t.is(seen.length, 2)
   t.true(seen.every((f) => f instanceof Future), 'for await unwrapped the futures')
   t.true(seen.includes(ok))
@@ -212,9 +211,9 @@ test('asCompleted throws TimeoutError when time runs out with futures still pend
   const quick = executor.submit(() => 1)
   await quick
   const slow = executor.submit(() => g.promise)
-  const seen: Future<unknown>[] = []
+  const seen: CompletedFuture<unknown>[] = []
   const error = await t.throwsAsync(async () => {
-    for await (const future of executor.asCompleted<unknown>([quick, slow], { timeout: 50 })) seen.push(future as unknown as Future<unknown>)
+    for await (const future of executor.asCompleted<unknown>([quick, slow], { timeout: 50 })) seen.push(future)
   })
   t.true(error instanceof TimeoutError, String(error))
   t.deepEqual(seen, [quick])

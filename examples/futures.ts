@@ -33,11 +33,7 @@ try {
     }, [-1]),
     executor.submit(kernels.spin, [10]),
   ]
-  // (`for await` would type each element as the future's result, since a Future is awaitable;
-  // next() gives the Future type exactly.)
-  const completed = executor.asCompleted(jobs, { timeout: 5000 })
-  for (let step = await completed.next(); !step.done; step = await completed.next()) {
-    const future = step.value
+  for await (const future of executor.asCompleted(jobs, { timeout: 5000 })) {
     const error = await future.exception()
     if (error instanceof KernelError) console.log(`kernel failed (${error.code}): ${error.message}`)
     else if (error !== undefined) console.log(`task failed: ${String(error)}`)

@@ -1,6 +1,9 @@
 /** The native addon, and the codes it shares with this layer (mirrored in `src/`). */
+import { addon } from './addon.js'
 import type * as Native from '../native.js'
-export { NativeExecutor, listKernels as listNativeKernels, cpuUsage, memoryUsage } from '../native.js'
+
+export const { NativeExecutor, listKernels: listNativeKernels, cpuUsage, memoryUsage } = addon
+export type NativeExecutor = Native.NativeExecutor
 export type { NativeStats, NativeSummary } from '../native.js'
 
 /** Task kinds in `submitBatch`'s `meta`, bits 2-3 (src/executor.rs). */

@@ -3,11 +3,22 @@
  * (an abort reason, say) keeps it as `cause`.
  */
 
-/** Base class of every error the executor itself raises. */
+/**
+ * Base class of every error the executor itself raises.
+ *
+ * ```ts
+ * try {
+ *   await executor.submit(kernels.testing.fail, ['boom'])
+ * } catch (error) {
+ *   if (error instanceof ExecutorError) console.log(error.code) // 'ERR_KERNEL'
+ * }
+ * ```
+ */
 export class ExecutorError extends Error {
   /** Stable machine-readable code, e.g. `ERR_QUEUE_FULL`. */
   readonly code: string
 
+  /** For the subclasses; `options.cause` is the error that led to this one. */
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.code = code
@@ -15,50 +26,102 @@ export class ExecutorError extends Error {
   }
 }
 
-/** The task was cancelled before it started: by `future.cancel()`, an `AbortSignal` or `shutdown({ cancelPending: true })`. */
+/**
+ * The task was cancelled before it started: by `future.cancel()`, an `AbortSignal` or
+ * `shutdown({ cancelPending: true })`. Its `cause` is the abort reason, if any.
+ *
+ * ```ts
+ * const future = executor.submit(kernels.sleep, [100], { signal: AbortSignal.timeout(10) })
+ * await future.catch((error) => console.log(error instanceof CancelledError)) // true if it had not started
+ * ```
+ */
 export class CancelledError extends ExecutorError {
+  /** Raised by the executor; code `ERR_CANCELLED`. */
   constructor(message = 'the task was cancelled', options?: { cause?: unknown }) {
     super('ERR_CANCELLED', message, options)
   }
 }
 
-/** A wait ran out of time (`result({ timeout })`, `wait`, `asCompleted`, `map`). */
+/**
+ * A wait ran out of time (`result({ timeout })`, `asCompleted`, `map`), or a task its run-time
+ * limit (`submit`'s `timeout`).
+ *
+ * ```ts
+ * await executor.submit(kernels.sleep, [1000]).result({ timeout: 10 }) // throws TimeoutError
+ * ```
+ */
 export class TimeoutError extends ExecutorError {
+  /** Raised by the executor; code `ERR_TIMEOUT`. */
   constructor(message = 'the operation timed out') {
     super('ERR_TIMEOUT', message)
   }
 }
 
-/** `queueCapacity` tasks are already waiting; the submission was refused. */
+/**
+ * `queueCapacity` tasks are already waiting; the submission was refused (synchronously).
+ *
+ * ```ts
+ * const executor = new Executor({ maxWorkers: 1, queueCapacity: 1 })
+ * executor.submit(kernels.sleep, [50])
+ * executor.submit(kernels.sleep, [50])
+ * executor.submit(kernels.sleep, [50]) // throws QueueFullError (capacity 1)
+ * ```
+ */
 export class QueueFullError extends ExecutorError {
+  /** The executor's `queueCapacity`. */
   readonly capacity: number
 
+  /** Raised by the executor; code `ERR_QUEUE_FULL`. */
   constructor(capacity: number) {
     super('ERR_QUEUE_FULL', `the task queue is full (${capacity} tasks waiting)`)
     this.capacity = capacity
   }
 }
 
-/** The executor was shut down; it accepts no more work. */
+/**
+ * The executor was shut down; it accepts no more work.
+ *
+ * ```ts
+ * await executor.shutdown()
+ * executor.submit(() => 1) // throws ExecutorShutdownError
+ * ```
+ */
 export class ExecutorShutdownError extends ExecutorError {
+  /** Raised by the executor; code `ERR_EXECUTOR_SHUTDOWN`. */
   constructor() {
     super('ERR_EXECUTOR_SHUTDOWN', 'the executor has been shut down')
   }
 }
 
-/** A native kernel reported a failure. */
+/**
+ * A native kernel reported a failure.
+ *
+ * ```ts
+ * const error = await executor.submit(kernels.testing.fail, ['boom']).exception()
+ * console.log(error instanceof KernelError && error.kernel) // 'testing.fail'
+ * ```
+ */
 export class KernelError extends ExecutorError {
   /** Name of the kernel that failed. */
   readonly kernel: string
 
+  /** Raised by the executor; code `ERR_KERNEL` (`ERR_KERNEL_PANIC` for a panic). */
   constructor(kernel: string, message: string, code = 'ERR_KERNEL') {
     super(code, `${kernel}: ${message}`)
     this.kernel = kernel
   }
 }
 
-/** A native kernel panicked. The panic was contained: the worker thread lives on. */
+/**
+ * A native kernel panicked. The panic was contained: the worker thread lives on.
+ *
+ * ```ts
+ * const error = await executor.submit(kernels.testing.panic, ['oops']).exception()
+ * console.log(error instanceof KernelPanicError) // true
+ * ```
+ */
 export class KernelPanicError extends KernelError {
+  /** Raised by the executor; code `ERR_KERNEL_PANIC`. */
   constructor(kernel: string, message: string) {
     super(kernel, `panicked: ${message}`, 'ERR_KERNEL_PANIC')
   }

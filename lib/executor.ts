@@ -23,16 +23,23 @@ import {
 } from './errors.js'
 import { Future, checkTimeout, type Canceller } from './future.js'
 import { Imap } from './imap.js'
-import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from './kernels.js'
+import { checkKernelArgs, checkKernelItem, isKernel, type Kernel, type KernelItem } from './kernels.js'
 import { mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
 import { resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { buildStats, type Counts, type ExecutorStats } from './stats.js'
 import { Stop } from './stop.js'
 import { after, type Timer } from './timers.js'
-import { asCompleted, waitFor, type WaitForOptions, type WaitResult } from './waiting.js'
+import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
-/** Options of one submission. */
+/**
+ * Options of one submission.
+ *
+ * ```ts
+ * const controller = new AbortController()
+ * const future = executor.submit(kernels.spin, [1e9], { priority: TaskPriority.HIGH, signal: controller.signal, timeout: 1_000 })
+ * ```
+ */
 export interface SubmitOptions {
   /** Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
@@ -47,7 +54,13 @@ export interface SubmitOptions {
   timeout?: number
 }
 
-/** Options of `executor.ready()`. */
+/**
+ * Options of `executor.ready()`.
+ *
+ * ```ts
+ * await executor.ready({ timeout: 1_000 })
+ * ```
+ */
 export interface ReadyOptions {
   /** Aborting rejects the wait with `CancelledError` (`cause`: the abort reason). */
   signal?: AbortSignal
@@ -59,6 +72,11 @@ export interface ReadyOptions {
  * The events of an `Executor`, with their listener arguments (Node `EventEmitter`
  * conventions). Listeners run in a microtask after the change, never inside the executor's
  * own bookkeeping; a listener that throws is an uncaught exception, as with any emitter.
+ *
+ * ```ts
+ * executor.on('drain', () => resumeProducer())
+ * executor.once('idle', () => console.log('all done'))
+ * ```
  */
 export interface ExecutorEvents {
   /**
@@ -71,6 +89,13 @@ export interface ExecutorEvents {
   idle: []
 }
 
+/**
+ * Options of `executor.shutdown()`.
+ *
+ * ```ts
+ * await executor.shutdown({ cancelPending: true }) // drop what has not started, wait for the rest
+ * ```
+ */
 export interface ShutdownOptions {
   /** Resolve only once every running (and, unless cancelled, queued) task is done. Default true. */
   wait?: boolean
@@ -239,6 +264,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #rss = 0
   #rssAt = -Infinity
 
+  /**
+   * Starts the pool's threads. Throws `TypeError`/`RangeError` for bad options.
+   *
+   * ```ts
+   * const executor = new Executor({ maxWorkers: 4, queueCapacity: 1_000 })
+   * ```
+   */
   constructor(options?: ExecutorOptions) {
     super()
     this.#options = resolveOptions(options)
@@ -274,17 +306,35 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     }
   }
 
-  /** Worker threads, and the most tasks running at once. */
+  /**
+   * Worker threads, and the most tasks running at once.
+   *
+   * ```ts
+   * new Executor({ maxWorkers: 3 }).maxWorkers // 3
+   * ```
+   */
   get maxWorkers(): number {
     return this.#options.maxWorkers
   }
 
-  /** Most tasks that may wait to start. */
+  /**
+   * Most tasks that may wait to start.
+   *
+   * ```ts
+   * new Executor().queueCapacity // 10_000
+   * ```
+   */
   get queueCapacity(): number {
     return this.#options.queueCapacity
   }
 
-  /** The `memoryLimit` option, in bytes, or `undefined`. */
+  /**
+   * The `memoryLimit` option, in bytes, or `undefined`.
+   *
+   * ```ts
+   * new Executor({ memoryLimit: 512 * 2 ** 20 }).memoryLimit // 536870912
+   * ```
+   */
   get memoryLimit(): number | undefined {
     return this.#options.memoryLimit
   }
@@ -299,9 +349,12 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
    * ```
    */
-  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: A, options?: SubmitOptions): Future<R>
-  submit<A extends unknown[], R>(fn: (...args: A) => R, args?: A, options?: SubmitOptions): Future<Awaited<R>>
-  submit(fn: AnyFunction | Kernel, args: unknown[] = [], options: SubmitOptions = {}): Future<unknown> {
+  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
+  submit<R>(fn: () => R, args?: readonly [], options?: SubmitOptions): Future<Awaited<R>>
+  submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
+  // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
+  // type here; the array check below is what the implementation relies on.
+  submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
     const kernel = isKernel(fn) ? fn : undefined
     if (kernel === undefined && typeof fn !== 'function') throw new TypeError('submit takes a function or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
@@ -710,9 +763,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * the executor is `ready()` (room in the queue, memory below `memoryLimit`), so any number
    * of them can be mapped. Rejects with the first error. `onProgress(done, total)` reports
    * progress at most every 100 ms and once at the end (see `MapOptions`).
+   *
+   * ```ts
+   * const squares = await executor.map((n: number) => n * n, [1, 2, 3]) // [1, 4, 9]
+   * const sums = await executor.map(kernels.sumOfSquares, [a, b]) // one Float64Array per item
+   * ```
    */
-  map<T, R>(kernel: Kernel<[T], R>, iterable: Iterable<T>, options?: MapOptions): Promise<R[]>
-  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<A>, options?: MapOptions): Promise<R[]>
+  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<NoInfer<KernelItem<A>>>, options?: MapOptions): Promise<R[]>
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
   map(fn: ((item: never) => unknown) | Kernel, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
     return mapAll(this.#host, fn, iterable, options)
@@ -724,9 +781,18 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * room frees (`concurrency` tasks outstanding), so memory stays bounded for endless sources,
    * and it applies backpressure inside `stream.pipeline(Readable.from(executor.imap(...)), ...)`.
    * Leaving a `for await` early cancels the tasks not started and closes the source.
+   *
+   * ```ts
+   * for await (const status of executor.imap(async (url: string) => (await fetch(url)).status, urls, { concurrency: 4 })) {
+   *   console.log(status)
+   * }
+   * ```
    */
-  imap<T, R>(kernel: Kernel<[T], R>, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<R>
-  imap<A extends unknown[], R>(kernel: Kernel<A, R>, source: Iterable<A> | AsyncIterable<A>, options?: ImapOptions): AsyncIterableIterator<R>
+  imap<A extends unknown[], R>(
+    kernel: Kernel<A, R>,
+    source: Iterable<NoInfer<KernelItem<A>>> | AsyncIterable<NoInfer<KernelItem<A>>>,
+    options?: ImapOptions,
+  ): AsyncIterableIterator<R>
   imap<T, R>(fn: (item: T) => R, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<Awaited<R>>
   imap(
     fn: ((item: never) => unknown) | Kernel,
@@ -736,24 +802,40 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return new Imap(this.#host, fn, source, options)
   }
 
-  /** Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones. */
+  /**
+   * Waits for futures like `concurrent.futures.wait`: resolves with the done and not-done ones.
+   *
+   * ```ts
+   * const { done, notDone } = await executor.wait(futures, { returnWhen: 'FIRST_COMPLETED' })
+   * ```
+   */
   wait<T>(futures: Iterable<Future<T>>, options?: WaitForOptions): Promise<WaitResult<T>> {
     return waitFor(futures, options)
   }
 
   /**
    * Yields each future as it completes (finished ones first); throws `TimeoutError` once
-   * `timeout` ms have passed. TypeScript types a `for await` element as the future's result
-   * (it treats those elements as awaited), but the value is the `Future` itself; `next()` is
-   * typed exactly.
+   * `timeout` ms have passed. Each element is the `Future` itself, typed as a
+   * `CompletedFuture` (a future without `then`) so that `for await` does not type it as the
+   * result.
+   *
+   * ```ts
+   * for await (const future of executor.asCompleted(futures, { timeout: 5_000 })) {
+   *   console.log(await future.result())
+   * }
+   * ```
    */
-  asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<Future<T>> {
+  asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<CompletedFuture<T>> {
     return asCompleted(futures, options)
   }
 
   /**
    * Stops accepting work (`ExecutorShutdownError`). With `wait` (default), resolves once the
    * running and queued tasks are done; `cancelPending` cancels the queued ones first.
+   *
+   * ```ts
+   * await executor.shutdown() // or: await executor.shutdown({ cancelPending: true })
+   * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
@@ -771,12 +853,24 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
   }
 
-  /** Shuts down and waits, for `await using`. */
+  /**
+   * Shuts down and waits, for `await using`.
+   *
+   * ```ts
+   * await using executor = new Executor() // shut down at the end of the block
+   * ```
+   */
   [Symbol.asyncDispose](): Promise<void> {
     return this.shutdown()
   }
 
-  /** Shuts down without waiting, for `using`: queued and running tasks still finish. */
+  /**
+   * Shuts down without waiting, for `using`: queued and running tasks still finish.
+   *
+   * ```ts
+   * using executor = new Executor()
+   * ```
+   */
   [Symbol.dispose](): void {
     void this.shutdown({ wait: false })
   }
@@ -792,7 +886,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     this.#native.dispose()
   }
 
-  /** A snapshot of the executor's counters, queue and timings. */
+  /**
+   * A snapshot of the executor's counters, queue and timings.
+   *
+   * ```ts
+   * const { completedTasks, queuedTasks, runTime } = executor.getStats()
+   * ```
+   */
   getStats(): ExecutorStats {
     if (!this.#disposed) this.#flushBatch()
     const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
@@ -800,12 +900,27 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     return buildStats(native, this.#counts)
   }
 
-  /** CPU used by this process since the previous reading, in percent of one core (sysinfo; readings under 200 ms apart repeat the last one). */
+  /**
+   * CPU used by this process since the previous reading, in percent of one core (sysinfo;
+   * readings under 200 ms apart repeat the last one; the first reading is 0).
+   *
+   * ```ts
+   * executor.getCpuUsage()
+   * await executor.map(kernels.spin, [1e8, 1e8])
+   * console.log(`${executor.getCpuUsage().toFixed(0)} % of one core`)
+   * ```
+   */
   getCpuUsage(): number {
     return cpuUsage()
   }
 
-  /** Resident set size of this process, in bytes. */
+  /**
+   * Resident set size of this process, in bytes.
+   *
+   * ```ts
+   * console.log(`${(executor.getMemoryUsage() / 2 ** 20).toFixed(1)} MiB`)
+   * ```
+   */
   getMemoryUsage(): number {
     return memoryUsage()
   }

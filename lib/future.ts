@@ -18,7 +18,13 @@ export interface Canceller {
   started(future: Future): boolean
 }
 
-/** Options of `future.result()` and `future.exception()`. */
+/**
+ * Options of `future.result()` and `future.exception()`.
+ *
+ * ```ts
+ * const value = await future.result({ timeout: 100 })
+ * ```
+ */
 export interface WaitOptions {
   /** Milliseconds to wait before rejecting with `TimeoutError`. The task itself goes on. */
   timeout?: number
@@ -67,6 +73,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
     this._id = id
   }
 
+  /**
+   * Like `Promise.prototype.then`: `await future` gives the task's value or throws its error.
+   *
+   * ```ts
+   * const value = await executor.submit(() => 42)
+   * ```
+   */
   then<A = T, B = never>(
     onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
     onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
@@ -74,15 +87,36 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#asPromise().then(onfulfilled, onrejected)
   }
 
+  /**
+   * Like `Promise.prototype.catch`: the task's error, for `onrejected`.
+   *
+   * ```ts
+   * const value = await executor.submit(kernels.testing.fail, ['x']).catch(() => 'fallback')
+   * ```
+   */
   catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
     return this.#asPromise().catch(onrejected)
   }
 
+  /**
+   * Like `Promise.prototype.finally`: runs once the task settled, whatever the outcome.
+   *
+   * ```ts
+   * await executor.submit(task).finally(() => console.log('settled'))
+   * ```
+   */
   finally(onfinally?: (() => void) | null): Promise<T> {
     return this.#asPromise().finally(onfinally)
   }
 
-  /** The task's value; rejects with its error, `CancelledError`, or `TimeoutError` if `timeout` ms pass first (the task goes on). */
+  /**
+   * The task's value; rejects with its error, `CancelledError`, or `TimeoutError` if `timeout`
+   * ms pass first (the task goes on).
+   *
+   * ```ts
+   * const value = await future.result({ timeout: 1_000 })
+   * ```
+   */
   result(options: WaitOptions = {}): Promise<T> {
     const timeout = checkTimeout(options?.timeout)
     if (timeout === undefined || this.done()) return this.#asPromise()
@@ -101,7 +135,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
     })
   }
 
-  /** The task's error, or `undefined` if it succeeded; rejects with `CancelledError` if it was cancelled, `TimeoutError` on timeout. */
+  /**
+   * The task's error, or `undefined` if it succeeded; rejects with `CancelledError` if it was
+   * cancelled, `TimeoutError` on timeout.
+   *
+   * ```ts
+   * const error = await executor.submit(kernels.testing.fail, ['boom']).exception() // a KernelError
+   * ```
+   */
   exception(options: WaitOptions = {}): Promise<unknown> {
     return this.result(options).then(
       () => undefined,
@@ -113,30 +154,64 @@ export class Future<T = unknown> implements PromiseLike<T> {
     )
   }
 
-  /** True once the task succeeded, failed or was cancelled. */
+  /**
+   * True once the task succeeded, failed or was cancelled.
+   *
+   * ```ts
+   * const pending = futures.filter((f) => !f.done())
+   * ```
+   */
   done(): boolean {
     return this.#state >= State.Fulfilled
   }
 
-  /** True while the task runs: a JS function has been called, or a pool thread has taken the kernel call. */
+  /**
+   * True while the task runs: a JS function has been called, or a pool thread has taken the
+   * kernel call.
+   *
+   * ```ts
+   * if (!future.running()) future.cancel()
+   * ```
+   */
   running(): boolean {
     if (this.#state === State.Pending && this.#canceller?.started(this)) this.#state = State.Running
     return this.#state === State.Running
   }
 
-  /** True if the task was cancelled before it started. */
+  /**
+   * True if the task was cancelled before it started.
+   *
+   * ```ts
+   * future.cancel()
+   * console.log(future.cancelled()) // true if it had not started
+   * ```
+   */
   cancelled(): boolean {
     return this.#state === State.Cancelled
   }
 
-  /** Cancels the task if it has not started; true if it is now (or was already) cancelled. */
+  /**
+   * Cancels the task if it has not started; true if it is now (or was already) cancelled.
+   *
+   * ```ts
+   * const future = executor.submit(kernels.sleep, [1_000])
+   * if (future.cancel()) console.log('it will never run')
+   * ```
+   */
   cancel(): boolean {
     if (this.#state === State.Cancelled) return true
     if (this.#state !== State.Pending || !this.#canceller) return false
     return this.#canceller.cancel(this)
   }
 
-  /** Calls `callback(future)` once the future is done: at once if it already is. A throwing callback is reported as a process warning and does not stop the others. */
+  /**
+   * Calls `callback(future)` once the future is done: at once if it already is. A throwing
+   * callback is reported as a process warning and does not stop the others.
+   *
+   * ```ts
+   * future.addDoneCallback((f) => console.log(f.cancelled() ? 'cancelled' : 'done'))
+   * ```
+   */
   addDoneCallback(callback: (future: Future<T>) => void): void {
     if (typeof callback !== 'function') throw new TypeError('addDoneCallback takes a function')
     if (this.done()) {

@@ -1,8 +1,18 @@
 /** Handles of the native kernels, and the checks of their arguments. */
 import { listNativeKernels } from './binding.js'
 
-/** Kind of one kernel parameter, as the native registry declares it. */
+/**
+ * Kind of one kernel parameter, as the native registry declares it: `count` is a non-negative
+ * safe integer, `number` a finite number.
+ *
+ * ```ts
+ * const params: readonly KernelParam[] = kernels.sumOfSquares.params // ['Float64Array']
+ * ```
+ */
 export type KernelParam = 'count' | 'number' | 'Float64Array' | 'Uint8Array' | 'string'
+
+/** Key of a kernel's type-only member (no such symbol exists at run time). */
+declare const kernelTypes: unique symbol
 
 /**
  * A native kernel: pass it to `executor.submit` or `executor.map` instead of a function. It
@@ -11,6 +21,11 @@ export type KernelParam = 'count' | 'number' | 'Float64Array' | 'Uint8Array' | '
  * copied once at submission (an ordinary buffer could be transferred, and freed, while the
  * kernel reads it). Typed arrays a kernel returns are not copied. `A` is its argument list and
  * `R` its result.
+ *
+ * ```ts
+ * const kernel: Kernel<[data: Float64Array], number> = kernels.sumOfSquares
+ * const sum = await executor.submit(kernel, [new Float64Array([1, 2, 3])]) // 14, typed number
+ * ```
  */
 export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   /** Registry name, e.g. `'sumOfSquares'`. */
@@ -23,8 +38,13 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   readonly index: number
   /** @internal per parameter: passed as a number (in the batch's typed array) */
   readonly numeric: readonly boolean[]
-  /** @internal phantom types */
-  declare readonly __types?: { args: A; result: R }
+  /**
+   * Type-only (never set): carries `A` and `R` into the published declarations, where
+   * `submit` and `map` infer from them. It must not be tagged internal: declarations are
+   * emitted without internal members, and every kernel would then have the same type.
+   * @hidden
+   */
+  declare readonly [kernelTypes]?: { readonly args: A; readonly result: R }
 
   /** @internal kernels are created from the native registry only */
   constructor(name: string, index: number, params: readonly KernelParam[], required: number) {
@@ -37,7 +57,13 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   }
 }
 
-/** The kernels this package ships, with their argument and result types. */
+/**
+ * The kernels this package ships, with their argument and result types.
+ *
+ * ```ts
+ * const spin: Kernels['spin'] = kernels.spin
+ * ```
+ */
 export interface Kernels {
   /** `spin(iterations)`: a deterministic CPU-bound loop (about 1 ns per iteration) returning a checksum. `spin(0)` is the cheapest task there is. */
   readonly spin: Kernel<[iterations: number], number>
@@ -96,7 +122,13 @@ function required<K extends Kernel>(name: string): K {
   return kernel as K
 }
 
-/** Every native kernel, by name: `kernels.spin`, `kernels.testing.fail`, ... */
+/**
+ * Every native kernel, by name: `kernels.spin`, `kernels.testing.fail`, ...
+ *
+ * ```ts
+ * const checksums = await executor.map(kernels.spin, [1e6, 2e6])
+ * ```
+ */
 export const kernels: Kernels = Object.freeze({
   spin: required<Kernels['spin']>('spin'),
   sleep: required<Kernels['sleep']>('sleep'),
@@ -116,12 +148,26 @@ export const kernels: Kernels = Object.freeze({
   }),
 })
 
-/** The kernel called `name` (e.g. `'testing.fail'`), or `undefined` if there is none. */
+/**
+ * The kernel called `name` (e.g. `'testing.fail'`), or `undefined` if there is none. Its types
+ * are unknown statically: its arguments are checked at submission.
+ *
+ * ```ts
+ * const kernel = getKernel(process.argv[2] ?? 'spin')
+ * if (kernel) console.log(await executor.submit(kernel, [1000]))
+ * ```
+ */
 export function getKernel(name: string): Kernel | undefined {
   return typeof name === 'string' ? registry.get(name) : undefined
 }
 
-/** Every kernel, in registry order. */
+/**
+ * Every kernel, in registry order.
+ *
+ * ```ts
+ * for (const kernel of listKernels()) console.log(kernel.name, kernel.params.join(', '))
+ * ```
+ */
 export function listKernels(): Kernel[] {
   return [...registry.values()]
 }
@@ -173,6 +219,17 @@ export function checkKernelArgs(kernel: Kernel, args: readonly unknown[]): void 
     checkArg(kernel, params[i]!, args[i], i)
   }
 }
+
+/**
+ * What `map` and `imap` take as one item for a kernel with arguments `A`: the argument itself
+ * for a one-parameter kernel, else the array of arguments (the rule of `checkKernelItem`);
+ * `unknown` for a kernel whose arguments are not known statically (`getKernel`).
+ *
+ * ```ts
+ * const item: KernelItem<[iterations: number]> = 1000 // spin's map items are numbers
+ * ```
+ */
+export type KernelItem<A extends unknown[]> = number extends A['length'] ? unknown : A extends [infer Only] ? Only : A
 
 /**
  * Checks one `map` item: the argument itself for a one-parameter kernel (checked without

@@ -5,10 +5,17 @@ import { isKernel, type Kernel } from './kernels.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { Stop } from './stop.js'
 
-/** Options shared by `map` and `imap`. */
+/**
+ * Options shared by `executor.map()` and `executor.imap()`.
+ *
+ * ```ts
+ * const options: BatchOptions = { chunkSize: 64, priority: TaskPriority.LOW, timeout: 5_000 }
+ * ```
+ */
 export interface BatchOptions {
   /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
   chunkSize?: number
+  /** Priority of every task. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
   /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
   signal?: AbortSignal
@@ -16,6 +23,13 @@ export interface BatchOptions {
   timeout?: number
 }
 
+/**
+ * Options of `executor.map()`.
+ *
+ * ```ts
+ * const checksums = await executor.map(kernels.spin, counts, { chunkSize: 64, onProgress: (done, total) => console.log(done, total) })
+ * ```
+ */
 export interface MapOptions extends BatchOptions {
   /**
    * Called with the number of items done and the total, at most every 100 ms while items
@@ -28,6 +42,13 @@ export interface MapOptions extends BatchOptions {
   onProgress?: (done: number, total: number | undefined) => void
 }
 
+/**
+ * Options of `executor.imap()`.
+ *
+ * ```ts
+ * for await (const checksum of executor.imap(kernels.spin, endlessCounts(), { concurrency: 8, ordered: false })) console.log(checksum)
+ * ```
+ */
 export interface ImapOptions extends BatchOptions {
   /** Tasks in flight or with results not yet consumed (each of `chunkSize` items). Default `2 * maxWorkers`. */
   concurrency?: number

@@ -3,7 +3,14 @@ import { availableParallelism } from 'node:os'
 
 import { FifoScheduler, WorkStealingScheduler, type Scheduler } from './scheduling.js'
 
-/** Options of `new Executor()`. */
+/**
+ * Options of `new Executor()`; unknown options are refused with `TypeError`.
+ *
+ * ```ts
+ * const options: ExecutorOptions = { maxWorkers: 2, queueCapacity: 100, threadStackSize: 4 * 1024 * 1024, agingMs: 250 }
+ * const executor = new Executor(options)
+ * ```
+ */
 export interface ExecutorOptions {
   /** Worker threads, and the most tasks of any kind running at once. Default: `os.availableParallelism()`. */
   maxWorkers?: number

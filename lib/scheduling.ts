@@ -1,9 +1,20 @@
 /** Task priorities and the scheduler choices of an executor. */
 
-/** Priority of a task. Higher priorities start first; a task waiting longer than `agingMs` goes before younger ones of higher priority. */
+/**
+ * Priority of a task. Higher priorities start first; a task waiting longer than `agingMs` goes
+ * before younger ones of higher priority.
+ *
+ * ```ts
+ * executor.submit(kernels.spin, [1e6], { priority: TaskPriority.HIGH })
+ * await executor.map(kernels.spin, [1e6, 2e6], { priority: TaskPriority.LOW })
+ * ```
+ */
 export const TaskPriority = {
+  /** Starts before `NORMAL` and `LOW` tasks (unless those are overdue by `agingMs`). */
   HIGH: 'high',
+  /** The default. */
   NORMAL: 'normal',
+  /** Starts after `HIGH` and `NORMAL` tasks, or once it has waited `agingMs`. */
   LOW: 'low',
 } as const
 
@@ -26,14 +37,34 @@ export function priorityLevel(priority: unknown): number {
 /**
  * The default scheduler: one queue per priority with aging, a deque per worker for subtasks,
  * and work stealing between workers.
+ *
+ * ```ts
+ * const executor = new Executor({ scheduler: new WorkStealingScheduler(), agingMs: 500 })
+ * ```
  */
 export class WorkStealingScheduler {
+  /** Names the scheduler for the native pool. */
   readonly kind = 'work-stealing' as const
 }
 
-/** One shared first-in first-out queue: no priorities, no stealing. For comparison. */
+/**
+ * One shared first-in first-out queue: no priorities, no stealing. For comparison.
+ *
+ * ```ts
+ * const executor = new Executor({ scheduler: new FifoScheduler() })
+ * ```
+ */
 export class FifoScheduler {
+  /** Names the scheduler for the native pool. */
   readonly kind = 'fifo' as const
 }
 
+/**
+ * The `scheduler` option of `new Executor()`.
+ *
+ * ```ts
+ * const scheduler: Scheduler = process.env.FIFO ? new FifoScheduler() : new WorkStealingScheduler()
+ * const executor = new Executor({ scheduler })
+ * ```
+ */
 export type Scheduler = WorkStealingScheduler | FifoScheduler

@@ -1,18 +1,40 @@
 /** The shape of `executor.getStats()`. */
 import type { NativeStats, NativeSummary } from './binding.js'
 
-/** Distribution of durations in milliseconds (percentiles within about 6 %). */
+/**
+ * Distribution of durations in milliseconds (percentiles within about 6 %).
+ *
+ * ```ts
+ * const { waitTime } = executor.getStats()
+ * console.log(`median wait ${waitTime.p50} ms, worst ${waitTime.max} ms`)
+ * ```
+ */
 export interface DurationSummary {
+  /** Shortest. */
   min: number
+  /** Arithmetic mean. */
   mean: number
+  /** Median. */
   p50: number
+  /** 90th percentile. */
   p90: number
+  /** 99th percentile. */
   p99: number
+  /** Longest. */
   max: number
 }
 
-/** A snapshot of an executor. Counts are of tasks; at rest `submittedTasks = completedTasks + failedTasks + cancelledTasks`. */
+/**
+ * A snapshot of an executor, from `executor.getStats()`. Counts are of tasks; at rest
+ * `submittedTasks = completedTasks + failedTasks + cancelledTasks`.
+ *
+ * ```ts
+ * const stats = executor.getStats()
+ * console.log(stats.completedTasks, stats.queuedByPriority.high, stats.runTime.p99, stats.utilization)
+ * ```
+ */
 export interface ExecutorStats {
+  /** The `maxWorkers` option: pool threads, and the most tasks running at once. */
   maxWorkers: number
   /** Tasks running now (native tasks on pool threads plus JS tasks holding a slot). */
   activeThreads: number
@@ -20,13 +42,22 @@ export interface ExecutorStats {
   idleThreads: number
   /** Tasks waiting to start. */
   queuedTasks: number
-  queuedByPriority: { high: number; normal: number; low: number }
+  /** `queuedTasks` by priority. */
+  queuedByPriority: {
+    /** Queued `TaskPriority.HIGH` tasks. */
+    high: number
+    /** Queued `TaskPriority.NORMAL` tasks. */
+    normal: number
+    /** Queued `TaskPriority.LOW` tasks. */
+    low: number
+  }
   /** Accepted submissions (refused ones are in `rejectedTasks` only). */
   submittedTasks: number
   /** Tasks that succeeded. */
   completedTasks: number
   /** Tasks that threw, rejected, or whose kernel failed or panicked. */
   failedTasks: number
+  /** Tasks cancelled before they started. */
   cancelledTasks: number
   /** Submissions refused: queue full, executor shut down, signal already aborted. */
   rejectedTasks: number

@@ -3,9 +3,23 @@ import { TimeoutError } from './errors.js'
 import { Future, checkTimeout } from './future.js'
 import { after, type Timer } from './timers.js'
 
-/** When `executor.wait()` returns. */
+/**
+ * When `executor.wait()` returns, as in Python's `concurrent.futures.wait`.
+ *
+ * ```ts
+ * const returnWhen: ReturnWhen = 'FIRST_COMPLETED'
+ * const { done } = await executor.wait(futures, { returnWhen })
+ * ```
+ */
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION'
 
+/**
+ * Options of `executor.wait()`.
+ *
+ * ```ts
+ * const { done } = await executor.wait(futures, { returnWhen: 'FIRST_EXCEPTION', timeout: 1_000 })
+ * ```
+ */
 export interface WaitForOptions {
   /** Milliseconds after which `wait` returns whatever is done by then. */
   timeout?: number
@@ -13,8 +27,18 @@ export interface WaitForOptions {
   returnWhen?: ReturnWhen
 }
 
+/**
+ * What `executor.wait()` resolves with: the futures split by whether they are done.
+ *
+ * ```ts
+ * const { done, notDone } = await executor.wait(futures, { timeout: 100 })
+ * for (const future of notDone) future.cancel()
+ * ```
+ */
 export interface WaitResult<T> {
+  /** Futures that succeeded, failed or were cancelled. */
   done: Future<T>[]
+  /** Futures still queued or running. */
   notDone: Future<T>[]
 }
 
@@ -66,6 +90,21 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
     }
   })
 }
+
+/**
+ * A future as `executor.asCompleted()` yields it: the very `Future` object you submitted
+ * (`===` holds), typed without its promise methods `then`/`catch`/`finally`. TypeScript types
+ * every `for await` element as awaited (as if an async generator had yielded it), so a thenable
+ * `Future<T>` element would be typed `T`; without `then`, the element keeps its future type. Read
+ * it with `result()` or `exception()`, as in Python's `for f in as_completed(fs): f.result()`.
+ *
+ * ```ts
+ * for await (const future of executor.asCompleted(futures)) {
+ *   console.log(futures.indexOf(future as Future<number>), await future.result())
+ * }
+ * ```
+ */
+export type CompletedFuture<T> = Omit<Future<T>, 'then' | 'catch' | 'finally'>
 
 type Waiter<T> = { resolve: (result: IteratorResult<Future<T>>) => void; reject: (error: unknown) => void }
 
@@ -144,6 +183,6 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
   }
 }
 
-export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<Future<T>> {
+export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<CompletedFuture<T>> {
   return new AsCompleted(distinct(futures, 'asCompleted'), checkTimeout(options?.timeout))
 }

@@ -1,0 +1,200 @@
+/**
+ * Entry points and the addon loader, in child processes that load the package by its name
+ * (through package.json `exports`, as users do): `import` and `require` share one addon; the
+ * loader takes a local build first, else the platform package, else throws one clear error.
+ * (`npm run pack:check` covers the packed tarballs themselves.)
+ */
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+import test from 'ava'
+
+import { platformSuffix } from '../lib/addon.js'
+import { PACKAGE_ROOT, describeRun, runScripts } from './helpers.js'
+
+const SUFFIX = platformSuffix()
+const BINARY = `ferris-executor.${SUFFIX}.node`
+const PLATFORM_PACKAGE = `ferris-executor-${SUFFIX}`
+const { version: VERSION } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
+
+/** `node_modules/ferris-executor` in `dir`, linked to this checkout. */
+function linkPackage(dir: string): void {
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'ferris-executor'), 'dir')
+}
+
+/**
+ * `node_modules/ferris-executor` in `dir` as a copy of the package's JavaScript and
+ * package.json only, without the local build of the addon; returns its path.
+ */
+function copyPackageWithoutAddon(dir: string): string {
+  const target = join(dir, 'node_modules', 'ferris-executor')
+  mkdirSync(join(target, 'lib'), { recursive: true })
+  for (const file of ['package.json', 'index.js']) copyFileSync(join(PACKAGE_ROOT, file), join(target, file))
+  for (const file of readdirSync(join(PACKAGE_ROOT, 'lib'))) {
+    if (file.endsWith('.js')) copyFileSync(join(PACKAGE_ROOT, 'lib', file), join(target, 'lib', file))
+  }
+  return target
+}
+
+/** A platform package `node_modules/<PLATFORM_PACKAGE>` in `dir` holding the built addon. */
+function installPlatformPackage(dir: string, version: string): void {
+  const target = join(dir, 'node_modules', PLATFORM_PACKAGE)
+  cpSync(join(PACKAGE_ROOT, 'npm', SUFFIX), target, { recursive: true })
+  const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8')) as Record<string, unknown>
+  writeFileSync(join(target, 'package.json'), JSON.stringify({ ...manifest, version }))
+  copyFileSync(join(PACKAGE_ROOT, BINARY), join(target, BINARY))
+}
+
+/** Reports what a script saw, as one JSON line: the module identities and one task of each kind. */
+const PROBE = `
+  async function probe(cjs, esm) {
+    const executor = new cjs.Executor({ maxWorkers: 1 })
+    const future = executor.submit(esm.kernels.sumOfSquares, [new Float64Array([3])])
+    const result = {
+      sameKernels: cjs.kernels === esm.kernels && cjs.kernels.spin === esm.kernels.spin,
+      sameClasses: cjs.Executor === esm.Executor && cjs.Future === esm.Future && cjs.CancelledError === esm.CancelledError,
+      sameExports: Object.keys(cjs).sort().join() === Object.keys(esm).sort().join(),
+      futureIsEsmFuture: future instanceof esm.Future,
+      kernel: await future,
+      js: await executor.submit((a, b) => a + b, [1, 2]),
+      addonsLoaded: Object.keys(require.cache).filter((k) => k.endsWith('.node')).length,
+    }
+    await executor.shutdown()
+    console.log(JSON.stringify(result))
+  }
+`
+
+const EXPECTED = { sameKernels: true, sameClasses: true, sameExports: true, futureIsEsmFuture: true, kernel: 9, js: 3, addonsLoaded: 1 }
+
+test('require() and import of the package name give one module and one addon (require first)', async (t) => {
+  const result = await runScripts(
+    {
+      'main.cjs': `${PROBE}
+        const cjs = require('ferris-executor')
+        import('ferris-executor').then((esm) => probe(cjs, esm)).catch((e) => { console.error(e); process.exit(1) })`,
+    },
+    'main.cjs',
+    20_000,
+    linkPackage,
+  )
+  t.is(result.code, 0, describeRun(result))
+  t.deepEqual(JSON.parse(result.stdout), EXPECTED)
+  t.is(result.stderr, '', 'no warning (require of an ES module is stable on Node >= 20.19)')
+})
+
+test('import and require() of the package name give one module and one addon (import first)', async (t) => {
+  const result = await runScripts(
+    {
+      'main.mjs': `
+        import * as esm from 'ferris-executor'
+        import { createRequire } from 'node:module'
+        const require = createRequire(import.meta.url)
+        ${PROBE}
+        await probe(require('ferris-executor'), esm)`,
+    },
+    'main.mjs',
+    20_000,
+    linkPackage,
+  )
+  t.is(result.code, 0, describeRun(result))
+  t.deepEqual(JSON.parse(result.stdout), EXPECTED)
+  t.is(result.stderr, '')
+})
+
+const LOAD = `
+  import('ferris-executor').then(
+    async ({ Executor, kernels }) => {
+      const executor = new Executor({ maxWorkers: 1 })
+      console.log(JSON.stringify({ loaded: await executor.submit(kernels.sumOfSquares, [new Float64Array([2])]) }))
+      await executor.shutdown()
+    },
+    (error) => console.log(JSON.stringify({ name: error.name, code: error.code, message: error.message, cause: error.cause?.message })),
+  )
+`
+
+test('without a local build, the loader takes the platform package', async (t) => {
+  const result = await runScripts({ 'main.mjs': LOAD }, 'main.mjs', 20_000, (dir) => {
+    copyPackageWithoutAddon(dir)
+    installPlatformPackage(dir, VERSION)
+  })
+  t.is(result.code, 0, describeRun(result))
+  t.deepEqual(JSON.parse(result.stdout), { loaded: 4 })
+})
+
+test('with neither a local build nor the platform package, the loader throws one clear error', async (t) => {
+  let packageDir = ''
+  const result = await runScripts({ 'main.mjs': LOAD }, 'main.mjs', 20_000, (dir) => {
+    packageDir = copyPackageWithoutAddon(dir)
+  })
+  t.is(result.code, 0, describeRun(result))
+  const error = JSON.parse(result.stdout) as { name: string; code: string; message: string }
+  t.is(error.name, 'AddonLoadError')
+  t.is(error.code, 'ERR_FERRIS_ADDON_NOT_FOUND')
+  const [platform, arch] = SUFFIX.split('-') as [string, string]
+  t.true(error.message.startsWith(`ferris-executor: no native addon for ${platform} ${arch}`), error.message)
+  t.true(error.message.includes(`${packageDir}/${BINARY} (a build from source): not found`), error.message)
+  t.true(error.message.includes(`the package ${PLATFORM_PACKAGE} (the prebuilt binary): not installed`), error.message)
+  t.true(error.message.includes('with Rust installed (https://rustup.rs)'), error.message)
+  t.true(error.message.includes('`npm run build`'), error.message)
+})
+
+test('a platform package of another version is refused by name and version', async (t) => {
+  const result = await runScripts({ 'main.mjs': LOAD }, 'main.mjs', 20_000, (dir) => {
+    copyPackageWithoutAddon(dir)
+    installPlatformPackage(dir, '0.0.1-other')
+  })
+  t.is(result.code, 0, describeRun(result))
+  const error = JSON.parse(result.stdout) as { code: string; message: string }
+  t.is(error.code, 'ERR_FERRIS_ADDON_NOT_FOUND')
+  t.true(error.message.includes(`${PLATFORM_PACKAGE}: version 0.0.1-other is installed, ferris-executor ${VERSION} needs exactly ${VERSION}`), error.message)
+})
+
+test('a local build that fails to load is reported with its own error, not hidden', async (t) => {
+  const result = await runScripts({ 'main.mjs': LOAD }, 'main.mjs', 20_000, (dir) => {
+    const packageDir = copyPackageWithoutAddon(dir)
+    writeFileSync(join(packageDir, BINARY), 'not a shared library')
+  })
+  t.is(result.code, 0, describeRun(result))
+  const error = JSON.parse(result.stdout) as { code: string; message: string; cause?: string }
+  t.is(error.code, 'ERR_FERRIS_ADDON_NOT_FOUND')
+  t.regex(error.message, new RegExp(`${BINARY.replaceAll('.', '\\.')} \\(a build from source\\): .*(invalid ELF header|file too short|not a valid)`))
+  t.truthy(error.cause, 'the load failure is the cause')
+})
+
+test('platform suffixes follow napi-rs', (t) => {
+  t.is(platformSuffix('linux', 'x64', false), 'linux-x64-gnu')
+  t.is(platformSuffix('linux', 'x64', true), 'linux-x64-musl')
+  t.is(platformSuffix('linux', 'arm64', false), 'linux-arm64-gnu')
+  t.is(platformSuffix('darwin', 'arm64'), 'darwin-arm64')
+  t.is(platformSuffix('win32', 'x64'), 'win32-x64-msvc')
+})
+
+test('sync-platform-packages finds a version bump out of step, then brings every platform package along', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferris-sync-test-'))
+  try {
+    for (const path of ['package.json', 'npm', 'scripts']) cpSync(join(PACKAGE_ROOT, path), join(dir, path), { recursive: true })
+    const script = join(dir, 'scripts', 'sync-platform-packages.mjs')
+    const check = (): number | null => spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' }).status
+    t.is(check(), 0, 'the repository is in step')
+
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }
+    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ ...manifest, version: '9.8.7' }, null, 2)}\n`)
+    t.is(check(), 1, 'a bumped root version is out of step')
+
+    t.is(spawnSync(process.execPath, [script], { encoding: 'utf8' }).status, 0)
+    t.is(check(), 0)
+    const root = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> }
+    const platforms = readdirSync(join(dir, 'npm'))
+    t.is(platforms.length, 6)
+    for (const platform of platforms) {
+      const pkg = JSON.parse(readFileSync(join(dir, 'npm', platform, 'package.json'), 'utf8')) as { name: string; version: string }
+      t.is(pkg.version, '9.8.7', platform)
+      t.is(root.optionalDependencies[pkg.name], '9.8.7', pkg.name)
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

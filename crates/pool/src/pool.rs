@@ -13,7 +13,7 @@
 //! joins the workers; tasks still queued are dropped without running.
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -127,7 +127,12 @@ impl<O: Send + 'static> Shared<O> {
 
     /// Closed and nothing left to start: workers may exit.
     pub(crate) fn is_drained(&self) -> bool {
-        self.is_closed() && self.queued() == 0
+        // The fence pairs with the one in `submit_with_limit`: either that submission's
+        // re-check sees `closed`, or this load sees its task counted (loom_tests.rs).
+        self.is_closed() && {
+            fence(Ordering::SeqCst);
+            self.queued() == 0
+        }
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -321,10 +326,15 @@ impl<O: Send + 'static> Pool<O> {
                 ((q as usize) < capacity).then_some(q + 1)
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
+        fence(Ordering::SeqCst); // see `Shared::is_drained`
         if shared.is_closed() {
             // `close` came between the check above and the count: workers may already have
-            // seen the pool drained and gone, so this task must not be queued.
-            shared.depth.queued.fetch_sub(1, Ordering::SeqCst);
+            // seen the pool drained and gone, so this task must not be queued. A worker that
+            // saw the count instead may have parked waiting for it: the last count out wakes
+            // them all, as in `count_out`.
+            if shared.depth.queued.fetch_sub(1, Ordering::SeqCst) == 1 {
+                shared.sleep.wake_all();
+            }
             return Err(SubmitError::Closed);
         }
         shared.count_in(priority);

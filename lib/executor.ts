@@ -181,6 +181,8 @@ export class Executor {
   /** Accepted submissions in `#batch` not cancelled since. */
   #batchLive = 0
   #settledWaiters: Array<() => void> = []
+  /** Start times (`performance.now()`) of the JS tasks whose promise is pending, oldest first (a Map keeps insertion order). */
+  readonly #runningJs = new Map<number, number>()
   /** Accepted submissions not yet handed to the pool. */
   #batch: Task[] = []
   /** The pool's queued-task count, live (see `NativeExecutor.queueGauge`). */
@@ -484,6 +486,7 @@ export class Executor {
       this.#settle(id, task, 'completed', result)
       return
     }
+    this.#runningJs.set(id, start)
     if (task.timeout !== undefined) {
       const limit = task.timeout
       task.timer = after(limit, () => {
@@ -501,6 +504,7 @@ export class Executor {
   #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
     if (task.done()) return
     task.timer?.clear()
+    this.#runningJs.delete(id)
     this.#runTimes[this.#finished++] = performance.now() - start
     // Queued before the future settles, so the slot and run time reach the pool before any
     // code awaiting this future runs (and reads the statistics, say).
@@ -626,7 +630,13 @@ export class Executor {
     if (!this.#disposed) this.#flushBatch()
     const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
     if (native === undefined) throw new Error('unreachable: no native statistics')
-    return buildStats(native, this.#counts)
+    let oldestJsStart: number | undefined
+    for (const start of this.#runningJs.values()) {
+      oldestJsStart = start
+      break
+    }
+    const oldestJsMs = oldestJsStart === undefined ? 0 : performance.now() - oldestJsStart
+    return buildStats(native, this.#counts, oldestJsMs)
   }
 
   /** CPU used by this process since the previous reading, in percent of one core (sysinfo; readings under 200 ms apart repeat the last one). */

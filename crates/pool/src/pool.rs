@@ -113,7 +113,7 @@ pub(crate) struct Shared<O> {
     pub(crate) hooks: Arc<dyn Hooks<O>>,
     capacity: usize,
     workers: usize,
-    started_at: Instant,
+    pub(crate) started_at: Instant,
 }
 
 impl<O: Send + 'static> Shared<O> {
@@ -464,6 +464,13 @@ impl<O: Send + 'static> Pool<O> {
             .filter(|b| b.load(Ordering::Relaxed))
             .count();
         let external = shared.external_running.load(Ordering::SeqCst);
+        let uptime = shared.started_at.elapsed();
+        let oldest_native_running = shared
+            .shards
+            .iter()
+            .filter_map(|shard| shard.running_since())
+            .min()
+            .map_or(Duration::ZERO, |since| uptime.saturating_sub(since));
         PoolStats {
             workers: shared.workers,
             running: busy + external,
@@ -476,7 +483,8 @@ impl<O: Send + 'static> Pool<O> {
             panicked: total.panicked,
             wait: total.wait.summary(),
             run: total.run.summary(),
-            uptime: shared.started_at.elapsed(),
+            oldest_native_running,
+            uptime,
         }
     }
 }

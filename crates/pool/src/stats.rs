@@ -5,6 +5,11 @@
 //! lines no other thread writes. The hot path therefore makes no shared atomic write, yet a
 //! task's counts are in place before its completion is reported, so statistics read after a
 //! future settles include that task.
+//!
+//! `running_since` is the start of the native task the worker is running, in nanoseconds
+//! since the pool started plus one (0: none), so that readers can tell how long the oldest
+//! running task has been running. A task run inside another (a subtask run while its parent
+//! waits) saves and restores the outer value.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -17,6 +22,7 @@ pub(crate) fn bump(counter: &AtomicU64, n: u64) {
 
 #[derive(Default)]
 pub(crate) struct Shard {
+    running_since: AtomicU64,
     started: AtomicU64,
     stolen: AtomicU64,
     panicked: AtomicU64,
@@ -46,6 +52,31 @@ impl Shard {
     pub fn finished(&self, ran: Duration, panicked: bool) {
         bump(&self.panicked, u64::from(panicked));
         self.run.record(ran.as_nanos() as u64);
+    }
+
+    /// The worker begins running a task at `at` (time since the pool started); returns the
+    /// value to give back to [`Shard::end_run`].
+    pub fn begin_run(&self, at: Duration) -> u64 {
+        let outer = self.running_since.load(Ordering::Relaxed);
+        let since = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX - 1) + 1;
+        // A nested run keeps the outer (older) start: the worker has been busy since then.
+        if outer == 0 {
+            self.running_since.store(since, Ordering::Relaxed);
+        }
+        outer
+    }
+
+    /// The task begun with [`Shard::begin_run`] (which returned `outer`) is over.
+    pub fn end_run(&self, outer: u64) {
+        self.running_since.store(outer, Ordering::Relaxed);
+    }
+
+    /// When the worker's current task started (time since the pool started), if it runs one.
+    pub fn running_since(&self) -> Option<Duration> {
+        match self.running_since.load(Ordering::Relaxed) {
+            0 => None,
+            since => Some(Duration::from_nanos(since - 1)),
+        }
     }
 
     pub fn add_to(&self, totals: &mut Totals) {
@@ -80,5 +111,8 @@ pub struct PoolStats {
     pub wait: Summary,
     /// Time from start to finish (for external tasks, as reported to `finish_external`).
     pub run: Summary,
+    /// How long the longest-running native task running now has been running (zero if none).
+    /// External tasks are not included: their owner knows when it started them.
+    pub oldest_native_running: Duration,
     pub uptime: Duration,
 }

@@ -134,3 +134,26 @@ fn every_registered_name_is_unique_and_found() {
     }
     assert_eq!(find("no-such-kernel"), None);
 }
+
+#[test]
+fn sum_of_squares_stops_on_its_cancellation_flag_over_a_long_array() {
+    let (pool, rx) = pool(1);
+    let kernel = &REGISTRY[find("sumOfSquares").unwrap()];
+    for len in [1usize << 20, 8] {
+        let data = vec![1.0; len];
+        let job = Job::Native(Box::new(move |ctx| {
+            (kernel.run)(&Args(&[Arg::Floats(&data)]), ctx)
+        }));
+        // A limit of zero: the flag is up from the start, seen at the first check.
+        pool.submit_with_limit(Priority::Normal, 0, job, Some(Duration::ZERO))
+            .unwrap();
+    }
+    let long = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert!(matches!(long, Ok(Err(_))), "{long:?}");
+    let short = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(
+        short,
+        Ok(Ok(Value::Number(8.0))),
+        "short arrays finish before the first check"
+    );
+}

@@ -165,31 +165,36 @@ export async function runScripts(
     for (const [name, source] of Object.entries(files)) {
       writeFileSync(join(dir, name), source.replaceAll('{{PACKAGE}}', JSON.stringify(PACKAGE_URL)))
     }
-    return await new Promise<ScriptResult>((resolvePromise, reject) => {
-      const env = { ...process.env }
-      delete env.NODE_OPTIONS
-      const child = spawn(process.execPath, [join(dir, main)], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      let timedOut = false
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
-      const timer = setTimeout(() => {
-        timedOut = true
-        child.kill('SIGKILL')
-      }, timeoutMs)
-      child.on('error', (error) => {
-        clearTimeout(timer)
-        reject(error)
-      })
-      child.on('close', (code, signal) => {
-        clearTimeout(timer)
-        resolvePromise({ code, signal, stdout, stderr, timedOut })
-      })
-    })
+    return await runNode([join(dir, main)], timeoutMs, dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+}
+
+/** Runs plain `node` (no TS loader) with `args` in `cwd`, killing it after `timeoutMs`. */
+export function runNode(args: string[], timeoutMs = 20_000, cwd = process.cwd()): Promise<ScriptResult> {
+  return new Promise<ScriptResult>((resolvePromise, reject) => {
+    const env = { ...process.env }
+    delete env.NODE_OPTIONS
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    let timedOut = false
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, timeoutMs)
+    child.on('error', (error) => {
+      clearTimeout(timer)
+      reject(error)
+    })
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolvePromise({ code, signal, stdout, stderr, timedOut })
+    })
+  })
 }
 
 /** Runs one ESM script (see `runScripts`). */

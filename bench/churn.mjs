@@ -19,12 +19,8 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
 import { Executor, kernels } from '../index.js'
+import { option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
 const WORKERS = option('workers', 200)
 const PARALLEL = option('parallel', 8)
 const EXECUTORS = option('executors', 1000)

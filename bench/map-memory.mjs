@@ -15,10 +15,9 @@
 import { availableParallelism } from 'node:os'
 
 import { Executor, kernels } from '../index.js'
+import { option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const i = args.indexOf('--items')
-const ITEMS = i >= 0 ? Number(args[i + 1]) : 10_000_000
+const ITEMS = option('items', 10_000_000)
 const MiB = 2 ** 20
 const SLACK = 32 * MiB
 

@@ -19,12 +19,8 @@
 import { availableParallelism } from 'node:os'
 
 import { CancelledError, Executor, TaskPriority, TimeoutError, kernels } from '../index.js'
+import { option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
 const SECONDS = option('seconds', 600)
 const RATE = option('rate', 2000)
 const SAMPLE_S = option('sample', 10)

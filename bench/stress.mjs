@@ -28,12 +28,8 @@ import {
   TimeoutError,
   kernels,
 } from '../index.js'
+import { option } from './options.mjs'
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => {
-  const i = args.indexOf(`--${name}`)
-  return i >= 0 ? Number(args[i + 1]) : fallback
-}
 const TASKS = option('tasks', 1_000_000)
 const SEED = option('seed', 1)
 const STALL_MS = 30_000

@@ -19,6 +19,8 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
   readonly index: number
   /** @internal per parameter: passed as a number (in the batch's typed array) */
   readonly numeric: readonly boolean[]
+  /** @internal some parameter is a Float64Array (copied at submission unless shared) */
+  readonly hasArrays: boolean
   /** @internal phantom types */
   declare readonly __types?: { args: A; result: R }
 
@@ -28,6 +30,7 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
     this.index = index
     this.params = Object.freeze([...params])
     this.numeric = Object.freeze(params.map((p) => p === 'count' || p === 'number'))
+    this.hasArrays = params.includes('Float64Array')
     Object.freeze(this)
   }
 }

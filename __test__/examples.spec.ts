@@ -44,7 +44,7 @@ test('every example has expectations here, and every expectation an example', (t
 
 for (const name of sources) {
   test(`examples/${name}`, async (t) => {
-    const run = await runNode(join(examples, `${name}.js`), root, 60_000)
+    const run = await runNode([join(examples, `${name}.js`)], 60_000, root)
     t.is(run.code, 0, describeRun(run))
     t.is(run.stderr, '', describeRun(run))
     for (const line of expected[name] ?? []) t.regex(run.stdout, line, describeRun(run))

@@ -170,18 +170,18 @@ export async function runScripts(
     for (const [name, source] of Object.entries(files)) {
       writeFileSync(join(dir, name), source.replaceAll('{{PACKAGE}}', JSON.stringify(PACKAGE_URL)))
     }
-    return await runNode(join(dir, main), dir, timeoutMs)
+    return await runNode([join(dir, main)], timeoutMs, dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-/** Runs the script at `path` in a plain `node` child (no TS loader) in `cwd`, killing it after `timeoutMs`. */
-export function runNode(path: string, cwd: string, timeoutMs = 20_000): Promise<ScriptResult> {
+/** Runs plain `node` (no TS loader) with `args` in `cwd`, killing it after `timeoutMs`. */
+export function runNode(args: string[], timeoutMs = 20_000, cwd = process.cwd()): Promise<ScriptResult> {
   return new Promise<ScriptResult>((resolvePromise, reject) => {
     const env = { ...process.env }
     delete env.NODE_OPTIONS
-    const child = spawn(process.execPath, [path], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     let timedOut = false

@@ -67,7 +67,7 @@ for (const [name, kernel, args, message] of refusedByTheKernel) {
   })
 }
 
-test('zero-length and subarray inputs are fine, and a detached buffer is refused', async (t) => {
+test('zero-length and subarray inputs are fine, and a detached array is refused with TypeError', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
   t.is(await executor.submit(kernels.dot, [new Float64Array(0), new Float64Array(0)]), 0)
   t.deepEqual(await executor.submit(kernels.histogram, [new Float64Array(0), 3, 0, 1]), new Uint32Array(3))
@@ -76,5 +76,7 @@ test('zero-length and subarray inputs are fine, and a detached buffer is refused
   const detached = new Float64Array(8)
   structuredClone(detached.buffer, { transfer: [detached.buffer] })
   t.is(detached.length, 0)
-  t.is(await executor.submit(kernels.sumOfSquares, [detached]), 0, 'a detached array reads as empty')
+  t.throws(() => executor.submit(kernels.sumOfSquares, [detached]), { instanceOf: TypeError, message: /detached/ })
+  await t.throwsAsync(executor.map(kernels.sumOfSquares, [detached]), { instanceOf: TypeError, message: /detached/ })
+  t.is(await executor.submit(kernels.sumOfSquares, [new Float64Array(new ArrayBuffer(0))]), 0, 'an empty buffer is fine')
 })

@@ -18,6 +18,7 @@ function atRest(t: ExecutionContext, stats: ExecutorStats): void {
   t.is(stats.activeThreads, 0)
   t.is(stats.idleThreads, stats.maxWorkers)
   t.is(stats.queuedTasks, 0)
+  t.is(stats.oldestRunningMs, 0)
   t.deepEqual(stats.queuedByPriority, { high: 0, normal: 0, low: 0 })
   t.is(stats.submittedTasks, stats.completedTasks + stats.failedTasks + stats.cancelledTasks)
 }
@@ -246,4 +247,26 @@ test('with one worker nothing is stolen, and nested fork-join still completes', 
   t.is(await executor.submit(kernels.fib, [27]), 196_418)
   t.deepEqual(await executor.submit(kernels.sort, [Float64Array.from([3, 1, 2])]), Float64Array.from([1, 2, 3]))
   t.is(executor.getStats().stolenTasks, 0)
+})
+
+test('oldestRunningMs shows how long a JS task whose promise never settles has held its slot', async (t) => {
+  const { executor, gate } = setup(t, { maxWorkers: 2 })
+  t.is(executor.getStats().oldestRunningMs, 0, 'nothing runs yet')
+  const never = gate()
+  const stuck = executor.submit(() => never.promise)
+  await waitUntil(() => stuck.running(), 'the stuck task to be called')
+  const calledBy = performance.now() // it was called before this
+  const later = executor.submit(async () => {
+    await delay(1)
+    return 'later'
+  })
+  await delay(20)
+  const observed = performance.now() - calledBy
+  const stats = executor.getStats()
+  t.true(stats.oldestRunningMs >= observed, `the stuck task has run at least ${observed} ms, stats say ${stats.oldestRunningMs}`)
+  t.true(stats.oldestRunningMs <= stats.uptime)
+  t.is(await later, 'later')
+  never.open()
+  await stuck
+  t.is(executor.getStats().oldestRunningMs, 0, 'nothing runs any more')
 })

@@ -186,6 +186,20 @@ function splitArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], ob
   objects.push(arg)
 }
 
+/**
+ * A typed array the pool must copy: over an ordinary buffer, which could be written to,
+ * transferred or detached once `submit` has returned. (One over a SharedArrayBuffer is read in
+ * place and cannot be detached.)
+ */
+function isPrivateArray(arg: unknown): boolean {
+  return ArrayBuffer.isView(arg) && !(arg.buffer instanceof SharedArrayBuffer)
+}
+
+/** Whether a `map` item of `kernel` holds a typed array the pool must copy. */
+function itemHasPrivateArray(kernel: Kernel, item: unknown): boolean {
+  return kernel.params.length === 1 ? isPrivateArray(item) : (item as unknown[]).some(isPrivateArray)
+}
+
 /** Runs `fn` over `items` in order, synchronously while results are plain values. */
 function runChunk(fn: (item: unknown) => unknown, items: readonly unknown[]): unknown[] | Promise<unknown[]> {
   const out = new Array<unknown>(items.length)
@@ -247,6 +261,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #yielding = false
   /** Accepted submissions in `#batch` not cancelled since. */
   #batchLive = 0
+  /** Start times (`performance.now()`) of the JS tasks whose promise is pending, oldest first (a Map keeps insertion order). */
+  readonly #runningJs = new Map<number, number>()
   /** Accepted submissions not yet handed to the pool. */
   #batch: Task[] = []
   /** The pool's queued-task count, live (see `NativeExecutor.queueGauge`). */
@@ -378,6 +394,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
           timeout,
         )
       : this.#enqueue(fn as AnyFunction, args, undefined, level | (TaskKind.JS << 2), timeout)
+    // The pool copies ordinary typed arrays when it receives the batch: hand it over now, so
+    // that the kernel sees the values as they are at this call, whatever happens to the
+    // array afterwards (one native call per such submission; the copy dominates anyway).
+    if (kernel?.hasArrays && args.some(isPrivateArray)) this.#flushBatch()
     if (signal !== undefined) this.#listen(future, signal)
     return future
   }
@@ -392,7 +412,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       const kernel = fn
       for (const item of items) checkKernelItem(kernel, item)
       const meta = level | (TaskKind.CHUNK << 2) | (kernel.index << KERNEL_SHIFT)
-      return this.#enqueue(undefined, items, kernel, meta, undefined) as Future<unknown[]>
+      const chunk = this.#enqueue(undefined, items, kernel, meta, undefined) as Future<unknown[]>
+      // As in `submit`: the items' arrays are copied now.
+      if (kernel.hasArrays && items.some((item) => itemHasPrivateArray(kernel, item))) this.#flushBatch()
+      return chunk
     }
     const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
     return this.#enqueue(chunk, [], undefined, level | (TaskKind.JS << 2), undefined) as Future<unknown[]>
@@ -479,8 +502,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     for (const { id, reason, message } of refusals) {
       const task = this.#tasks.get(id)
       if (task === undefined) continue
-      // Only a race with subtasks can fill the queue past the check in #enqueue; invalid
-      // arguments are caught before batching unless a caller bypasses the checks.
+      // The checks in #enqueue and submit keep refusals from getting here, unless a caller
+      // bypasses them (or a bug).
       if (reason !== Refused.INVALID) {
         this.#counts.submitted--
         this.#counts.rejected++
@@ -702,6 +725,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       this.#settle(id, task, 'completed', result)
       return
     }
+    this.#runningJs.set(id, start)
     if (task.timeout !== undefined) {
       const limit = task.timeout
       task.timer = after(limit, () => {
@@ -719,6 +743,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   #finishAsync(id: number, task: Task, start: number, outcome: 'completed' | 'failed', value: unknown): void {
     if (task.done()) return
     task.timer?.clear()
+    this.#runningJs.delete(id)
     this.#runTimes[this.#finished++] = performance.now() - start
     // Queued before the future settles, so the slot and run time reach the pool before any
     // code awaiting this future runs (and reads the statistics, say).
@@ -897,7 +922,13 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (!this.#disposed) this.#flushBatch()
     const native = (this.#disposed ? this.#lastStats : this.#native.stats()) ?? this.#lastStats
     if (native === undefined) throw new Error('unreachable: no native statistics')
-    return buildStats(native, this.#counts)
+    let oldestJsStart: number | undefined
+    for (const start of this.#runningJs.values()) {
+      oldestJsStart = start
+      break
+    }
+    const oldestJsMs = oldestJsStart === undefined ? 0 : performance.now() - oldestJsStart
+    return buildStats(native, this.#counts, oldestJsMs)
   }
 
   /**

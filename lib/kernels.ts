@@ -45,6 +45,8 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
    * @hidden
    */
   declare readonly [kernelTypes]?: { readonly args: A; readonly result: R }
+  /** @internal some parameter is a typed array (copied at submission unless shared) */
+  readonly hasArrays: boolean
 
   /** @internal kernels are created from the native registry only */
   constructor(name: string, index: number, params: readonly KernelParam[], required: number) {
@@ -53,6 +55,7 @@ export class Kernel<A extends unknown[] = unknown[], R = unknown> {
     this.params = Object.freeze([...params])
     this.required = required
     this.numeric = Object.freeze(params.map((p) => p === 'count' || p === 'number'))
+    this.hasArrays = params.includes('Float64Array') || params.includes('Uint8Array')
     Object.freeze(this)
   }
 }
@@ -193,14 +196,28 @@ function checkArg(kernel: Kernel, param: KernelParam, value: unknown, position: 
       return
     case 'Float64Array':
       if (!(value instanceof Float64Array)) throw new TypeError(`${where} must be a Float64Array`)
-      return
+      return checkAttached(value, where)
     case 'Uint8Array':
       // A Node.js Buffer is a Uint8Array.
       if (!(value instanceof Uint8Array)) throw new TypeError(`${where} must be a Uint8Array`)
-      return
+      return checkAttached(value, where)
     case 'string':
       if (typeof value !== 'string') throw new TypeError(`${where} must be a string, got ${typeof value}`)
       return
+  }
+}
+
+/**
+ * Refuses a typed array whose buffer was detached (transferred away): it reads as empty, which
+ * would silently compute over nothing. Only an empty view can be detached, so only those pay
+ * for the check (constructing a view of a detached buffer throws).
+ */
+function checkAttached(value: Float64Array | Uint8Array, where: string): void {
+  if (value.byteLength !== 0 || value.buffer instanceof SharedArrayBuffer) return
+  try {
+    new Uint8Array(value.buffer)
+  } catch {
+    throw new TypeError(`${where} is detached: its buffer was transferred`)
   }
 }
 

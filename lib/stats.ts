@@ -69,6 +69,13 @@ export interface ExecutorStats {
   waitTime: DurationSummary
   /** From start to finish, ms (for JS tasks, until the returned promise settled). */
   runTime: DurationSummary
+  /**
+   * Milliseconds the longest-running task running now has been running (0 when none runs):
+   * a native kernel since a pool thread took it, a JS function since it was called, until
+   * its returned promise settles. A JS task whose promise never settles (and has no
+   * `timeout`) holds its slot forever; this figure keeps growing and shows it.
+   */
+  oldestRunningMs: number
   /** Share of the workers' capacity spent running tasks since the executor started, 0 to 1. */
   utilization: number
   /** Milliseconds since the executor started. */
@@ -88,7 +95,8 @@ function summary(s: NativeSummary): DurationSummary {
   return { min: s.min, mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max }
 }
 
-export function buildStats(native: NativeStats, counts: Counts): ExecutorStats {
+/** `oldestJsMs`: how long the oldest pending JS task has been running (0: none). */
+export function buildStats(native: NativeStats, counts: Counts, oldestJsMs: number): ExecutorStats {
   const uptime = native.uptimeMs
   const busyMs = native.run.total
   return {
@@ -106,6 +114,7 @@ export function buildStats(native: NativeStats, counts: Counts): ExecutorStats {
     totalExecutionTime: busyMs / 1000,
     waitTime: summary(native.wait),
     runTime: summary(native.run),
+    oldestRunningMs: Math.max(native.oldestNativeRunningMs, oldestJsMs),
     utilization: uptime > 0 ? Math.min(1, busyMs / (uptime * native.workers)) : 0,
     uptime,
   }

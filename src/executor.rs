@@ -82,6 +82,8 @@ pub struct NativeStats {
     pub wait: NativeSummary,
     /// Milliseconds from start to finish.
     pub run: NativeSummary,
+    /// Milliseconds the longest-running native task running now has been running (0: none).
+    pub oldest_native_running_ms: f64,
     pub uptime_ms: f64,
 }
 
@@ -132,6 +134,7 @@ impl From<PoolStats> for NativeStats {
             panicked: s.panicked as f64,
             wait: s.wait.into(),
             run: s.run.into(),
+            oldest_native_running_ms: s.oldest_native_running.as_secs_f64() * 1e3,
             uptime_ms: s.uptime.as_secs_f64() * 1e3,
         }
     }

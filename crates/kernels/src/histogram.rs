@@ -2,6 +2,7 @@
 use ferris_pool::TaskContext;
 
 use crate::args::{output_len, Args, KernelError, Value};
+use crate::linalg::MAX_REDUCE_GRAIN;
 use crate::parallel;
 
 /// Most bins: 2^24 (each piece of the split keeps its own counts).
@@ -25,8 +26,10 @@ pub fn histogram(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, Kernel
     }
     let bins = output_len("histogram", Some(bins))?;
     let (width, scale) = (max - min, bins as f64);
-    // Each piece allocates `bins` counters: keep pieces at least as long as that.
-    let grain = parallel::grain(ctx, data.len(), (1 << 15).max(bins));
+    // Each piece allocates `bins` counters: keep pieces at least as long as that, and short
+    // enough (see MAX_REDUCE_GRAIN) to see a stop request soon.
+    let grain =
+        parallel::grain(ctx, data.len(), (1 << 15).max(bins)).min(MAX_REDUCE_GRAIN.max(bins));
     let counts = parallel::reduce(
         ctx,
         "histogram",

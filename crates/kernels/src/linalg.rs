@@ -7,6 +7,10 @@ use crate::parallel;
 /// Items below which a reduction piece is not split further: ~20 us of streaming.
 const MIN_REDUCE_GRAIN: usize = 1 << 15;
 
+/// Most items in one reduction piece: ~1 ms of streaming, so that a stop request (seen between
+/// pieces) is honoured within about that, however long the array.
+pub(crate) const MAX_REDUCE_GRAIN: usize = 1 << 20;
+
 /// Sums `f(i)` over `0..n` in four lanes, so several additions are in flight at once and the
 /// loop vectorises.
 fn lanes_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
@@ -24,7 +28,7 @@ fn lanes_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 /// `sumOfSquares(data)`: the sum of x² over the array, split over the pool.
 pub fn sum_of_squares(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
     let data = args.floats(0);
-    let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN);
+    let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
         ctx,
         "sumOfSquares",
@@ -49,7 +53,7 @@ pub fn dot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError>
             b.len()
         )));
     }
-    let grain = parallel::grain(ctx, a.len(), MIN_REDUCE_GRAIN);
+    let grain = parallel::grain(ctx, a.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
         ctx,
         "dot",

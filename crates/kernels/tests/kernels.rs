@@ -468,3 +468,18 @@ fn sha256_matches_the_standard_test_vectors() {
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
     );
 }
+
+#[test]
+fn sum_of_squares_stops_on_its_cancellation_flag_over_a_long_array() {
+    let (pool, rx) = pool(1);
+    let kernel = &REGISTRY[find("sumOfSquares").unwrap()];
+    let data = vec![1.0; 1 << 20];
+    let job = Job::Native(Box::new(move |ctx| {
+        (kernel.run)(&Args(&[Arg::Floats(&data)]), ctx)
+    }));
+    // A limit of zero: the flag is up from the start, seen at the first check.
+    pool.submit_with_limit(Priority::Normal, 0, job, Some(Duration::ZERO))
+        .unwrap();
+    let long = rx.recv_timeout(PATIENCE).unwrap();
+    assert!(matches!(long, Ok(Err(_))), "{long:?}");
+}

@@ -36,8 +36,12 @@ mod pool;
 mod queues;
 mod sleep;
 mod stats;
+mod sync;
 mod task;
 mod worker;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
 
 pub use batch::Batch;
 pub use config::{PoolConfig, Priority, SchedulerKind};

@@ -13,7 +13,7 @@
 //! joins the workers; tasks still queued are dropped without running.
 use std::fmt;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -113,7 +113,7 @@ pub(crate) struct Shared<O> {
     pub(crate) hooks: Arc<dyn Hooks<O>>,
     capacity: usize,
     workers: usize,
-    started_at: Instant,
+    pub(crate) started_at: Instant,
 }
 
 impl<O: Send + 'static> Shared<O> {
@@ -127,7 +127,12 @@ impl<O: Send + 'static> Shared<O> {
 
     /// Closed and nothing left to start: workers may exit.
     pub(crate) fn is_drained(&self) -> bool {
-        self.is_closed() && self.queued() == 0
+        // The fence pairs with the one in `submit_with_limit`: either that submission's
+        // re-check sees `closed`, or this load sees its task counted (loom_tests.rs).
+        self.is_closed() && {
+            fence(Ordering::SeqCst);
+            self.queued() == 0
+        }
     }
 
     pub(crate) fn queued(&self) -> usize {
@@ -327,10 +332,15 @@ impl<O: Send + 'static> Pool<O> {
                 ((q as usize) < capacity).then_some(q + 1)
             })
             .map_err(|_| SubmitError::QueueFull { capacity })?;
+        fence(Ordering::SeqCst); // see `Shared::is_drained`
         if shared.is_closed() {
             // `close` came between the check above and the count: workers may already have
-            // seen the pool drained and gone, so this task must not be queued.
-            shared.depth.queued.fetch_sub(1, Ordering::SeqCst);
+            // seen the pool drained and gone, so this task must not be queued. A worker that
+            // saw the count instead may have parked waiting for it: the last count out wakes
+            // them all, as in `count_out`.
+            if shared.depth.queued.fetch_sub(1, Ordering::SeqCst) == 1 {
+                shared.sleep.wake_all();
+            }
             return Err(SubmitError::Closed);
         }
         shared.count_in(priority);
@@ -460,6 +470,13 @@ impl<O: Send + 'static> Pool<O> {
             .filter(|b| b.load(Ordering::Relaxed))
             .count();
         let external = shared.external_running.load(Ordering::SeqCst);
+        let uptime = shared.started_at.elapsed();
+        let oldest_native_running = shared
+            .shards
+            .iter()
+            .filter_map(|shard| shard.running_since())
+            .min()
+            .map_or(Duration::ZERO, |since| uptime.saturating_sub(since));
         PoolStats {
             workers: shared.workers,
             running: busy + external,
@@ -472,7 +489,8 @@ impl<O: Send + 'static> Pool<O> {
             panicked: total.panicked,
             wait: total.wait.summary(),
             run: total.run.summary(),
-            uptime: shared.started_at.elapsed(),
+            oldest_native_running,
+            uptime,
         }
     }
 }

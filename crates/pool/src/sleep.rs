@@ -16,8 +16,9 @@
 //! before it waits. The waker (not the sleeper) unregisters the woken thread, so a burst of
 //! posts wakes distinct threads instead of notifying one thread many times; tokens make
 //! spurious condvar wakeups harmless.
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::PoisonError;
+
+use crate::sync::{fence, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
 
 use crossbeam_utils::CachePadded;
 

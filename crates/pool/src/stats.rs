@@ -5,6 +5,10 @@
 //! lines no other thread writes. The hot path therefore makes no shared atomic write, yet a
 //! task's counts are in place before its completion is reported, so statistics read after a
 //! future settles include that task.
+//!
+//! `running_since` is the start of the native task the worker is running, in nanoseconds
+//! since the pool started plus one (0: none), so that readers can tell how long the oldest
+//! running task has been running. (Tasks never nest on a worker: forked jobs are not tasks.)
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -17,6 +21,7 @@ pub(crate) fn bump(counter: &AtomicU64, n: u64) {
 
 #[derive(Default)]
 pub(crate) struct Shard {
+    running_since: AtomicU64,
     started: AtomicU64,
     stolen: AtomicU64,
     panicked: AtomicU64,
@@ -52,6 +57,25 @@ impl Shard {
         self.run.record(ran.as_nanos() as u64);
     }
 
+    /// The worker begins running a task at `at` (time since the pool started).
+    pub fn begin_run(&self, at: Duration) {
+        let since = u64::try_from(at.as_nanos()).unwrap_or(u64::MAX - 1) + 1;
+        self.running_since.store(since, Ordering::Relaxed);
+    }
+
+    /// The task begun with [`Shard::begin_run`] is over.
+    pub fn end_run(&self) {
+        self.running_since.store(0, Ordering::Relaxed);
+    }
+
+    /// When the worker's current task started (time since the pool started), if it runs one.
+    pub fn running_since(&self) -> Option<Duration> {
+        match self.running_since.load(Ordering::Relaxed) {
+            0 => None,
+            since => Some(Duration::from_nanos(since - 1)),
+        }
+    }
+
     pub fn add_to(&self, totals: &mut Totals) {
         totals.started += self.started.load(Ordering::Relaxed);
         totals.stolen += self.stolen.load(Ordering::Relaxed);
@@ -84,5 +108,8 @@ pub struct PoolStats {
     pub wait: Summary,
     /// Time from start to finish (for external tasks, as reported to `finish_external`).
     pub run: Summary,
+    /// How long the longest-running native task running now has been running (zero if none).
+    /// External tasks are not included: their owner knows when it started them.
+    pub oldest_native_running: Duration,
     pub uptime: Duration,
 }

@@ -1,9 +1,8 @@
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Priority;
 use crate::fork::{self, Here, Scope};
+use crate::sync::{Arc, AtomicU8, Ordering};
 
 /// Body of a native task: runs on a worker thread and returns the task's output, which the
 /// pool hands to [`Hooks::completed`](crate::Hooks::completed) once the run is counted in the

@@ -150,6 +150,8 @@ impl<O: Send + 'static> WorkerThread<O> {
     ) -> Result<R, String> {
         let busy = &self.shared.busy[self.index];
         busy.store(true, Ordering::Relaxed);
+        let shard = &self.shared.shards[self.index];
+        shard.begin_run(started.saturating_duration_since(self.shared.started_at));
         let here = self.here();
         let context = TaskContext {
             here: &here,
@@ -160,7 +162,8 @@ impl<O: Send + 'static> WorkerThread<O> {
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)))
             .map_err(|payload| panic_message(payload.as_ref()));
         busy.store(false, Ordering::Relaxed);
-        self.shared.shards[self.index].finished(started.elapsed(), outcome.is_err());
+        shard.end_run();
+        shard.finished(started.elapsed(), outcome.is_err());
         outcome
     }
 

@@ -2,7 +2,7 @@
 //!
 //! * `sort` of 10 million doubles on every core against one thread's `sort_unstable_by` (the
 //!   goal is >= 1.6x on 2 cores), and against rayon's `par_sort_unstable_by`;
-//! * fork-join overhead: naive fib(32) forking every call above n = 12, on the pool and on
+//! * fork-join overhead: naive fib(36) forking every call above n = 12, on the pool and on
 //!   rayon, against the same recursion on one thread.
 //!
 //! Each pool runs alone (the other is dropped first), so they never oversubscribe the cores.
@@ -62,7 +62,7 @@ fn fib_seq(n: u64) -> u64 {
     }
 }
 
-const FIB_N: u64 = 32;
+const FIB_N: u64 = 36;
 const FIB_CUTOFF: u64 = 12;
 
 fn fib_pool(ctx: &TaskContext<'_>, n: u64) -> u64 {
@@ -108,7 +108,7 @@ fn main() {
         let mut copy = data.to_vec();
         copy.sort_unstable_by(sort_order);
     });
-    let fib_one = median(|| assert_eq!(fib_seq(std::hint::black_box(FIB_N)), 2_178_309));
+    let fib_one = median(|| assert_eq!(fib_seq(std::hint::black_box(FIB_N)), 14_930_352));
 
     let (ours, fib_ours) = {
         let config = PoolConfig {
@@ -124,7 +124,7 @@ fn main() {
             });
             assert!(matches!(value, Ok(Value::Float64Array(v)) if v.len() == 10_000_000));
         });
-        let fib = median(|| assert_eq!(on_pool(&pool, |ctx| fib_pool(ctx, FIB_N)), 2_178_309));
+        let fib = median(|| assert_eq!(on_pool(&pool, |ctx| fib_pool(ctx, FIB_N)), 14_930_352));
         (sorted, fib)
     };
 
@@ -139,7 +139,7 @@ fn main() {
                 let mut copy = data.to_vec();
                 copy.par_sort_unstable_by(sort_order);
             });
-            let fib = median(|| assert_eq!(fib_rayon(FIB_N), 2_178_309));
+            let fib = median(|| assert_eq!(fib_rayon(FIB_N), 14_930_352));
             (sorted, fib)
         })
     };
@@ -158,7 +158,7 @@ fn main() {
         ms(theirs),
         ms(one_thread) / ms(theirs)
     );
-    let joins = forks(FIB_N) as f64;
+    let joins = forks(FIB_N);
     println!("\nfib({FIB_N}), forking above n = {FIB_CUTOFF} ({joins} joins)");
     println!("  one thread, no joins           {:8.1} ms", ms(fib_one));
     for (name, time) in [
@@ -166,10 +166,14 @@ fn main() {
         ("rayon::join     ", fib_theirs),
     ] {
         println!(
-            "  {name}               {:8.1} ms   {:.2}x one thread, {:.0} ns per join of core time",
+            "  {name}               {:8.1} ms   {:.2}x one thread",
             ms(time),
-            ms(fib_one) / ms(time),
-            (ms(time) * cores as f64 - ms(fib_one)) * 1e6 / joins
+            ms(fib_one) / ms(time)
         );
     }
+    println!(
+        "\nferris-pool / rayon time: sort {:.2}, fib {:.2} (below 1: the pool is faster)",
+        ms(ours) / ms(theirs),
+        ms(fib_ours) / ms(fib_theirs)
+    );
 }

@@ -8,13 +8,21 @@ import { Bench } from 'tinybench'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
-/** `--quick` and `--json FILE` (default `bench/results/<defaultName>`). */
+/**
+ * `--quick`, `--json FILE` (default `bench/results/<defaultName>`) and `--only a,b` (run only
+ * the named cases; `undefined`: all).
+ */
 export function options(defaultName) {
   const args = process.argv.slice(2)
-  const jsonArg = args.indexOf('--json')
+  const valueOf = (flag) => {
+    const at = args.indexOf(flag)
+    return at >= 0 ? args[at + 1] : undefined
+  }
+  const json = valueOf('--json')
   return {
     quick: args.includes('--quick'),
-    jsonPath: jsonArg >= 0 ? resolve(args[jsonArg + 1]) : resolve(here, 'results', defaultName),
+    jsonPath: json !== undefined ? resolve(json) : resolve(here, 'results', defaultName),
+    only: valueOf('--only')?.split(','),
   }
 }
 

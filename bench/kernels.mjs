@@ -14,6 +14,7 @@
  *   npm run bench                 # full sizes; table, bench/results/latest.json + .svg
  *   npm run bench -- --quick      # small sizes, under a minute
  *   npm run bench -- --json FILE  # JSON (and the SVG next to it) somewhere else
+ *   npm run bench -- --only sort,fib   # some workloads only
  */
 import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
@@ -25,8 +26,8 @@ import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from 
 import { createProgress } from './progress.mjs'
 import * as twins from './twins.mjs'
 
-const { quick, jsonPath } = options('latest.json')
-const SAMPLES = quick ? 3 : 5
+const { quick, jsonPath, only } = options('latest.json')
+const SAMPLES = quick ? 3 : 7
 /** Chunks per chunked workload: several per core, so that uneven chunks still balance. */
 const CHUNKS = CORES * 8
 const VARIANTS = ['js-main', 'js-executor', 'native-1', 'native-N']
@@ -99,7 +100,7 @@ function workloads() {
     same: (a, b) => a === b,
   })
 
-  const n = quick ? 256 : 512
+  const n = quick ? 256 : 768
   const [ma, mb] = [sharedRandom(n * n, 1), sharedRandom(n * n, 2)]
   list.push({
     workload: 'matmul',
@@ -204,7 +205,7 @@ async function variant(workload, name, workers, run, reference) {
 }
 
 const results = []
-const all = workloads()
+const all = workloads().filter((w) => only === undefined || only.includes(w.workload))
 const streaming = all.filter((w) => w.bytes)
 // Per variant: a check run, a warm-up and the samples; then the copy for the bandwidth.
 const progress = createProgress({ total: all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1, label: 'bench' })

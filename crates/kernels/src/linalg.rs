@@ -68,13 +68,14 @@ pub fn dot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError>
     Ok(Value::Number(sum))
 }
 
-/// Rows of `b` multiplied into the output per pass: a tile of `b` this tall (256 rows of a
-/// 1024-wide matrix is 2 MiB) is reused from cache by every output row of a piece.
+/// The tile of `b` a piece works through at a time: `K_TILE` rows by `J_TILE` columns, 512 KiB,
+/// which every output row of the piece reuses from the core's L2 cache.
 const K_TILE: usize = 256;
+const J_TILE: usize = 256;
 
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
-/// Output rows are split over the pool; each piece walks `b` in tiles of [`K_TILE`] rows and
-/// adds `a[i][k] * b[k][..]` into row i (the i-k-j order, whose inner loop vectorises).
+/// Output rows are split over the pool; each piece walks `b` in tiles (see [`K_TILE`]) and
+/// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
 pub fn matmul(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
     let len = output_len("matmul", n.checked_mul(n))?;
@@ -97,18 +98,22 @@ pub fn matmul(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelErr
         n,
         grain_rows,
         &|ctx, first, rows| {
-            for k0 in (0..n).step_by(K_TILE) {
-                let k_end = (k0 + K_TILE).min(n);
-                for (r, row) in rows.chunks_exact_mut(n).enumerate() {
-                    if ctx.is_cancelled() {
-                        return;
-                    }
-                    let a_row = &a[(first + r) * n..][..n];
-                    for k in k0..k_end {
-                        let factor = a_row[k];
-                        let b_row = &b[k * n..][..n];
-                        for (o, x) in row.iter_mut().zip(b_row) {
-                            *o += factor * x;
+            for j0 in (0..n).step_by(J_TILE) {
+                let j_end = (j0 + J_TILE).min(n);
+                for k0 in (0..n).step_by(K_TILE) {
+                    let k_end = (k0 + K_TILE).min(n);
+                    for (r, row) in rows.chunks_exact_mut(n).enumerate() {
+                        if ctx.is_cancelled() {
+                            return;
+                        }
+                        let a_row = &a[(first + r) * n..][..n];
+                        let out = &mut row[j0..j_end];
+                        for k in k0..k_end {
+                            let factor = a_row[k];
+                            let b_part = &b[k * n + j0..k * n + j_end];
+                            for (o, x) in out.iter_mut().zip(b_part) {
+                                *o += factor * x;
+                            }
                         }
                     }
                 }

@@ -298,7 +298,9 @@ test('onProgress over a generator: total is undefined until the source is exhaus
   const set = new Set([1, 2, 3])
   const setCalls: Array<[number, number | undefined]> = []
   await executor.map((x: number) => x, set, { onProgress: (done, total) => setCalls.push([done, total]) })
-  t.deepEqual(setCalls, [[3, 3]])
+  // Usually only the final report; a slow machine may add an intermediate one.
+  t.deepEqual(setCalls.at(-1), [3, 3])
+  t.true(setCalls.every(([, total]) => total === 3), 'a Set has a known size')
 })
 
 test('a throwing onProgress rejects the map with its error and cancels the items not started', async (t) => {

@@ -5,8 +5,8 @@
  * The work-stealing scheduler keeps one queue per priority, so the quick tasks overtake the
  * slow ones queued before them; FIFO runs everything in submission order, so each quick task
  * waits for the slow ones ahead of it. Both finish the whole batch in about the same time.
- * (Its deques and stealing matter for subtasks spawned by native kernels; here, the
- * difference you see comes from its priority queues.)
+ * (Both let idle workers steal the forked halves of kernels such as `sort`; here, the
+ * difference you see comes from the priority queues.)
  *
  *   npm run build:examples && node examples/schedulers.js
  */

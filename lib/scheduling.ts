@@ -35,8 +35,8 @@ export function priorityLevel(priority: unknown): number {
 }
 
 /**
- * The default scheduler: one queue per priority with aging, a deque per worker for subtasks,
- * and work stealing between workers.
+ * The default scheduler: one queue per priority, with aging. (Under either scheduler, the
+ * halves a kernel forks go on per-worker deques and idle workers steal them.)
  *
  * ```ts
  * const executor = new Executor({ scheduler: new WorkStealingScheduler(), agingMs: 500 })
@@ -48,7 +48,8 @@ export class WorkStealingScheduler {
 }
 
 /**
- * One shared first-in first-out queue: no priorities, no stealing. For comparison.
+ * One shared first-in first-out queue for every task: no priorities. For comparison. (Kernels'
+ * forked halves are still stolen by idle workers: fork-join works the same under both.)
  *
  * ```ts
  * const executor = new Executor({ scheduler: new FifoScheduler() })

@@ -89,7 +89,7 @@ impl QueueGauge {
 }
 
 /// Largest `queue_capacity`: the queued count is a 32-bit counter (JavaScript reads it as an
-/// `Int32Array` element), with headroom for subtasks spawned past the capacity.
+/// `Int32Array` element).
 pub const MAX_QUEUE_CAPACITY: usize = i32::MAX as usize;
 
 pub(crate) struct Shared<O> {

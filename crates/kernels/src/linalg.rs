@@ -73,6 +73,39 @@ pub fn dot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError>
 const K_TILE: usize = 256;
 const J_TILE: usize = 256;
 
+/// Output rows updated together: each element of `b` loaded once serves four rows.
+const ROWS: usize = 4;
+
+/// `outs[r][j] += a[row + r][k] * b[k][j]` for k in `ks`, j in `js`, for four consecutive rows
+/// from `row`. Every output element adds the same products in the same order as one row at a
+/// time would, so results do not depend on how rows are grouped.
+fn add_products4(
+    outs: [&mut [f64]; ROWS],
+    a: &[f64],
+    n: usize,
+    row: usize,
+    b: &[f64],
+    js: std::ops::Range<usize>,
+    ks: std::ops::Range<usize>,
+) {
+    let [o0, o1, o2, o3] = outs;
+    for k in ks {
+        let f = [0, 1, 2, 3].map(|r| a[(row + r) * n + k]);
+        let b_part = &b[k * n + js.start..k * n + js.end];
+        let lanes = o0
+            .iter_mut()
+            .zip(o1.iter_mut())
+            .zip(o2.iter_mut())
+            .zip(o3.iter_mut());
+        for ((((x0, x1), x2), x3), x) in lanes.zip(b_part) {
+            *x0 += f[0] * x;
+            *x1 += f[1] * x;
+            *x2 += f[2] * x;
+            *x3 += f[3] * x;
+        }
+    }
+}
+
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
 /// Output rows are split over the pool; each piece walks `b` in tiles (see [`K_TILE`]) and
 /// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
@@ -102,17 +135,33 @@ pub fn matmul(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelErr
                 let j_end = (j0 + J_TILE).min(n);
                 for k0 in (0..n).step_by(K_TILE) {
                     let k_end = (k0 + K_TILE).min(n);
-                    for (r, row) in rows.chunks_exact_mut(n).enumerate() {
+                    for (g, group) in rows.chunks_mut(ROWS * n).enumerate() {
                         if ctx.is_cancelled() {
                             return;
                         }
-                        let a_row = &a[(first + r) * n..][..n];
-                        let out = &mut row[j0..j_end];
-                        for k in k0..k_end {
-                            let factor = a_row[k];
-                            let b_part = &b[k * n + j0..k * n + j_end];
-                            for (o, x) in out.iter_mut().zip(b_part) {
-                                *o += factor * x;
+                        let first_row = first + g * ROWS;
+                        if group.len() == ROWS * n {
+                            let (r0, rest) = group.split_at_mut(n);
+                            let (r1, rest) = rest.split_at_mut(n);
+                            let (r2, r3) = rest.split_at_mut(n);
+                            let outs = [
+                                &mut r0[j0..j_end],
+                                &mut r1[j0..j_end],
+                                &mut r2[j0..j_end],
+                                &mut r3[j0..j_end],
+                            ];
+                            add_products4(outs, a, n, first_row, b, j0..j_end, k0..k_end);
+                        } else {
+                            for (r, row) in group.chunks_exact_mut(n).enumerate() {
+                                let a_row = &a[(first_row + r) * n..][..n];
+                                let out = &mut row[j0..j_end];
+                                for k in k0..k_end {
+                                    let factor = a_row[k];
+                                    let b_part = &b[k * n + j0..k * n + j_end];
+                                    for (o, x) in out.iter_mut().zip(b_part) {
+                                        *o += factor * x;
+                                    }
+                                }
                             }
                         }
                     }

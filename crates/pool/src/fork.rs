@@ -31,6 +31,7 @@ use crossbeam_utils::Backoff;
 
 use crate::config::Priority;
 use crate::task::TaskContext;
+use crate::unwind::{drop_payload, AbortOnUnwind};
 
 /// What fork-join needs from the pool, without its output type.
 pub(crate) trait ForkPool: Sync {
@@ -68,8 +69,12 @@ impl JobRef {
     /// The job must still be alive and not have run yet; each JobRef runs at most once (the
     /// deque hands every pushed reference to exactly one popper or thief).
     pub(crate) unsafe fn run(self, here: &Here<'_>) {
+        // A job catches its own panics; an unwind out of it would leave its forker's stack
+        // while a thief may still use it.
+        let guard = AbortOnUnwind;
         // SAFETY: guaranteed by the caller.
-        unsafe { (self.execute)(self.data, here) }
+        unsafe { (self.execute)(self.data, here) };
+        guard.disarm();
     }
 
     /// Whether this refers to the job at `data` (live jobs have distinct addresses).
@@ -184,7 +189,13 @@ where
     let result_b = result_b.expect("a forked job runs exactly once");
     match (result_a, result_b) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(panic), _) | (_, Err(panic)) => resume_unwind(panic),
+        (Err(panic), other) => {
+            if let Err(second) = other {
+                drop_payload(second);
+            }
+            resume_unwind(panic)
+        }
+        (Ok(_), Err(panic)) => resume_unwind(panic),
     }
 }
 
@@ -225,11 +236,17 @@ struct ScopeState<'a> {
 }
 
 impl ScopeState<'_> {
-    /// One spawned job is over. The scope may return once `pending` reaches zero, so nothing of
-    /// `self` is touched after the decrement.
-    fn job_done(&self) {
-        let owner = self.owner.clone();
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+    /// One spawned job is over.
+    ///
+    /// # Safety
+    /// `this` points at a live scope state. The scope may return, and free it, as soon as
+    /// `pending` reaches zero: so this takes a raw pointer rather than `&self` (a reference
+    /// argument must stay valid until the function returns) and touches nothing after the
+    /// decrement.
+    unsafe fn job_done(this: *const Self) {
+        // SAFETY: the state is alive until the decrement below.
+        let (owner, pending) = unsafe { ((*this).owner.clone(), &(*this).pending) };
+        if pending.fetch_sub(1, Ordering::AcqRel) == 1 {
             owner.unpark();
         }
     }
@@ -264,13 +281,18 @@ where
     unsafe fn execute(data: *const (), here: &Here<'_>) {
         // SAFETY: see above.
         let job = unsafe { Box::from_raw(data.cast::<Self>().cast_mut()) };
-        let scope = unsafe { &*job.scope };
+        let state = job.scope;
+        let scope = unsafe { &*state };
         let func = job.func;
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| func(&scope.origin.context(here)))) {
             let mut first = scope.panic.lock().unwrap_or_else(|e| e.into_inner());
-            first.get_or_insert(panic);
+            match *first {
+                None => *first = Some(panic),
+                Some(_) => drop_payload(panic),
+            }
         }
-        scope.job_done();
+        // SAFETY: the scope waits for this call; `scope` is not used after it.
+        unsafe { ScopeState::job_done(state) };
     }
 }
 
@@ -319,7 +341,13 @@ pub(crate) fn scope<'a, R>(ctx: &'a TaskContext<'a>, body: impl FnOnce(&Scope<'a
         .unwrap_or_else(|e| e.into_inner())
         .take();
     match (result, panic) {
-        (Err(panic), _) | (Ok(_), Some(panic)) => resume_unwind(panic),
         (Ok(result), None) => result,
+        (Err(panic), job_panic) => {
+            if let Some(second) = job_panic {
+                drop_payload(second);
+            }
+            resume_unwind(panic)
+        }
+        (Ok(_), Some(panic)) => resume_unwind(panic),
     }
 }

@@ -38,6 +38,7 @@ mod sleep;
 mod stats;
 mod sync;
 mod task;
+mod unwind;
 mod worker;
 
 #[cfg(all(test, loom))]

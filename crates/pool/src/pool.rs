@@ -156,14 +156,15 @@ impl<O: Send + 'static> Shared<O> {
             .is_ok()
     }
 
-    /// Returns slots and wakes a parked worker if queued work was waiting for one.
+    /// Returns slots and wakes a parked worker if queued tasks or forked jobs were waiting for
+    /// one.
     pub(crate) fn release_slots(&self, n: usize) {
         if n == 0 {
             return;
         }
         self.free_slots.fetch_add(n, Ordering::SeqCst);
         self.sleep
-            .wake_one_if(|| self.queued() > 0 && self.searching() == 0);
+            .wake_one_if(|| self.has_work(true) && self.searching() == 0);
     }
 
     fn searching(&self) -> usize {

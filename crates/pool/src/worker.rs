@@ -1,5 +1,4 @@
 //! The loop of one worker thread: find a task, run it, spin briefly, park.
-use std::any::Any;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -13,6 +12,7 @@ use crate::fork::{ForkPool, Here, JobRef};
 use crate::pool::Shared;
 use crate::queues::{Found, LocalDeque};
 use crate::task::{Job, Task, TaskContext};
+use crate::unwind::{drop_payload, panic_message};
 
 pub(crate) struct WorkerThread<O> {
     index: usize,
@@ -21,16 +21,6 @@ pub(crate) struct WorkerThread<O> {
     thread: Thread,
     /// Whether this worker holds a slot (see the slot rules in `pool.rs`).
     has_slot: bool,
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a native task panicked".to_string()
-    }
 }
 
 impl<O: Send + 'static> WorkerThread<O> {
@@ -159,8 +149,11 @@ impl<O: Send + 'static> WorkerThread<O> {
             // A limit too far out to represent is no limit.
             deadline: time_limit.and_then(|limit| started.checked_add(limit)),
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&context)))
-            .map_err(|payload| panic_message(payload.as_ref()));
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&context))).map_err(|payload| {
+            let message = panic_message(payload.as_ref());
+            drop_payload(payload);
+            message
+        });
         busy.store(false, Ordering::Relaxed);
         shard.end_run();
         shard.finished(started.elapsed(), outcome.is_err());

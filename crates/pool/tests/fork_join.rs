@@ -162,3 +162,88 @@ fn forked_halves_see_the_time_limit_of_their_task() {
     .unwrap();
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), (true, true));
 }
+
+/// Halves that each wait until both are running at once; returns how many were in at the end.
+fn meeting_halves(ctx: &TaskContext<'_>) -> (usize, usize) {
+    let inside = AtomicUsize::new(0);
+    let meet = |_: &TaskContext<'_>| {
+        inside.fetch_add(1, Ordering::SeqCst);
+        let deadline = Instant::now() + PATIENCE;
+        while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+            std::hint::spin_loop();
+        }
+        inside.load(Ordering::SeqCst)
+    };
+    ctx.join(meet, meet)
+}
+
+#[test]
+fn a_slot_freed_by_an_external_task_wakes_a_worker_for_forked_halves() {
+    // One slot is held by an external task, so the idle worker parks without a slot. When the
+    // external task finishes, the freed slot must wake it for the half waiting in the deque:
+    // otherwise the halves never run at the same time.
+    let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
+    pool.submit(ferris_pool::Priority::High, 7, ferris_pool::Job::External)
+        .unwrap();
+    eventually("the external task to be handed out", || {
+        hooks.external.lock().unwrap().contains(&7)
+    });
+    let inside = std::sync::Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let counter = inside.clone();
+    pool.submit(
+        ferris_pool::Priority::Normal,
+        1,
+        ferris_pool::Job::Native(Box::new(move |ctx| {
+            let meet = |_: &TaskContext<'_>| {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let deadline = Instant::now() + PATIENCE;
+                while counter.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+                    std::hint::spin_loop();
+                }
+                counter.load(Ordering::SeqCst)
+            };
+            tx.send(ctx.join(meet, meet)).unwrap();
+        })),
+    )
+    .unwrap();
+    // The first half runs, so the second is forked; the other worker has no slot and sleeps.
+    eventually("the fork, with the other worker parked", || {
+        inside.load(Ordering::SeqCst) == 1 && pool.stats().sleeping == 1
+    });
+    pool.finish_external(&[Duration::ZERO], 0, &mut Vec::new());
+    assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), (2, 2));
+}
+
+/// A panic payload whose own `Drop` panics, as `panic_any` allows.
+struct Bomb;
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("dropping the payload panicked too");
+        }
+    }
+}
+
+#[test]
+fn panic_payloads_that_panic_when_dropped_do_not_escape_the_pool() {
+    let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
+    let outcome = run_task(&pool, &hooks, |ctx| {
+        ctx.scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|_| std::panic::panic_any(Bomb));
+            }
+        })
+    });
+    assert_eq!(outcome, Err("a native task panicked".to_string()));
+    let outcome = run_task(&pool, &hooks, |ctx| {
+        ctx.join(
+            |_| std::panic::panic_any(Bomb),
+            |_| std::panic::panic_any(Bomb),
+        )
+    });
+    assert_eq!(outcome, Err("a native task panicked".to_string()));
+    // Both workers survived.
+    assert_eq!(run_task(&pool, &hooks, meeting_halves), Ok((2, 2)));
+}

@@ -21,6 +21,17 @@ fn fib(ctx: &TaskContext<'_>, n: u64, cutoff: u64) -> u64 {
     a + b
 }
 
+/// Enters a meeting of two and waits (up to PATIENCE) for the other: returns how many were in
+/// at the end, 2 only if both ran at the same time. A serial join never gets past 1 in the first.
+fn meet(inside: &AtomicUsize) -> usize {
+    inside.fetch_add(1, Ordering::SeqCst);
+    let deadline = Instant::now() + PATIENCE;
+    while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
+        std::hint::spin_loop();
+    }
+    inside.load(Ordering::SeqCst)
+}
+
 #[test]
 fn deep_recursion_forks_at_every_level_and_gets_the_right_answer() {
     for scheduler in [SchedulerKind::WorkStealing, SchedulerKind::Fifo] {
@@ -46,14 +57,7 @@ fn idle_workers_steal_forked_halves() {
     // after the other (nobody stealing) would never get there.
     let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
     let inside = AtomicUsize::new(0);
-    let meet = move |ctx: &TaskContext<'_>| {
-        inside.fetch_add(1, Ordering::SeqCst);
-        let deadline = Instant::now() + PATIENCE;
-        while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
-            std::hint::spin_loop();
-        }
-        (inside.load(Ordering::SeqCst), ctx.worker_index())
-    };
+    let meet = move |ctx: &TaskContext<'_>| (meet(&inside), ctx.worker_index());
     let ((met_a, worker_a), (met_b, worker_b)) =
         run_task(&pool, &hooks, move |ctx| ctx.join(&meet, &meet)).unwrap();
     assert_eq!(
@@ -166,15 +170,7 @@ fn forked_halves_see_the_time_limit_of_their_task() {
 /// Halves that each wait until both are running at once; returns how many were in at the end.
 fn meeting_halves(ctx: &TaskContext<'_>) -> (usize, usize) {
     let inside = AtomicUsize::new(0);
-    let meet = |_: &TaskContext<'_>| {
-        inside.fetch_add(1, Ordering::SeqCst);
-        let deadline = Instant::now() + PATIENCE;
-        while inside.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
-            std::hint::spin_loop();
-        }
-        inside.load(Ordering::SeqCst)
-    };
-    ctx.join(meet, meet)
+    ctx.join(|_| meet(&inside), |_| meet(&inside))
 }
 
 #[test]
@@ -195,15 +191,8 @@ fn a_slot_freed_by_an_external_task_wakes_a_worker_for_forked_halves() {
         ferris_pool::Priority::Normal,
         1,
         ferris_pool::Job::Native(Box::new(move |ctx| {
-            let meet = |_: &TaskContext<'_>| {
-                counter.fetch_add(1, Ordering::SeqCst);
-                let deadline = Instant::now() + PATIENCE;
-                while counter.load(Ordering::SeqCst) < 2 && Instant::now() < deadline {
-                    std::hint::spin_loop();
-                }
-                counter.load(Ordering::SeqCst)
-            };
-            tx.send(ctx.join(meet, meet)).unwrap();
+            tx.send(ctx.join(|_| meet(&counter), |_| meet(&counter)))
+                .unwrap();
         })),
     )
     .unwrap();

@@ -26,16 +26,14 @@ function linkPackage(dir: string): void {
 }
 
 /**
- * `node_modules/ferris-executor` in `dir` as a copy of the package's JavaScript and
- * package.json only, without the local build of the addon; returns its path.
+ * `node_modules/ferris-executor` in `dir` as a copy of package.json and the compiled JavaScript
+ * (dist/) only, without the local build of the addon; returns its path.
  */
 function copyPackageWithoutAddon(dir: string): string {
   const target = join(dir, 'node_modules', 'ferris-executor')
-  mkdirSync(join(target, 'lib'), { recursive: true })
-  for (const file of ['package.json', 'index.js']) copyFileSync(join(PACKAGE_ROOT, file), join(target, file))
-  for (const file of readdirSync(join(PACKAGE_ROOT, 'lib'))) {
-    if (file.endsWith('.js')) copyFileSync(join(PACKAGE_ROOT, 'lib', file), join(target, 'lib', file))
-  }
+  mkdirSync(target, { recursive: true })
+  copyFileSync(join(PACKAGE_ROOT, 'package.json'), join(target, 'package.json'))
+  cpSync(join(PACKAGE_ROOT, 'dist'), join(target, 'dist'), { recursive: true, filter: (path) => !path.endsWith('.d.ts') })
   return target
 }
 

@@ -7,7 +7,8 @@
  * 1. builds the release addon and the TypeScript (`npm run build`);
  * 2. packs the root package and npm/linux-x64-gnu (staged with the built .node, as the
  *    release workflow's `napi artifacts` step does) with `npm pack`, and fails if a tarball
- *    holds Rust sources, build output, tests, benchmarks or TypeScript sources;
+ *    holds Rust sources, build output, tests, benchmarks or TypeScript sources, or if the root
+ *    one holds anything but package.json, the README and the compiled package (dist/);
  * 3. installs both tarballs into an empty temporary project with `cargo` and `rustc` off PATH,
  *    offline, with an empty npm cache and a registry address nothing listens on;
  * 4. type-checks the type tests (test-d/) there, against the installed declarations;
@@ -98,7 +99,10 @@ try {
   copyFileSync(join(root, binary), join(staged, binary))
   const rootPkg = pack(root, tarballs)
   const platformPkg = pack(staged, tarballs)
-  checkContents('the root tarball', rootPkg.files, ['package.json', 'index.js', 'index.d.ts', 'lib/addon.js', 'native.d.ts', 'README.md'])
+  checkContents('the root tarball', rootPkg.files, ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/lib/addon.js', 'dist/native.d.ts', 'README.md'])
+  // Besides the compiled package in dist/, only what npm always adds (package.json, README, licence).
+  const stray = rootPkg.files.map((f) => f.path).filter((path) => !path.startsWith('dist/') && !/^(package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/i.test(path))
+  if (stray.length > 0) fail(`the root tarball holds files outside dist/: ${stray.join(', ')}`)
   if (rootPkg.files.some((f) => f.path.endsWith('.node'))) fail('the root tarball holds a .node file: the platform packages carry those')
   checkContents('the platform tarball', platformPkg.files, [binary, 'package.json'])
 
@@ -131,8 +135,8 @@ try {
   if (!existsSync(join(installed, `ferris-executor-${PLATFORM}`, binary))) fail(`npm did not install ferris-executor-${PLATFORM} with its addon`)
   if (readdirSync(join(installed, 'ferris-executor')).some((f) => f.endsWith('.node'))) fail('the installed root package holds a .node file')
 
-  // The type tests, against the installed declarations (in the repository, TypeScript reads
-  // lib/*.ts instead of the emitted .d.ts: only here are the published types what is checked).
+  // The type tests, against the installed declarations (in the repository, TypeScript maps
+  // dist/*.d.ts back to the sources in lib/: only here are the published types what is checked).
   cpSync(join(root, 'test-d'), join(project, 'test-d'), { recursive: true, filter: (f) => !f.endsWith('tsconfig.json') })
   writeFileSync(
     join(project, 'tsconfig.json'),

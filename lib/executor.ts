@@ -25,7 +25,7 @@ import { Future, checkTimeout, type Canceller } from './future.js'
 import { Imap } from './imap.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel, type KernelItem } from './kernels.js'
 import { mapAll, type ImapOptions, type MapHost, type MapOptions } from './mapping.js'
-import { resolveOptions, type ExecutorOptions } from './options.js'
+import { READY_OPTIONS, SHUTDOWN_OPTIONS, SUBMIT_OPTIONS, checkOptions, resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { buildStats, type Counts, type ExecutorStats } from './stats.js'
 import { Stop } from './stop.js'
@@ -371,6 +371,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
   // type here; the array check below is what the implementation relies on.
   submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
+    checkOptions('submit', options, SUBMIT_OPTIONS)
     const kernel = isKernel(fn) ? fn : undefined
     if (kernel === undefined && typeof fn !== 'function') throw new TypeError('submit takes a function or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
@@ -642,6 +643,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * ```
    */
   async ready(options: ReadyOptions = {}): Promise<void> {
+    checkOptions('ready', options, READY_OPTIONS)
     if (typeof options !== 'object' || options === null) throw new TypeError('ready options must be an object')
     const { signal } = options
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('ready: signal must be an AbortSignal')
@@ -863,6 +865,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    checkOptions('shutdown', options, SHUTDOWN_OPTIONS)
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
     const { wait = true, cancelPending = false } = options
     if (!this.#closed) {

@@ -1,5 +1,6 @@
 /** `Future`: the handle of one submitted task, awaitable like a promise. */
 import { CancelledError, TimeoutError } from './errors.js'
+import { WAIT_OPTIONS, checkOptions } from './options.js'
 import { after } from './timers.js'
 
 const enum State {
@@ -19,7 +20,8 @@ export interface Canceller {
 }
 
 /**
- * Options of `future.result()` and `future.exception()`.
+ * Options of `future.result()`, `future.exception()` and `executor.asCompleted()`; an
+ * unknown key is refused with `TypeError`.
  *
  * ```ts
  * const value = await future.result({ timeout: 100 })
@@ -118,6 +120,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * ```
    */
   result(options: WaitOptions = {}): Promise<T> {
+    checkOptions('future.result', options, WAIT_OPTIONS)
     const timeout = checkTimeout(options?.timeout)
     if (timeout === undefined || this.done()) return this.#asPromise()
     return new Promise<T>((resolve, reject) => {
@@ -144,6 +147,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * ```
    */
   exception(options: WaitOptions = {}): Promise<unknown> {
+    checkOptions('future.exception', options, WAIT_OPTIONS)
     return this.result(options).then(
       () => undefined,
       (error: unknown) => {

@@ -33,7 +33,7 @@ pub fn spin(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError
         }
         remaining -= step;
         if remaining > 0 && ctx.is_cancelled() {
-            return Err(cancelled("spin"));
+            return Err(cancelled());
         }
     }
     Ok(Value::Number((x >> 11) as f64))
@@ -51,7 +51,7 @@ pub fn sleep(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelErro
             return Ok(Value::Null);
         }
         if ctx.is_cancelled() {
-            return Err(cancelled("sleep"));
+            return Err(cancelled());
         }
         std::thread::sleep(left.min(NAP));
     }

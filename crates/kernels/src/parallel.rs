@@ -20,9 +20,9 @@ pub fn grain(ctx: &TaskContext<'_>, len: usize, min: usize) -> usize {
     (len / (ctx.workers() * PIECES_PER_WORKER)).max(min).max(1)
 }
 
-fn checked<R>(ctx: &TaskContext<'_>, kernel: &str, result: R) -> Result<R, KernelError> {
+fn checked<R>(ctx: &TaskContext<'_>, result: R) -> Result<R, KernelError> {
     if ctx.is_cancelled() {
-        Err(cancelled(kernel))
+        Err(cancelled())
     } else {
         Ok(result)
     }
@@ -35,7 +35,6 @@ pub type ReduceLeaf<'a, R> = dyn Fn(&TaskContext<'_>, Range<usize>) -> R + Sync 
 /// combines their results pairwise, in order: `combine(left, right)`.
 pub fn reduce<R: Send>(
     ctx: &TaskContext<'_>,
-    kernel: &str,
     range: Range<usize>,
     grain: usize,
     leaf: &ReduceLeaf<'_, R>,
@@ -62,7 +61,7 @@ pub fn reduce<R: Send>(
         Some(combine(left?, right?))
     }
     let result = split(ctx, range, grain.max(1), leaf, combine);
-    checked(ctx, kernel, result)?.ok_or_else(|| cancelled(kernel))
+    checked(ctx, result)?.ok_or_else(cancelled)
 }
 
 /// A leaf of [`for_rows`]: the piece's context, the index of its first row, and its rows.
@@ -72,7 +71,6 @@ pub type RowsLeaf<'a, T> = dyn Fn(&TaskContext<'_>, usize, &mut [T]) + Sync + 'a
 /// per piece, in parallel.
 pub fn for_rows<T: Send>(
     ctx: &TaskContext<'_>,
-    kernel: &str,
     data: &mut [T],
     row_len: usize,
     grain_rows: usize,
@@ -103,5 +101,5 @@ pub fn for_rows<T: Send>(
     if row_len > 0 && !data.is_empty() {
         split(ctx, data, row_len, 0, grain_rows.max(1), leaf);
     }
-    checked(ctx, kernel, ())
+    checked(ctx, ())
 }

@@ -71,7 +71,7 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
       case 'FIRST_COMPLETED':
         return all.some((f) => f.done())
       case 'FIRST_EXCEPTION':
-        return all.some((f) => f._failed()) || all.every((f) => f.done())
+        return all.some((f) => f.failed()) || all.every((f) => f.done())
       default:
         return all.every((f) => f.done())
     }

@@ -144,3 +144,16 @@ export const forAwaitArrow = async (): Promise<void> => {
 }
 // Every Future is a CompletedFuture, so a list of the submitted futures can hold the elements too.
 export const seen: CompletedFuture<number>[] = [...futures]
+
+// failed() is part of the Future API, and of the futures asCompleted yields.
+expectType<boolean>()(futures[0]!.failed())
+export const failedCount = async (): Promise<number> => {
+  let failed = 0
+  for await (const future of executor.asCompleted(futures)) if (future.failed()) failed++
+  return failed
+}
+// Misspelt options are refused by the types too (and by a TypeError at run time).
+// @ts-expect-error timeOut is not an option of submit
+executor.submit(() => 1, [], { timeOut: 5 })
+// @ts-expect-error cancel_pending is not an option of shutdown
+void executor.shutdown({ cancel_pending: true })

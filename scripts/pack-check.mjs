@@ -18,14 +18,21 @@
  * Prints the tarball sizes, the install time and the cold start (median of 10 fresh processes,
  * from the start of `import` to the first task result). Only Linux x64 glibc is checked here:
  * it is the one platform this machine can build.
+ *
+ * `npm run pack:check -- --out DIR` keeps the two tarballs it checked in DIR (created if
+ * need be) once every check passed: the way to install the package on another machine of the
+ * same platform before it is on the registry. Without it they are deleted with the rest.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { delimiter, dirname, join } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { values: cli } = parseArgs({ options: { out: { type: 'string' } } })
+const outDir = cli.out === undefined ? undefined : resolve(cli.out)
 const PLATFORM = 'linux-x64-gnu'
 const COLD_RUNS = 10
 
@@ -205,6 +212,16 @@ try {
   ${platformPkg.filename}: ${kib(platformPkg.size)} packed, ${kib(platformPkg.unpackedSize)} unpacked, ${platformPkg.files.length} files
   install of both tarballs into an empty project (offline, empty cache): ${installMs.toFixed(0)} ms
   cold start, median of ${COLD_RUNS} fresh processes: ${median(cold.map((c) => c.importToResult)).toFixed(1)} ms from import to the first result (${median(cold.map((c) => c.processToResult)).toFixed(1)} ms from process start)`)
+
+  if (outDir !== undefined) {
+    mkdirSync(outDir, { recursive: true })
+    const kept = [platformPkg, rootPkg].map((pkg) => {
+      copyFileSync(pkg.file, join(outDir, pkg.filename))
+      return join(outDir, pkg.filename)
+    })
+    console.log(`pack:check: kept the checked tarballs; install both in one command (the platform package first):
+  npm install ${kept.join(' ')}`)
+  }
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

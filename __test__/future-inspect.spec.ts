@@ -11,7 +11,7 @@ import { CancelledError, Future, kernels } from '../index.js'
 import { setup, waitUntil } from './helpers.js'
 
 /** Fields of the executor's task record that once leaked into `console.log(future)`. */
-const INTERNALS = ['_id', 'fn', 'args', 'kernel', 'meta', 'timer', 'batched', 'unlisten', 'canceller']
+const INTERNALS = ['_id', 'fn', 'args', 'kernel', 'meta', 'timer', 'batched', 'unlisten', 'canceller', 'runner', 'level']
 
 test('util.inspect shows each state, and no internal field', async (t) => {
   const { executor, gate } = setup(t, { maxWorkers: 1 })

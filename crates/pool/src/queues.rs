@@ -1,23 +1,25 @@
 //! Where queued tasks wait, and the order in which they are found.
 //!
-//! Order for a worker between tasks: the hand-off queue, the priority injectors from HIGH down
-//! (an overdue lower level first), then forked jobs on its siblings' deques (a worker's own
-//! deque is empty between tasks: fork-join empties it before a task returns). Injectors are drained one task at a time: a batch moved into a local deque
-//! would lose its priority and could hide a newer HIGH task behind up to 32 older LOW ones,
-//! and measured batch steals save only a few ns per task (injector push+steal is ~28 ns).
+//! Order for a worker between tasks (`WorkerThread::next_task`): the tasks put back by
+//! `finish_external`, the priority injectors from HIGH down (an overdue lower level first),
+//! then forked jobs on its siblings' deques (a worker's own deque is empty between tasks:
+//! fork-join empties it before a task returns). `finish_external` takes from the injectors
+//! only. Injectors are drained one task at a time: a batch moved into a local deque would lose
+//! its priority and could hide a newer HIGH task behind up to 32 older LOW ones, and measured
+//! batch steals save only a few ns per task (injector push+steal is ~28 ns).
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use crate::config::{Priority, SchedulerKind};
-use crate::fork::JobRef;
+use crate::context::JobRef;
 use crate::task::Task;
 
 pub(crate) struct Queues<O> {
-    /// Tasks taken from the queues by a non-worker (the JS thread) that it cannot run itself;
-    /// workers look here first so a handed-off task keeps its place in line.
-    front: Injector<Task<O>>,
+    /// Native tasks that `finish_external` took from the queue while looking for external
+    /// ones, and cannot run: workers look here first, so such a task keeps its place in line.
+    put_back: Injector<Task<O>>,
     kind: Kind<O>,
     /// Thieves' ends of the workers' deques of forked jobs (see `fork.rs`).
     forked: Vec<Stealer<JobRef>>,
@@ -44,16 +46,6 @@ struct StealingQueues<O> {
 /// A worker's own deque of forked jobs.
 pub(crate) type LocalDeque = Worker<JobRef>;
 
-/// Worker index used by the thread that runs external tasks (the JS thread).
-pub(crate) const EXTERNAL_RUNNER: usize = usize::MAX;
-
-/// What a worker found to do.
-pub(crate) enum Found<O> {
-    Task(Task<O>),
-    /// A job forked by a sibling's running task, stolen from its deque.
-    Stolen(JobRef),
-}
-
 /// Retries a steal until it gives a definite answer: `Retry` only means a racing thief won.
 fn steal_one<T>(mut attempt: impl FnMut() -> Steal<T>) -> Option<T> {
     loop {
@@ -74,7 +66,7 @@ impl<O> Queues<O> {
         aging: Duration,
         epoch: Instant,
     ) -> (Queues<O>, Vec<LocalDeque>) {
-        // LIFO for the owner: the job forked last is the one whose data is hot, and fork-join
+        // LIFO for the worker that forks: the job forked last is the one whose data is hot, and fork-join
         // needs depth-first order to keep the deques short.
         let locals: Vec<LocalDeque> = (0..workers).map(|_| Worker::new_lifo()).collect();
         let kind = match kind {
@@ -87,7 +79,7 @@ impl<O> Queues<O> {
             }),
         };
         let queues = Queues {
-            front: Injector::new(),
+            put_back: Injector::new(),
             kind,
             forked: locals.iter().map(Worker::stealer).collect(),
         };
@@ -102,32 +94,21 @@ impl<O> Queues<O> {
         }
     }
 
-    /// Returns a task taken by a non-worker to the head of the line.
-    pub fn hand_off(&self, task: Task<O>) {
-        self.front.push(task);
+    /// Puts a native task that `finish_external` took back at the head of the line.
+    pub fn put_back(&self, task: Task<O>) {
+        self.put_back.push(task);
     }
 
-    /// Finds the next task for worker `index`, or for the external runner when `index` is
-    /// [`EXTERNAL_RUNNER`] (which never takes from the hand-off queue it feeds, nor forked jobs).
-    pub fn find(
-        &self,
-        index: usize,
-        queued_by_level: impl Fn(Priority) -> usize,
-    ) -> Option<Found<O>> {
-        let is_worker = index != EXTERNAL_RUNNER;
-        if is_worker {
-            if let Some(task) = steal_one(|| self.front.steal()) {
-                return Some(Found::Task(task));
-            }
-        }
-        let task = match &self.kind {
+    /// The oldest task put back, if any: workers look here before the queues.
+    pub fn take_put_back(&self) -> Option<Task<O>> {
+        steal_one(|| self.put_back.steal())
+    }
+
+    /// Takes the next queued task in the scheduler's order.
+    pub fn pop(&self, queued_by_level: impl Fn(Priority) -> usize) -> Option<Task<O>> {
+        match &self.kind {
             Kind::Fifo(queue) => steal_one(|| queue.steal()),
             Kind::Stealing(queues) => queues.pop_injected(queued_by_level),
-        };
-        match task {
-            Some(task) => Some(Found::Task(task)),
-            None if is_worker => self.steal_forked(index).map(Found::Stolen),
-            None => None,
         }
     }
 

@@ -89,47 +89,19 @@ impl<O: Send + 'static> Pool<O> {
     }
 
     /// Reports external tasks finished (after running for `run_times`) or `abandoned` (handed
-    /// out, then cancelled by their owner before they ran), and lets the owner take queued
-    /// tasks in exchange, in queue order: each freed slot goes straight to the next external
-    /// task, whose tag is appended to `out` (it must be finished in turn), without passing
-    /// through the workers. The first native task met is put back for the workers instead and
-    /// the taking stops there; slots not reused are returned to the pool.
+    /// out, then cancelled by their owner before they ran), and gives their slots to the next
+    /// queued tasks, in queue order: each freed slot goes straight to the next external task,
+    /// handed out through [`Hooks::external_ready`] on the calling thread before this returns,
+    /// without passing through the workers. The first native task met is put back for the
+    /// workers instead and the taking stops there; slots not reused are returned to the pool
+    /// (waking a worker if queued tasks or forked jobs wait for one).
     ///
     /// Giving the slot directly to the owner's next task matters: a slot returned to the pool
     /// first would usually be grabbed by a spinning worker, which would then send the task back
-    /// to the owner through a much slower cross-thread hand-off.
-    pub fn finish_external(&self, run_times: &[Duration], abandoned: usize, out: &mut Vec<u64>) {
-        let shared = &*self.shared;
-        let mut slots = run_times.len() + abandoned;
-        if slots == 0 {
-            return;
-        }
-        let (_writer, shard) = shared.external_shard();
-        for &time in run_times {
-            shard.finished(time, false);
-        }
-        shared.slots.reclaim_external(slots);
-        while slots > 0 && shared.queued() > 0 {
-            let Some(task) = shared.queues.pop(|p| shared.queued_at(p)) else {
-                break;
-            };
-            match task.job {
-                Job::External if task.handle.try_start() => {
-                    shared.count_out(task.priority);
-                    shared.slots.lend_to_external();
-                    shard.started(task.enqueued_at.elapsed());
-                    out.push(task.tag);
-                    slots -= 1;
-                }
-                Job::External => {} // cancelled while queued: drop it, look on
-                _ if task.handle.is_cancelled() => {}
-                _ => {
-                    shared.queues.put_back(task);
-                    break;
-                }
-            }
-        }
-        shared.release_slots(slots);
+    /// to the owner through a much slower cross-thread hand-off. The order guarantee of
+    /// [`Hooks::external_ready`] holds for these hand-outs too.
+    pub fn finish_external(&self, run_times: &[Duration], abandoned: usize) {
+        self.shared.finish_external(run_times, abandoned);
     }
 
     /// Refuses further submissions. Queued and running work still completes; workers exit once

@@ -17,11 +17,19 @@ use crate::config::{PoolConfig, Priority};
 use crate::context::{ForkPool, JobRef};
 use crate::depth::{Depth, QueueGauge};
 use crate::hooks::Hooks;
-use crate::queues::{LocalDeque, Queues};
+use crate::queues::{InOrder, LocalDeque, Queues};
 use crate::sleep::Sleep;
 use crate::slots::Slots;
 use crate::stats::Shard;
-use crate::task::{Job, Task, TaskHandle};
+use crate::task::{Job, NativeTask, Task, TaskHandle};
+
+/// What a worker got from the queues.
+pub(crate) enum Taken<O> {
+    /// A native task to run; it has started.
+    Native(NativeTask<O>),
+    /// An external task, started and handed out with the worker's slot.
+    HandedOut,
+}
 
 pub(crate) struct Shared<O> {
     pub(crate) queues: Queues<O>,
@@ -165,6 +173,69 @@ impl<O: Send + 'static> Shared<O> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         (writer, &self.shards[self.workers])
+    }
+
+    /// Takes the next queued task that was not cancelled, and starts it. An external task is
+    /// handed out at once, with the caller's slot, and counted in `shard` (the caller's).
+    pub(crate) fn take_queued(&self, shard: &Shard) -> Option<Taken<O>> {
+        let queue = self.queues.in_order();
+        loop {
+            let task = queue.pop(|p| self.queued_at(p))?;
+            if !task.handle.try_start() {
+                continue; // cancelled while queued: the canceller counted it out
+            }
+            self.count_out(task.priority);
+            return Some(match task.into_native() {
+                Ok(native) => Taken::Native(native),
+                Err(external) => {
+                    self.hand_out(&external, shard, &queue);
+                    Taken::HandedOut
+                }
+            });
+        }
+    }
+
+    /// See [`Pool::finish_external`](crate::Pool::finish_external).
+    pub(crate) fn finish_external(&self, run_times: &[Duration], abandoned: usize) {
+        let mut slots = run_times.len() + abandoned;
+        if slots == 0 {
+            return;
+        }
+        let (_writer, shard) = self.external_shard();
+        for &time in run_times {
+            shard.finished(time, false);
+        }
+        self.slots.reclaim_external(slots);
+        {
+            let queue = self.queues.in_order();
+            while slots > 0 && self.queued() > 0 {
+                let Some(task) = queue.pop(|p| self.queued_at(p)) else {
+                    break;
+                };
+                match task.into_native() {
+                    Err(external) if external.handle.try_start() => {
+                        self.count_out(external.priority);
+                        self.hand_out(&external, shard, &queue);
+                        slots -= 1;
+                    }
+                    Err(_) => {} // cancelled while queued: drop it, look on
+                    Ok(native) if native.handle.is_cancelled() => {}
+                    Ok(native) => {
+                        self.queues.put_back(native);
+                        break;
+                    }
+                }
+            }
+        }
+        self.release_slots(slots);
+    }
+
+    /// Hands out a started external task, which takes the caller's slot. Only with the queue
+    /// order held, so that hand-outs follow the queue order (see `queues.rs`).
+    fn hand_out(&self, task: &Task<O>, shard: &Shard, _order: &InOrder<'_, O>) {
+        self.slots.lend_to_external();
+        shard.started(task.enqueued_at.elapsed());
+        self.hooks.external_ready(task.tag);
     }
 
     /// Wakes a parked worker for queued work, unless a spinning one will take it or no slot

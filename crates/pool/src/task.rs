@@ -75,14 +75,40 @@ impl TaskHandle {
     }
 }
 
-/// A queued unit of work.
-pub(crate) struct Task<O> {
+/// A queued task (`J` = [`Job`]), or a native one taken from the queue (`J` = [`NativeJob`]).
+pub(crate) struct TaskOf<J> {
     pub handle: TaskHandle,
-    pub job: Job<O>,
+    pub job: J,
     /// The submitter's identifier, passed back in hooks.
     pub tag: u64,
     pub priority: Priority,
     pub enqueued_at: Instant,
     /// Longest run time, counted from the start (see `Pool::submit_with_limit`).
     pub time_limit: Option<Duration>,
+}
+
+/// A queued unit of work.
+pub(crate) type Task<O> = TaskOf<Job<O>>;
+
+/// A native task, split from its [`Job`] once taken from the queue.
+pub(crate) type NativeTask<O> = TaskOf<NativeJob<O>>;
+
+impl<O> Task<O> {
+    /// The native task, or the external one as it was.
+    pub fn into_native(self) -> Result<NativeTask<O>, Task<O>> {
+        match self.job {
+            Job::Native(job) => Ok(TaskOf {
+                handle: self.handle,
+                job,
+                tag: self.tag,
+                priority: self.priority,
+                enqueued_at: self.enqueued_at,
+                time_limit: self.time_limit,
+            }),
+            Job::External => Err(TaskOf {
+                job: Job::External,
+                ..self
+            }),
+        }
+    }
 }

@@ -11,8 +11,8 @@ use crossbeam_utils::Backoff;
 use crate::config::{PoolConfig, Priority};
 use crate::context::{CurrentWorker, ForkPool, JobRef, TaskContext};
 use crate::queues::LocalDeque;
-use crate::registry::Shared;
-use crate::task::{Job, Task};
+use crate::registry::{Shared, Taken};
+use crate::task::NativeTask;
 use crate::unwind::{drop_payload, panic_message};
 
 /// Starts worker `index`, named `{thread_name}-{index}`, with its deque of forked jobs.
@@ -31,7 +31,9 @@ pub(crate) fn spawn<O: Send + 'static>(
 
 /// What a worker found to do.
 enum Found<O> {
-    Task(Task<O>),
+    Task(NativeTask<O>),
+    /// An external task, handed out with this worker's slot.
+    HandedOut,
     /// A job forked by a sibling's running task, stolen from its deque.
     Stolen(JobRef),
 }
@@ -68,6 +70,7 @@ impl<O: Send + 'static> WorkerThread<O> {
                 was_idle = false;
                 match found {
                     Found::Task(task) => self.execute(task),
+                    Found::HandedOut => {}
                     Found::Stolen(job) => self.run_stolen(job),
                 }
                 continue;
@@ -90,20 +93,21 @@ impl<O: Send + 'static> WorkerThread<O> {
             self.has_slot = true;
         }
         let shared = &*self.shared;
-        loop {
-            let Some(task) = shared
-                .queues
-                .take_put_back()
-                .or_else(|| shared.queues.pop(|p| shared.queued_at(p)))
-            else {
-                let job = shared.steal_forked(self.index)?;
-                return Some(Found::Stolen(job));
-            };
+        while let Some(task) = shared.queues.take_put_back() {
             if task.handle.try_start() {
                 shared.count_out(task.priority);
                 return Some(Found::Task(task));
             }
             // Cancelled while queued: the canceller already counted it out.
+        }
+        match shared.take_queued(&shared.shards[self.index]) {
+            Some(Taken::Native(task)) => Some(Found::Task(task)),
+            Some(Taken::HandedOut) => {
+                // The slot went with the task; its owner returns it in `finish_external`.
+                self.has_slot = false;
+                Some(Found::HandedOut)
+            }
+            None => shared.steal_forked(self.index).map(Found::Stolen),
         }
     }
 
@@ -126,10 +130,10 @@ impl<O: Send + 'static> WorkerThread<O> {
         busy.store(false, Ordering::Relaxed);
     }
 
-    fn execute(&mut self, task: Task<O>) {
+    fn execute(&self, task: NativeTask<O>) {
         let started = Instant::now();
         self.shared.shards[self.index].started(started.saturating_duration_since(task.enqueued_at));
-        let Task {
+        let NativeTask {
             job,
             tag,
             priority,
@@ -137,17 +141,9 @@ impl<O: Send + 'static> WorkerThread<O> {
             ..
         } = task;
         let hooks = &self.shared.hooks;
-        match job {
-            Job::External => {
-                // The slot goes with the task; its owner returns it in `finish_external`.
-                self.has_slot = false;
-                self.shared.slots.lend_to_external();
-                hooks.external_ready(tag);
-            }
-            Job::Native(job) => match self.run_guarded(started, priority, time_limit, job) {
-                Ok(output) => hooks.completed(tag, output),
-                Err(message) => hooks.panicked(tag, message),
-            },
+        match self.run_guarded(started, priority, time_limit, job) {
+            Ok(output) => hooks.completed(tag, output),
+            Err(message) => hooks.panicked(tag, message),
         }
     }
 

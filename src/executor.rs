@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use ferris_pool::{Pool, PoolConfig, SchedulerKind, SubmitError};
-use napi::bindgen_prelude::{ArrayBuffer, Function, Unknown};
+use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Function, Unknown};
 use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
@@ -215,16 +215,18 @@ impl NativeExecutor {
 
     /// Reports `finished` external tasks, which ran for `run_times_ms[..finished]`, and
     /// `abandoned` handed-out ones that were cancelled before they ran. Their slots go to the
-    /// next queued external tasks (see `Pool::finish_external`); returns every event pending
-    /// for the JS thread, those hand-outs included, in order. Called once or twice per
-    /// external task, so the run times come in a reused typed array.
+    /// next queued external tasks (see `Pool::finish_external`); the ids of every hand-out
+    /// pending by then, those included, are written to `handed_out` in order, and their count
+    /// returned. Called once or twice per external task, so the numbers travel in typed
+    /// arrays the caller reuses (`handed_out` needs one entry per slot).
     #[napi(catch_unwind)]
     pub fn finish_external(
         &mut self,
         run_times_ms: &[f64],
         finished: u32,
         abandoned: u32,
-    ) -> Result<EventBatch> {
+        mut handed_out: Float64ArraySlice<'_>,
+    ) -> Result<u32> {
         let times = run_times_ms.get(..finished as usize).ok_or_else(|| {
             Error::new(
                 Status::InvalidArg,
@@ -235,12 +237,19 @@ impl NativeExecutor {
         self.run_times.extend(times.iter().map(|&t| duration_ms(t)));
         let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
         let run_times = &self.run_times;
-        let outbox = &self.outbox;
-        Ok(outbox.drain_now(|| {
-            if let Some(pool) = pool.as_ref() {
-                pool.finish_external(run_times, abandoned as usize);
-            }
-        }))
+        // SAFETY: the array is the executor's own (`lib/runners/main-thread.ts`), not shared
+        // with any other thread, and JavaScript cannot touch it while this call runs on its
+        // thread.
+        let ids = unsafe { handed_out.as_mut() };
+        let taken = self.outbox.take_hand_outs(
+            || {
+                if let Some(pool) = pool.as_ref() {
+                    pool.finish_external(run_times, abandoned as usize);
+                }
+            },
+            ids,
+        );
+        Ok(taken as u32)
     }
 
     /// Whether pending work keeps the process alive (the event channel is weak otherwise).

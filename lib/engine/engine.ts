@@ -39,7 +39,6 @@ export class Engine implements MapHost, EventSink {
   readonly #mainThread: MainThreadRunner
   /** Every runner, asked in order which one takes a submitted function or kernel. */
   readonly #runners: readonly Runner[]
-  readonly #canceller: Canceller
   #closed = false
   #disposed = false
   /** The pool's statistics as they were when it was disposed. */
@@ -89,22 +88,24 @@ export class Engine implements MapHost, EventSink {
       closed: () => this.#closed,
       emitDrain: () => this.#events.drain(),
     })
-    this.#mainThread = new MainThreadRunner(
-      {
-        finishExternal: (runTimes, finished, abandoned) =>
-          readEvents(this.#native.finishExternal(runTimes, finished, abandoned), this),
-        settle: (task, outcome, value) => this.#table.settle(task, outcome, value),
-      },
-      maxWorkers,
-    )
-    this.#runners = [new KernelRunner(this.#native), this.#mainThread]
-    this.#canceller = {
+    const canceller: Canceller = {
       cancel: (future) => this.#cancel(future),
       started: (future) => {
         const task = this.#table.get(future._id)
         return task !== undefined && task.runner.started(task)
       },
     }
+    this.#mainThread = new MainThreadRunner(
+      {
+        finishExternal: (runTimes, finished, abandoned, handedOut) =>
+          this.#native.finishExternal(runTimes, finished, abandoned, handedOut),
+        task: (id) => this.#table.get(id),
+        settle: (task, outcome, value) => this.#table.settle(task, outcome, value),
+      },
+      canceller,
+      maxWorkers,
+    )
+    this.#runners = [new KernelRunner(this.#native, canceller), this.#mainThread]
   }
 
   get closed(): boolean {
@@ -113,7 +114,8 @@ export class Engine implements MapHost, EventSink {
 
   /** The runner of `fn`, or `undefined` if `fn` is neither a function nor a kernel. */
   runnerFor(fn: unknown): Runner | undefined {
-    return this.#runners.find((runner) => runner.accepts(fn))
+    for (const runner of this.#runners) if (runner.accepts(fn)) return runner
+    return undefined
   }
 
   /**
@@ -133,7 +135,7 @@ export class Engine implements MapHost, EventSink {
       throw new CancelledError('the signal was already aborted', { cause: signal.reason })
     }
     this.#checkAccepting()
-    const task = runner.create(this.#init(level, timeout), fn, args)
+    const task = runner.create(this.#table.nextId(), level, timeout, fn, args)
     this.#accept(task)
     if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#cancel(t, error))
     return task
@@ -143,7 +145,7 @@ export class Engine implements MapHost, EventSink {
   submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined {
     if (!this.#closed && !this.#readiness.hasRoom()) return undefined
     const runner = this.runnerFor(fn)!
-    const chunk = runner.createChunk(this.#init(level, undefined), fn, items)
+    const chunk = runner.createChunk(this.#table.nextId(), level, fn, items)
     this.#checkAccepting()
     this.#accept(chunk)
     return chunk as Future<unknown> as Future<unknown[]>
@@ -159,10 +161,6 @@ export class Engine implements MapHost, EventSink {
 
   ready(signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
     return this.#readiness.ready(signal, timeout)
-  }
-
-  #init(level: number, timeout: number | undefined) {
-    return { canceller: this.#canceller, id: this.#table.nextId(), level, timeout }
   }
 
   #checkAccepting(): void {

@@ -57,8 +57,7 @@ export class TaskTable {
 
   /** Settles `task` once (later calls are ignored) and does the bookkeeping every outcome shares. */
   settle(task: Task, outcome: Outcome, value: unknown): void {
-    if (this.#tasks.get(task._id) !== task) return
-    this.#tasks.delete(task._id)
+    if (!this.#tasks.delete(task._id)) return
     task.unlisten?.()
     if (outcome === 'refused') {
       this.counts.submitted--

@@ -59,11 +59,3 @@ export class Task extends Future<unknown> {
     this.#unlisten = value
   }
 }
-
-/** What every runner's task constructor takes first. */
-export interface TaskInit {
-  readonly canceller: Canceller
-  readonly id: number
-  readonly level: number
-  readonly timeout: number | undefined
-}

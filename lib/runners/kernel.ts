@@ -1,6 +1,7 @@
 /** The kernel runner: native kernels, run by the pool's threads. */
 import type { NativeExecutor, NativeStats } from '../binding.js'
-import { Task, type TaskInit } from '../engine/task.js'
+import { Task } from '../engine/task.js'
+import type { Canceller } from '../future.js'
 import { KernelError, KernelPanicError, TimeoutError } from '../errors.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from '../kernels.js'
 import { META_KERNEL_SHIFT, META_TIMED, TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
@@ -12,8 +13,17 @@ export class KernelTask extends Task {
   readonly #args: readonly unknown[]
   readonly #chunk: boolean
 
-  constructor(init: TaskInit, runner: KernelRunner, kernel: Kernel, args: readonly unknown[], chunk: boolean) {
-    super(init.canceller, init.id, runner, init.level, init.timeout)
+  constructor(
+    canceller: Canceller,
+    id: number,
+    runner: KernelRunner,
+    level: number,
+    timeout: number | undefined,
+    kernel: Kernel,
+    args: readonly unknown[],
+    chunk: boolean,
+  ) {
+    super(canceller, id, runner, level, timeout)
     this.#kernel = kernel
     this.#args = args
     this.#chunk = chunk
@@ -64,9 +74,11 @@ function isPrivateArray(arg: unknown): boolean {
 export class KernelRunner implements Runner<KernelTask> {
   readonly name = 'kernel'
   readonly #native: NativeExecutor
+  readonly #canceller: Canceller
 
-  constructor(native: NativeExecutor) {
+  constructor(native: NativeExecutor, canceller: Canceller) {
     this.#native = native
+    this.#canceller = canceller
   }
 
   accepts(fn: unknown): boolean {
@@ -77,14 +89,14 @@ export class KernelRunner implements Runner<KernelTask> {
     checkKernelArgs(fn as Kernel, args)
   }
 
-  create(init: TaskInit, fn: unknown, args: readonly unknown[]): KernelTask {
-    return new KernelTask(init, this, fn as Kernel, args, false)
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[]): KernelTask {
+    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false)
   }
 
-  createChunk(init: TaskInit, fn: unknown, items: readonly unknown[]): KernelTask {
+  createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): KernelTask {
     const kernel = fn as Kernel
     for (const item of items) checkKernelItem(kernel, item)
-    return new KernelTask(init, this, kernel, items, true)
+    return new KernelTask(this.#canceller, id, this, level, undefined, kernel, items, true)
   }
 
   /** Ordinary typed arrays are copied when the pool receives them: hand them over at `submit`, as they are then. */

@@ -13,12 +13,13 @@
  * - A task finishes when its function returns, or when the promise it returned settles. Its
  *   run time goes to `#runTimes` and its slot back to the pool in the next report
  *   (`finishExternal`), which hands the freed slots straight to the next queued external
- *   tasks: their hand-outs come back with the report's events, behind the ones waiting.
+ *   tasks: their ids come back from that call, behind the hand-outs already waiting.
  * - A task cancelled after its hand-out is dropped when its turn comes; its slot goes back
  *   in the next report too (`#abandoned`).
  */
-import { Task, type Outcome, type TaskInit } from '../engine/task.js'
+import { Task, type Outcome } from '../engine/task.js'
 import { TimeoutError } from '../errors.js'
+import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
 import { TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
@@ -31,8 +32,16 @@ export class MainThreadTask extends Task {
   readonly #args: readonly unknown[]
   #timer: Timer | undefined = undefined
 
-  constructor(init: TaskInit, runner: MainThreadRunner, fn: AnyFunction, args: readonly unknown[]) {
-    super(init.canceller, init.id, runner, init.level, init.timeout)
+  constructor(
+    canceller: Canceller,
+    id: number,
+    runner: MainThreadRunner,
+    level: number,
+    timeout: number | undefined,
+    fn: AnyFunction,
+    args: readonly unknown[],
+  ) {
+    super(canceller, id, runner, level, timeout)
     this.#fn = fn
     this.#args = args
   }
@@ -58,10 +67,13 @@ export class MainThreadTask extends Task {
 /** What the runner needs of its executor. */
 export interface MainThreadHost {
   /**
-   * Reports finished and abandoned tasks to the pool and delivers the events it returns
-   * (hand-outs to `run`, results to their futures).
+   * Reports finished and abandoned tasks to the pool, which hands their slots to the next
+   * queued external tasks; writes the ids of every hand-out pending by then into
+   * `handedOut`, in order, and returns how many.
    */
-  finishExternal(runTimes: Float64Array, finished: number, abandoned: number): void
+  finishExternal(runTimes: Float64Array, finished: number, abandoned: number, handedOut: Float64Array): number
+  /** The task of id `id`, if it is still pending. */
+  task(id: number): Task | undefined
   settle(task: Task, outcome: Outcome, value: unknown): void
 }
 
@@ -110,11 +122,14 @@ function overtime(limit: number, cause?: unknown): TimeoutError {
 export class MainThreadRunner implements Runner<MainThreadTask> {
   readonly name = 'main-thread'
   readonly #host: MainThreadHost
+  readonly #canceller: Canceller
   /** Handed-out tasks not called yet, in hand-out order: `#ready[#head..]`. */
   #ready: Array<MainThreadTask | undefined> = []
   #head = 0
   /** Run times (ms) of the `#finished` tasks finished since the last report (at most one per slot). */
   readonly #runTimes: Float64Array
+  /** Ids of the tasks a report handed out (at most one per slot). */
+  readonly #handedOut: Float64Array
   #finished = 0
   /** Handed-out tasks given up (cancelled) since the last report. */
   #abandoned = 0
@@ -130,9 +145,11 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
   #reportQueued = false
   #stopped = false
 
-  constructor(host: MainThreadHost, maxWorkers: number) {
+  constructor(host: MainThreadHost, canceller: Canceller, maxWorkers: number) {
     this.#host = host
+    this.#canceller = canceller
     this.#runTimes = new Float64Array(maxWorkers)
+    this.#handedOut = new Float64Array(maxWorkers)
   }
 
   accepts(fn: unknown): boolean {
@@ -141,13 +158,13 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
 
   check(): void {}
 
-  create(init: TaskInit, fn: unknown, args: readonly unknown[]): MainThreadTask {
-    return new MainThreadTask(init, this, fn as AnyFunction, args)
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[]): MainThreadTask {
+    return new MainThreadTask(this.#canceller, id, this, level, timeout, fn as AnyFunction, args)
   }
 
-  createChunk(init: TaskInit, fn: unknown, items: readonly unknown[]): MainThreadTask {
+  createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): MainThreadTask {
     const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
-    return new MainThreadTask(init, this, chunk, [])
+    return new MainThreadTask(this.#canceller, id, this, level, undefined, chunk, [])
   }
 
   urgent(): boolean {
@@ -228,14 +245,19 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
     this.drain()
   }
 
-  /** Returns the slots of finished and abandoned tasks; the pool's events come back through `run`. */
+  /** Returns the slots of finished and abandoned tasks; queues the tasks handed out in exchange. */
   #report(): void {
     const finished = this.#finished
     const abandoned = this.#abandoned
     if (finished === 0 && abandoned === 0) return
     this.#finished = 0
     this.#abandoned = 0
-    this.#host.finishExternal(this.#runTimes, finished, abandoned)
+    const handedOut = this.#handedOut
+    const n = this.#host.finishExternal(this.#runTimes, finished, abandoned, handedOut)
+    for (let i = 0; i < n; i++) {
+      const task = this.#host.task(handedOut[i]!)
+      this.run(task instanceof MainThreadTask ? task : undefined)
+    }
   }
 
   /**

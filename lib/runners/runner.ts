@@ -4,7 +4,7 @@
  * runner; adding a kind of task is adding a runner and registering it in `Engine`.
  */
 import type { NativeStats } from '../binding.js'
-import type { Task, TaskInit } from '../engine/task.js'
+import type { Task } from '../engine/task.js'
 
 /** A failure the pool reports for a native task (see `EventKind`). */
 export type Failure = 'failed' | 'panicked' | 'timed-out'
@@ -16,10 +16,10 @@ export interface Runner<T extends Task = Task> {
   accepts(fn: unknown): boolean
   /** Throws `TypeError`/`RangeError` unless `args` fit `fn`. */
   check(fn: unknown, args: readonly unknown[]): void
-  /** A task calling `fn(...args)`, already checked. */
-  create(init: TaskInit, fn: unknown, args: readonly unknown[]): T
-  /** A task calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */
-  createChunk(init: TaskInit, fn: unknown, items: readonly unknown[]): T
+  /** Task `id` calling `fn(...args)` (already checked) at priority `level`, with a run-time limit of `timeout` ms. */
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[]): T
+  /** Task `id` calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */
+  createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): T
   /** The submission batch must reach the pool now, not at the end of the microtask: the pool copies `task`'s arguments then. */
   urgent(task: T): boolean
   /**

@@ -2,10 +2,10 @@
 //!
 //! Workers push events into one [`Batch`]; the push that opens a batch calls the threadsafe
 //! function once, and its callback (on the JS thread) drains everything queued by then into
-//! one [`EventBatch`] for the JS dispatcher (`lib/wire/events.ts`). The JS thread also drains
-//! the batch itself right after `finishExternal` ([`Outbox::drain_now`]), so that the tasks
-//! that call hands out reach it in the order they left the queue, behind the hand-outs
-//! already waiting. Numbers, the common result, cross in typed arrays instead of one JS
+//! one [`EventBatch`] for the JS dispatcher (`lib/wire/events.ts`). The JS thread also takes
+//! the hand-outs itself right after `finishExternal` ([`Outbox::take_hand_outs`]), so that
+//! the tasks that call hands out reach it at once, in the order they left the queue, behind
+//! the hand-outs already waiting, without a threadsafe-function call. Numbers, the common result, cross in typed arrays instead of one JS
 //! value each; arrays a kernel returns become typed arrays over the kernel's own buffer (an
 //! external ArrayBuffer), not copies.
 use std::sync::Arc;
@@ -93,19 +93,40 @@ impl Outbox {
 
     fn send(&self, event: Event) {
         if self.batch.push(event) {
-            // `Closing` means the JS environment is going away: nobody is left to tell.
-            let _ = self
-                .notifier
-                .call((), ThreadsafeFunctionCallMode::NonBlocking);
+            self.notify();
         }
     }
 
-    /// On the JS thread: runs `f` (which makes the pool push events) and returns every event
-    /// pushed so far, without a threadsafe-function call for those (see `Batch::hold`).
-    pub fn drain_now(&self, f: impl FnOnce()) -> EventBatch {
-        self.batch.hold();
+    fn notify(&self) {
+        // `Closing` means the JS environment is going away: nobody is left to tell.
+        let _ = self
+            .notifier
+            .call((), ThreadsafeFunctionCallMode::NonBlocking);
+    }
+
+    /// On the JS thread: runs `f`, which makes the pool hand tasks out, and writes into `ids`
+    /// the ids of every hand-out pending by then, in order (at most `ids.len()`: one per
+    /// slot is enough). Returns how many. Other events stay for the dispatcher.
+    pub fn take_hand_outs(&self, f: impl FnOnce(), ids: &mut [f64]) -> usize {
+        let hold = self.batch.hold();
         f();
-        drain(&self.batch, &self.handles)
+        let mut taken = Vec::new();
+        let notify = self
+            .batch
+            .release_taking(hold, &mut taken, ids.len(), |event| {
+                matches!(event, Event::RunExternal { .. })
+            });
+        if notify {
+            self.notify();
+        }
+        let mut handles = self.handles.lock();
+        for (slot, event) in ids.iter_mut().zip(&taken) {
+            if let Event::RunExternal { id } = *event {
+                handles.remove(&id);
+                *slot = id as f64;
+            }
+        }
+        taken.len()
     }
 
     /// The raw threadsafe function, for ref/unref from the JS thread.

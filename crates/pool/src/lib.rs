@@ -53,7 +53,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
-pub use batch::Batch;
+pub use batch::{Batch, Hold};
 pub use config::{PoolConfig, Priority, SchedulerKind};
 pub use context::TaskContext;
 pub use depth::{QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};

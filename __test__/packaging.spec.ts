@@ -31,11 +31,10 @@ function linkPackage(dir: string): void {
  */
 function copyPackageWithoutAddon(dir: string): string {
   const target = join(dir, 'node_modules', 'ferris-executor')
-  mkdirSync(join(target, 'lib'), { recursive: true })
+  mkdirSync(target, { recursive: true })
   for (const file of ['package.json', 'index.js']) copyFileSync(join(PACKAGE_ROOT, file), join(target, file))
-  for (const file of readdirSync(join(PACKAGE_ROOT, 'lib'))) {
-    if (file.endsWith('.js')) copyFileSync(join(PACKAGE_ROOT, 'lib', file), join(target, 'lib', file))
-  }
+  const isDirOrJs = (path: string): boolean => !path.includes('.') || path.endsWith('.js')
+  cpSync(join(PACKAGE_ROOT, 'lib'), join(target, 'lib'), { recursive: true, filter: isDirOrJs })
   return target
 }
 

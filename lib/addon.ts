@@ -18,7 +18,19 @@ import { fileURLToPath } from 'node:url'
 import type * as Native from '../native.js'
 
 /** What this layer uses of the addon (the declarations napi generates from `src/`). */
-export type Addon = Pick<typeof Native, 'NativeExecutor' | 'listKernels' | 'cpuUsage' | 'memoryUsage'>
+export type Addon = Pick<
+  typeof Native,
+  | 'NativeExecutor'
+  | 'listKernels'
+  | 'cpuUsage'
+  | 'memoryUsage'
+  | 'TaskKind'
+  | 'Refused'
+  | 'EventKind'
+  | 'META_KIND_SHIFT'
+  | 'META_TIMED'
+  | 'META_KERNEL_SHIFT'
+>
 
 const BINARY_NAME = 'ferris-executor'
 

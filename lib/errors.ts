@@ -51,9 +51,9 @@ export class CancelledError extends ExecutorError {
  * ```
  */
 export class TimeoutError extends ExecutorError {
-  /** Raised by the executor; code `ERR_TIMEOUT`. */
-  constructor(message = 'the operation timed out') {
-    super('ERR_TIMEOUT', message)
+  /** Raised by the executor; code `ERR_TIMEOUT`. `options.cause`: what a late task threw, if anything. */
+  constructor(message = 'the operation timed out', options?: { cause?: unknown }) {
+    super('ERR_TIMEOUT', message, options)
   }
 }
 

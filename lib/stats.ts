@@ -26,7 +26,8 @@ export interface DurationSummary {
 
 /**
  * A snapshot of an executor, from `executor.getStats()`. Counts are of tasks; at rest
- * `submittedTasks = completedTasks + failedTasks + cancelledTasks`.
+ * `submittedTasks = completedTasks + failedTasks + cancelledTasks`. Durations are in
+ * milliseconds except `totalExecutionTime`, in seconds (as in PyFerris).
  *
  * ```ts
  * const stats = executor.getStats()
@@ -34,15 +35,18 @@ export interface DurationSummary {
  * ```
  */
 export interface ExecutorStats {
-  /** The `maxWorkers` option: pool threads, and the most tasks running at once. */
+  /** The `maxWorkers` option: pool threads, and the most tasks running at once (a count). */
   maxWorkers: number
-  /** Tasks running now (native tasks on pool threads plus JS tasks holding a slot). */
+  /**
+   * Tasks running at the moment of the call (a count): kernels on pool threads plus JS
+   * functions called and not yet finished (an async one until its promise settles).
+   */
   activeThreads: number
-  /** `maxWorkers - activeThreads`. */
+  /** `maxWorkers - activeThreads` (a count). */
   idleThreads: number
-  /** Tasks waiting to start. */
+  /** Tasks waiting to start (a count). */
   queuedTasks: number
-  /** `queuedTasks` by priority. */
+  /** `queuedTasks` by priority (counts). */
   queuedByPriority: {
     /** Queued `TaskPriority.HIGH` tasks. */
     high: number
@@ -55,19 +59,19 @@ export interface ExecutorStats {
   submittedTasks: number
   /** Tasks that succeeded. */
   completedTasks: number
-  /** Tasks that threw, rejected, or whose kernel failed or panicked. */
+  /** Tasks that threw, rejected, timed out, or whose kernel failed or panicked. */
   failedTasks: number
   /** Tasks cancelled before they started. */
   cancelledTasks: number
   /** Submissions refused: queue full, executor shut down, signal already aborted. */
   rejectedTasks: number
-  /** Forked parts of kernels (see `kernels.sort`, `kernels.fib`) that an idle worker took from a busy one: the work-stealing at work. */
+  /** Forked parts of kernels (see `kernels.sort`, `kernels.fib`) that an idle worker took from a busy one: the work-stealing at work (a count). */
   stolenTasks: number
   /** Seconds spent running tasks, summed over all tasks. */
   totalExecutionTime: number
-  /** From submission to start, ms. */
+  /** From submission to start, in ms. */
   waitTime: DurationSummary
-  /** From start to finish, ms (for JS tasks, until the returned promise settled). */
+  /** From start to finish, in ms (for JS tasks, until the returned promise settled). */
   runTime: DurationSummary
   /**
    * Milliseconds the longest-running task running now has been running (0 when none runs):
@@ -76,7 +80,7 @@ export interface ExecutorStats {
    * `timeout`) holds its slot forever; this figure keeps growing and shows it.
    */
   oldestRunningMs: number
-  /** Share of the workers' capacity spent running tasks since the executor started, 0 to 1. */
+  /** Share of the workers' capacity spent running tasks since the executor started, a fraction from 0 to 1. */
   utilization: number
   /** Milliseconds since the executor started. */
   uptime: number
@@ -95,14 +99,14 @@ function summary(s: NativeSummary): DurationSummary {
   return { min: s.min, mean: s.mean, p50: s.p50, p90: s.p90, p99: s.p99, max: s.max }
 }
 
-/** `oldestJsMs`: how long the oldest pending JS task has been running (0: none). */
-export function buildStats(native: NativeStats, counts: Counts, oldestJsMs: number): ExecutorStats {
+/** `running`: tasks running now, and `oldestRunningMs` how long the oldest of them has run (0: none), from the runners. */
+export function buildStats(native: NativeStats, counts: Counts, running: number, oldestRunningMs: number): ExecutorStats {
   const uptime = native.uptimeMs
   const busyMs = native.run.total
   return {
     maxWorkers: native.workers,
-    activeThreads: native.running,
-    idleThreads: native.workers - native.running,
+    activeThreads: running,
+    idleThreads: native.workers - running,
     queuedTasks: native.queued,
     queuedByPriority: { high: native.queuedHigh, normal: native.queuedNormal, low: native.queuedLow },
     submittedTasks: counts.submitted,
@@ -114,7 +118,7 @@ export function buildStats(native: NativeStats, counts: Counts, oldestJsMs: numb
     totalExecutionTime: busyMs / 1000,
     waitTime: summary(native.wait),
     runTime: summary(native.run),
-    oldestRunningMs: Math.max(native.oldestNativeRunningMs, oldestJsMs),
+    oldestRunningMs,
     utilization: uptime > 0 ? Math.min(1, busyMs / (uptime * native.workers)) : 0,
     uptime,
   }

@@ -1,7 +1,9 @@
 //! The N-API binding of ferris-executor: converts JavaScript values into pool tasks and kernel
 //! arguments, and pool events back into JavaScript values. Scheduling lives in `ferris-pool`,
-//! kernels in `ferris-kernels`, the public API in `index.ts`.
-mod events;
+//! kernels in `ferris-kernels`, the public API in `lib/executor.ts`.
 mod executor;
-mod kernel_args;
+mod handles;
+mod kernels;
+mod stats;
 mod system;
+mod wire;

@@ -6,6 +6,11 @@
 //! pushed after a drain starts a new batch and a new notification, and no item is ever left
 //! behind without a notification in flight. With the JS thread as consumer this turns N
 //! completions into one threadsafe-function call per turn of its event loop instead of N.
+//!
+//! A consumer about to drain anyway (the JS thread, right after a call that makes workers
+//! push) first calls `hold`: it marks the batch scheduled, so pushes until its `drain` notify
+//! nobody, and that drain takes them. A notification already in flight stays in flight and
+//! may find the batch empty.
 use std::mem;
 use std::sync::{Mutex, PoisonError};
 
@@ -38,6 +43,14 @@ impl<T> Batch<T> {
         !mem::replace(&mut inner.scheduled, true)
     }
 
+    /// Marks the batch scheduled without notifying: the caller promises to `drain` next.
+    pub fn hold(&self) {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .scheduled = true;
+    }
+
     /// Takes everything pushed so far, leaving `buffer`'s allocation for the next batch.
     pub fn drain(&self, buffer: &mut Vec<T>) {
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -59,5 +72,16 @@ mod tests {
         batch.drain(&mut out);
         assert_eq!(out, vec![1, 2]);
         assert!(batch.push(3), "a push after a drain starts a new batch");
+    }
+
+    #[test]
+    fn a_hold_silences_pushes_until_the_drain() {
+        let batch = Batch::default();
+        batch.hold();
+        assert!(!batch.push(1), "the holder drains: nobody else notifies");
+        let mut out = Vec::new();
+        batch.drain(&mut out);
+        assert_eq!(out, vec![1]);
+        assert!(batch.push(2), "after the drain, pushes notify again");
     }
 }

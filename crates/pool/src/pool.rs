@@ -472,16 +472,19 @@ impl<O: Send + 'static> Pool<O> {
             .count();
         let external = shared.external_running.load(Ordering::SeqCst);
         let uptime = shared.started_at.elapsed();
-        let oldest_native_running = shared
+        let running_since = shared
             .shards
             .iter()
-            .filter_map(|shard| shard.running_since())
+            .filter_map(|shard| shard.running_since());
+        let native_running = running_since.clone().count();
+        let oldest_native_running = running_since
             .min()
             .map_or(Duration::ZERO, |since| uptime.saturating_sub(since));
         PoolStats {
             workers: shared.workers,
             running: busy + external,
             external_running: external,
+            native_running,
             sleeping: shared.sleep.sleeping(),
             queued: shared.queued(),
             queued_by_priority: Priority::ALL.map(|p| shared.queued_at(p)),

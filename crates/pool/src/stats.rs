@@ -93,6 +93,8 @@ pub struct PoolStats {
     pub running: usize,
     /// External tasks holding a slot.
     pub external_running: usize,
+    /// Native tasks running now on workers (a task's forked halves are part of it).
+    pub native_running: usize,
     /// Workers parked for lack of work.
     pub sleeping: usize,
     /// Tasks waiting to start, in total and per priority (HIGH, NORMAL, LOW).

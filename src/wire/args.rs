@@ -1,8 +1,8 @@
 //! JavaScript arguments of kernel calls, converted by each kernel's parameter list.
 //!
-//! `index.ts` checks arguments and throws `TypeError`/`RangeError` with a clear message before
-//! calling in; the checks here only keep a caller that bypasses it from reaching a kernel with
-//! the wrong types.
+//! `lib/kernels.ts` checks arguments at submission and throws `TypeError`/`RangeError` with a
+//! clear message; the checks here only keep a caller that bypasses it from reaching a kernel
+//! with the wrong types.
 use std::time::Duration;
 
 use ferris_kernels::{Arg, Kernel, Param};
@@ -100,7 +100,7 @@ pub(crate) fn is_numeric(param: Param) -> bool {
 
 /// The arguments of one submission batch, read in order: numeric ones from a typed array
 /// (no N-API call per value), the others from a JS array. The JS layer writes them in the
-/// same order (`lib/executor.ts`, `#flushBatch`).
+/// same order (`lib/runners/kernel.ts`).
 pub(crate) struct BatchArgs<'a> {
     numbers: std::slice::Iter<'a, f64>,
     objects: std::vec::IntoIter<Unknown<'a>>,

@@ -1,0 +1,274 @@
+/**
+ * `Engine`: what is behind the `Executor` facade. It owns the native pool and wires the
+ * task table, the submission batch, readiness and the runners together: submit, cancel,
+ * the pool's events, shutdown and statistics.
+ */
+import { NativeExecutor, type EventBatch, type NativeStats } from '../binding.js'
+import { CancelledError, ExecutorShutdownError, QueueFullError } from '../errors.js'
+import type { Canceller, Future } from '../future.js'
+import type { Kernel } from '../kernels.js'
+import type { MapHost } from '../mapping.js'
+import type { ResolvedOptions } from '../options.js'
+import { KernelRunner } from '../runners/kernel.js'
+import { MainThreadRunner, MainThreadTask } from '../runners/main-thread.js'
+import type { Failure, Runner } from '../runners/runner.js'
+import { buildStats, type ExecutorStats } from '../stats.js'
+import { Refused } from '../wire/codes.js'
+import { readEvents, type EventSink } from '../wire/events.js'
+import { SubmitBatch } from '../wire/submit.js'
+import { Readiness } from './readiness.js'
+import { TaskTable } from './task-table.js'
+import type { Task } from './task.js'
+
+/** What the engine tells its facade. */
+export interface EngineEvents {
+  /** The queue has room again after it was found full. */
+  drain(): void
+  /** Every accepted task has settled. */
+  idle(): void
+}
+
+export class Engine implements MapHost, EventSink {
+  readonly maxWorkers: number
+  readonly queueCapacity: number
+  readonly #events: EngineEvents
+  readonly #native: NativeExecutor
+  readonly #table: TaskTable
+  readonly #batch: SubmitBatch
+  readonly #readiness: Readiness
+  readonly #mainThread: MainThreadRunner
+  /** Every runner, asked in order which one takes a submitted function or kernel. */
+  readonly #runners: readonly Runner[]
+  readonly #canceller: Canceller
+  #closed = false
+  #disposed = false
+  /** The pool's statistics as they were when it was disposed. */
+  #finalStats: NativeStats | undefined
+  #idleWaiters: Array<() => void> = []
+
+  /** Starts the pool's threads; throws `RangeError` if they cannot start. */
+  constructor(options: ResolvedOptions, events: EngineEvents) {
+    this.#events = events
+    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit } = options
+    this.maxWorkers = maxWorkers
+    this.queueCapacity = queueCapacity
+    try {
+      this.#native = new NativeExecutor(
+        { maxWorkers, queueCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
+        (batch) => this.#onEvents(batch),
+      )
+    } catch (error) {
+      throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
+    }
+    let queued: Int32Array
+    try {
+      queued = new Int32Array(this.#native.queueGauge())
+    } catch (error) {
+      this.#native.dispose()
+      throw error
+    }
+    this.#table = new TaskTable({
+      busy: () => this.#native.keepAlive(true),
+      settled: () => {
+        if (this.#readiness.watching) this.#readiness.check()
+      },
+      idle: () => this.#becameIdle(),
+    })
+    this.#batch = new SubmitBatch(this.#native, {
+      refused: (task, reason, message) => this.#refused(task, reason, message),
+      // Fail the batch's tasks rather than leave their futures pending or throw into a microtask.
+      broken: (tasks, error) => {
+        for (const task of tasks) this.#table.settle(task, 'failed', error)
+      },
+    })
+    this.#readiness = new Readiness({
+      queueCapacity,
+      memoryLimit,
+      queued,
+      batched: () => this.#batch.live,
+      closed: () => this.#closed,
+      emitDrain: () => this.#events.drain(),
+    })
+    this.#mainThread = new MainThreadRunner(
+      {
+        finishExternal: (runTimes, finished, abandoned) =>
+          readEvents(this.#native.finishExternal(runTimes, finished, abandoned), this),
+        settle: (task, outcome, value) => this.#table.settle(task, outcome, value),
+      },
+      maxWorkers,
+    )
+    this.#runners = [new KernelRunner(this.#native), this.#mainThread]
+    this.#canceller = {
+      cancel: (future) => this.#cancel(future),
+      started: (future) => {
+        const task = this.#table.get(future._id)
+        return task !== undefined && task.runner.started(task)
+      },
+    }
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** The runner of `fn`, or `undefined` if `fn` is neither a function nor a kernel. */
+  runnerFor(fn: unknown): Runner | undefined {
+    return this.#runners.find((runner) => runner.accepts(fn))
+  }
+
+  /**
+   * Accepts `fn(...args)` (checked by the caller) into the submission batch. The queue's room
+   * is checked here, so a full queue is refused synchronously.
+   */
+  submit(
+    runner: Runner,
+    fn: unknown,
+    args: readonly unknown[],
+    level: number,
+    timeout: number | undefined,
+    signal: AbortSignal | undefined,
+  ): Future<unknown> {
+    if (signal?.aborted) {
+      this.#table.refuse()
+      throw new CancelledError('the signal was already aborted', { cause: signal.reason })
+    }
+    this.#checkAccepting()
+    const task = runner.create(this.#init(level, timeout), fn, args)
+    this.#accept(task)
+    if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#cancel(t, error))
+    return task
+  }
+
+  /** One task over a chunk of `map` items; `undefined` when the queue has no room now. */
+  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined {
+    if (!this.#closed && !this.#readiness.hasRoom()) return undefined
+    const runner = this.runnerFor(fn)!
+    const chunk = runner.createChunk(this.#init(level, undefined), fn, items)
+    this.#checkAccepting()
+    this.#accept(chunk)
+    return chunk as Future<unknown> as Future<unknown[]>
+  }
+
+  isReady(): boolean {
+    return this.#readiness.isReady()
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readiness.whenReady()
+  }
+
+  ready(signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
+    return this.#readiness.ready(signal, timeout)
+  }
+
+  #init(level: number, timeout: number | undefined) {
+    return { canceller: this.#canceller, id: this.#table.nextId(), level, timeout }
+  }
+
+  #checkAccepting(): void {
+    if (this.#closed) {
+      this.#table.refuse()
+      throw new ExecutorShutdownError()
+    }
+    if (!this.#readiness.hasRoom()) {
+      this.#table.refuse()
+      this.#readiness.expectDrain()
+      throw new QueueFullError(this.queueCapacity)
+    }
+  }
+
+  #accept(task: Task): void {
+    this.#table.add(task)
+    this.#batch.add(task)
+  }
+
+  #refused(task: Task, reason: number, message: string | null | undefined): void {
+    // The checks at submission keep refusals from getting here, unless a caller bypasses
+    // them (or a bug).
+    if (reason === Refused.Invalid) {
+      this.#table.settle(task, 'failed', new TypeError(message ?? 'invalid kernel arguments'))
+      return
+    }
+    const error = reason === Refused.QueueFull ? new QueueFullError(this.queueCapacity) : new ExecutorShutdownError()
+    this.#table.settle(task, 'refused', error)
+  }
+
+  /** Cancels a task that has not started; true if it is cancelled. */
+  #cancel(future: Future<unknown>, error = new CancelledError()): boolean {
+    const task = this.#table.get(future._id)
+    if (task !== future || future.running()) return future.cancelled()
+    const cancelled = this.#batch.remove(task) || this.#native.cancel(task._id) || task.runner.abandon(task)
+    if (cancelled) this.#table.settle(task, 'cancelled', error)
+    return cancelled
+  }
+
+  /** A batch of the pool's events, from its threadsafe function. */
+  #onEvents(batch: EventBatch): void {
+    readEvents(batch, this)
+    this.#mainThread.drain()
+  }
+
+  runExternal(id: number): void {
+    const task = this.#table.get(id)
+    this.#mainThread.run(task instanceof MainThreadTask ? task : undefined)
+  }
+
+  returned(id: number, value: unknown): void {
+    const task = this.#table.get(id)
+    if (task !== undefined) this.#table.settle(task, 'completed', value)
+  }
+
+  failed(id: number, failure: Failure, message: string): void {
+    const task = this.#table.get(id)
+    if (task !== undefined) this.#table.settle(task, 'failed', task.runner.error(task, failure, message))
+  }
+
+  #becameIdle(): void {
+    if (this.#disposed) return
+    this.#native.keepAlive(false)
+    if (this.#closed) this.#dispose()
+    for (const wake of this.#idleWaiters.splice(0)) wake()
+    this.#events.idle()
+  }
+
+  get pending(): number {
+    return this.#table.pending
+  }
+
+  /** Stops accepting work; see `Executor.shutdown`. */
+  async shutdown(wait: boolean, cancelPending: boolean): Promise<void> {
+    if (!this.#closed) {
+      this.#batch.flush() // accepted submissions still run
+      this.#closed = true
+      this.#native.close()
+      if (this.#readiness.watching) this.#readiness.check() // ready() waiters learn of the shutdown
+    }
+    if (cancelPending) {
+      for (const task of this.#table.all()) task.cancel()
+    }
+    if (this.#table.pending === 0) this.#dispose()
+    else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+  }
+
+  #dispose(): void {
+    if (this.#disposed) return
+    this.#mainThread.stop() // its last slots and run times, for the final statistics
+    this.#finalStats = this.#native.stats() ?? undefined
+    this.#disposed = true
+    this.#native.dispose()
+  }
+
+  stats(): ExecutorStats {
+    if (!this.#disposed) this.#batch.flush()
+    const native = (this.#disposed ? undefined : this.#native.stats()) ?? this.#finalStats
+    if (native === undefined) throw new Error('unreachable: no native statistics')
+    let running = 0
+    let oldestRunningMs = 0
+    for (const runner of this.#runners) {
+      const share = runner.share(native)
+      running += share.running
+      oldestRunningMs = Math.max(oldestRunningMs, share.oldestRunningMs)
+    }
+    return buildStats(native, this.#table.counts, running, oldestRunningMs)
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Readiness and backpressure: room in the queue, the `memoryLimit`, `ready()` and the
+ * `'drain'` event.
+ *
+ * Rules: the queue's room is the pool's live queued count (shared memory, no native call)
+ * plus what waits in the submission batch, against `queueCapacity`. A submission or `ready()`
+ * that finds no room arms `'drain'`, emitted once when room appears (not after shutdown).
+ * Room appears when a worker takes a task, just after it finished another one: it is looked
+ * for at each settle while someone cares (`watching`), and every `READY_POLL_MS` while
+ * someone waits.
+ */
+import { memoryUsage } from '../binding.js'
+import { CancelledError, ExecutorShutdownError } from '../errors.js'
+import { Stop } from '../stop.js'
+
+/**
+ * How often a waiting `ready()` looks again, besides at each settle: for the resident set size
+ * to fall below `memoryLimit`, and for room that appeared just after a settle was looked at (a
+ * worker takes its next task a moment after reporting the last one).
+ */
+const READY_POLL_MS = 25
+
+/**
+ * How long a reading of the resident set size is reused by `ready()` checks: a reading costs
+ * about 35 us (sysinfo), and `map` checks before each chunk.
+ */
+const MEMORY_READING_MS = 10
+
+export interface ReadinessHost {
+  readonly queueCapacity: number
+  readonly memoryLimit: number | undefined
+  /** The pool's queued count, live. */
+  readonly queued: Int32Array
+  /** Accepted tasks still in the submission batch. */
+  batched(): number
+  closed(): boolean
+  emitDrain(): void
+}
+
+export class Readiness {
+  readonly #host: ReadinessHost
+  /** Resolved (and cleared) once the executor is ready or shut down; exists while someone waits. */
+  #wait: { promise: Promise<void>; resolve: () => void } | undefined
+  #poll: ReturnType<typeof setInterval> | undefined
+  /** The queue was found full, and 'drain' was not emitted since. */
+  #needsDrain = false
+  /** `#needsDrain || #wait !== undefined`: each settle must look at the queue's room. */
+  watching = false
+  #rss = 0
+  #rssAt = -Infinity
+
+  constructor(host: ReadinessHost) {
+    this.#host = host
+  }
+
+  /** Room for one more queued task. */
+  hasRoom(): boolean {
+    const host = this.#host
+    return Atomics.load(host.queued, 0) + host.batched() < host.queueCapacity
+  }
+
+  /** The queue was found full: emit 'drain' once it has room. */
+  expectDrain(): void {
+    this.#needsDrain = true
+    this.watching = true
+  }
+
+  /** Room in the queue and, with `memoryLimit`, the resident set size below it. */
+  isReady(): boolean {
+    if (!this.hasRoom()) {
+      this.expectDrain()
+      return false
+    }
+    const limit = this.#host.memoryLimit
+    if (limit === undefined) return true
+    const now = performance.now()
+    if (now - this.#rssAt >= MEMORY_READING_MS) {
+      this.#rss = memoryUsage()
+      this.#rssAt = now
+    }
+    return this.#rss < limit
+  }
+
+  /** Resolves once the executor may be ready, or is shut down; callers check `isReady()` again. */
+  whenReady(): Promise<void> {
+    if (this.#host.closed() || this.isReady()) return Promise.resolve()
+    if (this.#wait === undefined) {
+      let resolve!: () => void
+      const promise = new Promise<void>((r) => (resolve = r))
+      this.#wait = { promise, resolve }
+      this.watching = true
+      this.#poll = setInterval(() => this.check(), READY_POLL_MS)
+    }
+    return this.#wait.promise
+  }
+
+  /** Wakes the waiters and emits 'drain' when their conditions hold (called at settles while `watching`, and at shutdown). */
+  check(): void {
+    const closed = this.#host.closed()
+    if (this.#needsDrain && (closed || this.hasRoom())) {
+      this.#needsDrain = false
+      if (!closed) queueMicrotask(this.#emitDrain)
+    }
+    const wait = this.#wait
+    if (wait !== undefined && (closed || this.isReady())) {
+      this.#wait = undefined
+      clearInterval(this.#poll)
+      this.#poll = undefined
+      wait.resolve()
+    }
+    this.watching = this.#needsDrain || this.#wait !== undefined
+  }
+
+  readonly #emitDrain = (): void => {
+    if (this.#host.closed()) return
+    if (this.hasRoom()) this.#host.emitDrain()
+    else this.expectDrain() // full again already: wait for the next room
+  }
+
+  /** `executor.ready()`, its options checked. */
+  async ready(signal: AbortSignal | undefined, timeout: number | undefined): Promise<void> {
+    if (signal?.aborted) throw new CancelledError('ready() was aborted', { cause: signal.reason })
+    if (this.#host.closed()) throw new ExecutorShutdownError()
+    if (this.isReady()) return
+    const stop = new Stop('ready()', { timeout, signal })
+    try {
+      for (;;) {
+        await Promise.race([this.whenReady(), stop.next()])
+        if (stop.error !== undefined) throw stop.error.reason
+        if (this.#host.closed()) throw new ExecutorShutdownError()
+        if (this.isReady()) return
+      }
+    } finally {
+      stop.dispose()
+    }
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The tasks an executor has accepted and not yet settled, by id, with the counts of how
+ * tasks ended. Settling goes through here only, so every task is settled once and counted
+ * once: at rest, submitted = completed + failed + cancelled.
+ */
+import { CancelledError } from '../errors.js'
+import type { Counts } from '../stats.js'
+import type { Outcome, Task } from './task.js'
+
+export interface TableEvents {
+  /** The first task is pending: the executor must keep the process alive. */
+  busy(): void
+  /** A task settled (queue room and `ready()` waiters may follow). */
+  settled(): void
+  /** No task is pending any more. */
+  idle(): void
+}
+
+export class TaskTable {
+  readonly counts: Counts = { submitted: 0, completed: 0, failed: 0, cancelled: 0, rejected: 0 }
+  readonly #tasks = new Map<number, Task>()
+  readonly #events: TableEvents
+  #nextId = 1
+
+  constructor(events: TableEvents) {
+    this.#events = events
+  }
+
+  /** Tasks accepted and not yet settled. */
+  get pending(): number {
+    return this.#tasks.size
+  }
+
+  nextId(): number {
+    return this.#nextId++
+  }
+
+  add(task: Task): void {
+    this.#tasks.set(task._id, task)
+    this.counts.submitted++
+    if (this.#tasks.size === 1) this.#events.busy()
+  }
+
+  get(id: number): Task | undefined {
+    return this.#tasks.get(id)
+  }
+
+  /** Every pending task, in submission order. */
+  all(): Task[] {
+    return [...this.#tasks.values()]
+  }
+
+  /** A submission was refused before it became a task. */
+  refuse(): void {
+    this.counts.rejected++
+  }
+
+  /** Settles `task` once (later calls are ignored) and does the bookkeeping every outcome shares. */
+  settle(task: Task, outcome: Outcome, value: unknown): void {
+    if (this.#tasks.get(task._id) !== task) return
+    this.#tasks.delete(task._id)
+    task.unlisten?.()
+    if (outcome === 'refused') {
+      this.counts.submitted--
+      this.counts.rejected++
+    } else {
+      this.counts[outcome]++
+    }
+    if (outcome === 'completed') task._resolve(value)
+    else if (outcome === 'cancelled') task._cancel(value as CancelledError)
+    else task._reject(value)
+    this.#events.settled()
+    if (this.#tasks.size === 0) this.#events.idle()
+  }
+
+  /** Cancels `task` through `cancel` when `signal` aborts, until it settles. */
+  listen(task: Task, signal: AbortSignal, cancel: (task: Task, error: CancelledError) => void): void {
+    const onAbort = (): void => cancel(task, new CancelledError('the task was aborted', { cause: signal.reason }))
+    signal.addEventListener('abort', onAbort, { once: true })
+    task.unlisten = () => signal.removeEventListener('abort', onAbort)
+  }
+}

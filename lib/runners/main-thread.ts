@@ -1,0 +1,295 @@
+/**
+ * The main-thread runner: JavaScript functions, called on the JS thread when the pool hands
+ * them out. The pool orders and throttles them with every other task (priorities, aging,
+ * the queue bound, `maxWorkers` slots); this runner calls them and returns their slots.
+ *
+ * Protocol:
+ * - The pool hands tasks out (`RunExternal` events, in the order they left its queue) and
+ *   each holds a slot from then on. They wait in `#ready`, first in first out, so they are
+ *   called in hand-out order.
+ * - `drain()` calls ready tasks for at most one time slice (`SLICE_MS`), looking at the
+ *   clock after every call, then lets the event loop turn (`setImmediate`) before the next
+ *   slice: timers and I/O wait one slice plus one task at most.
+ * - A task finishes when its function returns, or when the promise it returned settles. Its
+ *   run time goes to `#runTimes` and its slot back to the pool in the next report
+ *   (`finishExternal`), which hands the freed slots straight to the next queued external
+ *   tasks: their hand-outs come back with the report's events, behind the ones waiting.
+ * - A task cancelled after its hand-out is dropped when its turn comes; its slot goes back
+ *   in the next report too (`#abandoned`).
+ */
+import { Task, type Outcome, type TaskInit } from '../engine/task.js'
+import { TimeoutError } from '../errors.js'
+import { after, type Timer } from '../timers.js'
+import { TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
+import type { Failure, Runner, RunnerShare } from './runner.js'
+
+type AnyFunction = (...args: never[]) => unknown
+
+/** A JS function call, or a `map` chunk of calls. */
+export class MainThreadTask extends Task {
+  /** Fires the run-time limit of a running async task. */
+  timer: Timer | undefined = undefined
+
+  constructor(
+    init: TaskInit,
+    runner: MainThreadRunner,
+    readonly fn: AnyFunction,
+    readonly args: readonly unknown[],
+  ) {
+    super(init.canceller, init.id, runner, init.level, init.timeout)
+  }
+}
+
+/** What the runner needs of its executor. */
+export interface MainThreadHost {
+  /**
+   * Reports finished and abandoned tasks to the pool and delivers the events it returns
+   * (hand-outs to `run`, results to their futures).
+   */
+  finishExternal(runTimes: Float64Array, finished: number, abandoned: number): void
+  settle(task: Task, outcome: Outcome, value: unknown): void
+}
+
+/**
+ * How long the JS thread keeps calling tasks before it lets the event loop turn (I/O, timers,
+ * pool events). Long enough to amortise the turn, short enough not to be noticed.
+ */
+const SLICE_MS = 4
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false
+  try {
+    return typeof (value as PromiseLike<unknown>).then === 'function'
+  } catch {
+    return true // a throwing `then` getter: let Promise.resolve report it as a rejection
+  }
+}
+
+/** Calls `fn` on each item in order; synchronously while results are plain values. */
+function runChunk(fn: (item: unknown) => unknown, items: readonly unknown[]): unknown[] | Promise<unknown[]> {
+  const out = new Array<unknown>(items.length)
+  for (let i = 0; i < items.length; i++) {
+    const result = fn(items[i])
+    if (isThenable(result)) return finishChunk(fn, items, out, i, result)
+    out[i] = result
+  }
+  return out
+}
+
+async function finishChunk(
+  fn: (item: unknown) => unknown,
+  items: readonly unknown[],
+  out: unknown[],
+  from: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown[]> {
+  out[from] = await pending
+  for (let i = from + 1; i < items.length; i++) out[i] = await fn(items[i])
+  return out
+}
+
+function overtime(limit: number, cause?: unknown): TimeoutError {
+  return new TimeoutError(`the task ran longer than its ${limit} ms limit`, cause === undefined ? undefined : { cause })
+}
+
+export class MainThreadRunner implements Runner<MainThreadTask> {
+  readonly name = 'main-thread'
+  readonly #host: MainThreadHost
+  /** Handed-out tasks not called yet, in hand-out order: `#ready[#head..]`. */
+  #ready: Array<MainThreadTask | undefined> = []
+  #head = 0
+  /** Run times (ms) of the `#finished` tasks finished since the last report (at most one per slot). */
+  readonly #runTimes: Float64Array
+  #finished = 0
+  /** Handed-out tasks given up (cancelled) since the last report. */
+  #abandoned = 0
+  /** Start times (`performance.now()`) of the tasks whose promise is pending, oldest first (a Map keeps insertion order). */
+  readonly #pending = new Map<number, number>()
+  /** A task's function is being called now (getStats() from inside a task counts it). */
+  #calling = false
+  /** Inside `drain()`: a nested call (from a report's events) leaves the work to the outer loop. */
+  #draining = false
+  /** A slice was used up: the next one waits for a turn of the event loop. */
+  #yielding = false
+  /** A microtask will report the async tasks that finished. */
+  #reportQueued = false
+  #stopped = false
+
+  constructor(host: MainThreadHost, maxWorkers: number) {
+    this.#host = host
+    this.#runTimes = new Float64Array(maxWorkers)
+  }
+
+  accepts(fn: unknown): boolean {
+    return typeof fn === 'function'
+  }
+
+  check(): void {}
+
+  create(init: TaskInit, fn: unknown, args: readonly unknown[]): MainThreadTask {
+    return new MainThreadTask(init, this, fn as AnyFunction, args)
+  }
+
+  createChunk(init: TaskInit, fn: unknown, items: readonly unknown[]): MainThreadTask {
+    const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
+    return new MainThreadTask(init, this, chunk, [])
+  }
+
+  urgent(): boolean {
+    return false
+  }
+
+  encode(): number {
+    return TaskKind.External << META_KIND_SHIFT
+  }
+
+  started(): boolean {
+    return false // marked running when called
+  }
+
+  abandon(): boolean {
+    return true // `drain` meets it, finds it settled and gives its slot back
+  }
+
+  error(_task: MainThreadTask, failure: Failure, message: string): unknown {
+    return new Error(`unexpected ${failure} event for a JS task: ${message}`)
+  }
+
+  share(): RunnerShare {
+    let oldest: number | undefined
+    for (const start of this.#pending.values()) {
+      oldest = start
+      break
+    }
+    return {
+      running: this.#pending.size + (this.#calling ? 1 : 0),
+      oldestRunningMs: oldest === undefined ? 0 : performance.now() - oldest,
+    }
+  }
+
+  /** The pool handed out `task` (undefined: a task settled since, whose slot comes back). */
+  run(task: MainThreadTask | undefined): void {
+    if (task === undefined) this.#abandoned++
+    else this.#ready.push(task)
+  }
+
+  /** Calls ready tasks and reports finished ones, for one slice (see the protocol above). */
+  drain(): void {
+    if (this.#draining || this.#stopped) return
+    this.#draining = true
+    try {
+      if (this.#yielding) {
+        this.#report() // the slots are free now; calls wait for the next slice
+        return
+      }
+      const deadline = performance.now() + SLICE_MS
+      for (;;) {
+        if (this.#head === this.#ready.length) {
+          if (this.#finished === 0 && this.#abandoned === 0) break
+          this.#report()
+          continue
+        }
+        if (performance.now() >= deadline) {
+          this.#yielding = true
+          setImmediate(this.#nextSlice)
+          return
+        }
+        const task = this.#ready[this.#head]
+        this.#ready[this.#head++] = undefined
+        if (this.#head === this.#ready.length) {
+          this.#ready.length = 0
+          this.#head = 0
+        }
+        if (task!.done()) this.#abandoned++
+        else this.#call(task!)
+      }
+    } finally {
+      this.#draining = false
+    }
+  }
+
+  readonly #nextSlice = (): void => {
+    this.#yielding = false
+    this.drain()
+  }
+
+  /** Returns the slots of finished and abandoned tasks; the pool's events come back through `run`. */
+  #report(): void {
+    const finished = this.#finished
+    const abandoned = this.#abandoned
+    if (finished === 0 && abandoned === 0) return
+    this.#finished = 0
+    this.#abandoned = 0
+    this.#host.finishExternal(this.#runTimes, finished, abandoned)
+  }
+
+  /**
+   * Calls a task's function with `this` undefined (a method passed as a task gets no hidden
+   * receiver). A synchronous function cannot be interrupted: one that returns after its
+   * limit fails with `TimeoutError`, its result dropped.
+   */
+  #call(task: MainThreadTask): void {
+    task._markRunning()
+    const { fn, args, timeout } = task
+    const start = performance.now()
+    let result: unknown
+    this.#calling = true
+    try {
+      result = (fn as (...args: unknown[]) => unknown)(...args)
+    } catch (error) {
+      this.#calling = false
+      this.#callEnded(task, start, 'failed', error)
+      return
+    }
+    this.#calling = false
+    if (!isThenable(result)) {
+      this.#callEnded(task, start, 'completed', result)
+      return
+    }
+    this.#pending.set(task._id, start)
+    Promise.resolve(result).then(
+      (value) => this.#finishAsync(task, start, 'completed', value),
+      (error: unknown) => this.#finishAsync(task, start, 'failed', error),
+    )
+    if (timeout === undefined) return
+    const left = timeout - (performance.now() - start)
+    if (left > 0) task.timer = after(left, () => this.#finishAsync(task, start, 'failed', overtime(timeout)))
+    else this.#finishAsync(task, start, 'failed', overtime(timeout))
+  }
+
+  /** A synchronous call returned or threw. */
+  #callEnded(task: MainThreadTask, start: number, outcome: 'completed' | 'failed', value: unknown): void {
+    const ran = performance.now() - start
+    this.#runTimes[this.#finished++] = ran
+    const limit = task.timeout
+    if (limit !== undefined && ran > limit) {
+      this.#host.settle(task, 'failed', overtime(limit, outcome === 'failed' ? value : undefined))
+    } else {
+      this.#host.settle(task, outcome, value)
+    }
+  }
+
+  /** An async task settled, or ran out of time: whichever comes first counts, once. */
+  #finishAsync(task: MainThreadTask, start: number, outcome: 'completed' | 'failed', value: unknown): void {
+    if (!this.#pending.delete(task._id)) return
+    task.timer?.clear()
+    this.#runTimes[this.#finished++] = performance.now() - start
+    // Queued before the future settles, so the slot and run time reach the pool before any
+    // code awaiting this future runs (and reads the statistics, say).
+    if (!this.#reportQueued) {
+      this.#reportQueued = true
+      queueMicrotask(() => {
+        this.#reportQueued = false
+        this.drain()
+      })
+    }
+    this.#host.settle(task, outcome, value)
+  }
+
+  /** The executor is disposed: report the last slots and run times so the final statistics have them, then stop. */
+  stop(): void {
+    if (this.#stopped) return
+    this.#report()
+    this.#stopped = true
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * `Runner`: one kind of task (a JS function on the main thread, a native kernel), and
+ * everything the executor needs to know of it. The engine treats every task through its
+ * runner; adding a kind of task is adding a runner and registering it in `Engine`.
+ */
+import type { NativeStats } from '../binding.js'
+import type { Task, TaskInit } from '../engine/task.js'
+
+/** A failure the pool reports for a native task (see `EventKind`). */
+export type Failure = 'failed' | 'panicked' | 'timed-out'
+
+export interface Runner<T extends Task = Task> {
+  /** Names the runner in messages. */
+  readonly name: string
+  /** Whether `fn` (what `submit` and `map` were given) is a task of this runner. */
+  accepts(fn: unknown): boolean
+  /** Throws `TypeError`/`RangeError` unless `args` fit `fn`. */
+  check(fn: unknown, args: readonly unknown[]): void
+  /** A task calling `fn(...args)`, already checked. */
+  create(init: TaskInit, fn: unknown, args: readonly unknown[]): T
+  /** A task calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */
+  createChunk(init: TaskInit, fn: unknown, items: readonly unknown[]): T
+  /** The submission batch must reach the pool now, not at the end of the microtask: the pool copies `task`'s arguments then. */
+  urgent(task: T): boolean
+  /**
+   * Appends what the pool needs of `task` to the batch (`lib/wire/submit.ts`) and returns
+   * its meta word's task kind and flags (shifted into place, without the priority level).
+   */
+  encode(task: T, numbers: number[], objects: unknown[]): number
+  /** Whether `task`, queued in the pool, has been taken by a pool thread. */
+  started(task: T): boolean
+  /**
+   * The pool handed `task` out (it is no longer in the queue) but it has not started: give
+   * it up, if this runner can, so that it can be cancelled. The slot comes back when the
+   * runner meets the task again.
+   */
+  abandon(task: T): boolean
+  /** The error for a failure the pool reported for `task`. */
+  error(task: T, failure: Failure, message: string): unknown
+  /** This runner's share of `getStats()`, given the pool's statistics read now. */
+  share(native: NativeStats): RunnerShare
+}
+
+export interface RunnerShare {
+  /** Tasks of this runner running now. */
+  running: number
+  /** How long the longest-running of them has been running, in ms (0 if none runs). */
+  oldestRunningMs: number
+}

@@ -1,0 +1,212 @@
+//! Pool events on their way to the JS thread.
+//!
+//! Workers push events into one [`Batch`]; the push that opens a batch calls the threadsafe
+//! function once, and its callback (on the JS thread) drains everything queued by then into
+//! one [`EventBatch`] for the JS dispatcher (`lib/wire/events.ts`). The JS thread also drains
+//! the batch itself right after `finishExternal` ([`Outbox::drain_now`]), so that the tasks
+//! that call hands out reach it in the order they left the queue, behind the hand-outs
+//! already waiting. Numbers, the common result, cross in typed arrays instead of one JS
+//! value each; arrays a kernel returns become typed arrays over the kernel's own buffer (an
+//! external ArrayBuffer), not copies.
+use std::sync::Arc;
+
+use ferris_kernels::{KernelError, Value};
+use ferris_pool::{Batch, Hooks};
+use napi::bindgen_prelude::{Either3, Either4, Float64Array, Function, Uint32Array, Uint8Array};
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Result, Status};
+use napi_derive::napi;
+
+use crate::handles::Handles;
+use crate::wire::args::OwnedArg;
+use crate::wire::codes::EventKind;
+
+/// A typed array a kernel returned.
+pub(crate) type TypedArray = Either3<Float64Array, Uint32Array, Uint8Array>;
+
+/// One value of a chunk's results: null, a number or a typed array.
+pub(crate) type ChunkValue = Option<Either4<f64, Float64Array, Uint32Array, Uint8Array>>;
+
+/// One JS value of the `payloads` array.
+pub(crate) type Payload = Either3<String, Vec<ChunkValue>, TypedArray>;
+
+/// Events for the JS thread, in the order they happened: event `i` is of kind `kinds[i]`
+/// (an [`EventKind`]) about task `ids[i]`, with `numbers[i]` the value of a number result
+/// (NaN otherwise); each event whose kind carries a payload takes the next of `payloads`.
+#[napi(object)]
+pub struct EventBatch {
+    pub kinds: Uint8Array,
+    pub ids: Float64Array,
+    pub numbers: Float64Array,
+    pub payloads: Vec<Payload>,
+}
+
+/// What a kernel task returns to the pool, which hands it to [`Outbox::completed`].
+pub(crate) struct Completion {
+    pub result: std::result::Result<Vec<Value>, KernelError>,
+    /// `true` for a chunk of calls (several values), `false` for a single call.
+    pub chunk: bool,
+    /// The task ran past its time limit (its result, if any, is dropped).
+    pub timed_out: bool,
+    /// The kernel's arguments, kept alive until the event is encoded so that JS-owned buffers
+    /// are released on the JS thread.
+    pub args: Vec<OwnedArg>,
+}
+
+pub(crate) enum Event {
+    Returned { id: u64, completion: Completion },
+    Panicked { id: u64, message: String },
+    RunExternal { id: u64 },
+}
+
+type Notifier = ThreadsafeFunction<(), (), EventBatch, Status, false, true>;
+
+/// The pool's [`Hooks`]: everything a worker reports goes here.
+pub(crate) struct Outbox {
+    batch: Arc<Batch<Event>>,
+    handles: Arc<Handles>,
+    notifier: Notifier,
+}
+
+impl Outbox {
+    /// Wraps the JS dispatcher in a weak threadsafe function (the executor refs it while tasks
+    /// are pending, so an idle executor never keeps the process alive).
+    pub fn new(dispatcher: Function<'_, EventBatch, ()>, handles: Arc<Handles>) -> Result<Outbox> {
+        let batch: Arc<Batch<Event>> = Arc::default();
+        let drained = batch.clone();
+        let callback_handles = handles.clone();
+        let notifier = dispatcher
+            .build_threadsafe_function::<()>()
+            .callee_handled::<false>()
+            .weak::<true>()
+            .build_callback(move |_ctx| Ok(drain(&drained, &callback_handles)))?;
+        Ok(Outbox {
+            batch,
+            handles,
+            notifier,
+        })
+    }
+
+    fn send(&self, event: Event) {
+        if self.batch.push(event) {
+            // `Closing` means the JS environment is going away: nobody is left to tell.
+            let _ = self
+                .notifier
+                .call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+
+    /// On the JS thread: runs `f` (which makes the pool push events) and returns every event
+    /// pushed so far, without a threadsafe-function call for those (see `Batch::hold`).
+    pub fn drain_now(&self, f: impl FnOnce()) -> EventBatch {
+        self.batch.hold();
+        f();
+        drain(&self.batch, &self.handles)
+    }
+
+    /// The raw threadsafe function, for ref/unref from the JS thread.
+    pub fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+}
+
+impl Hooks<Completion> for Outbox {
+    fn completed(&self, tag: u64, completion: Completion) {
+        self.send(Event::Returned {
+            id: tag,
+            completion,
+        });
+    }
+
+    fn external_ready(&self, tag: u64) {
+        self.send(Event::RunExternal { id: tag });
+    }
+
+    fn panicked(&self, tag: u64, message: String) {
+        self.send(Event::Panicked { id: tag, message });
+    }
+}
+
+fn drain(batch: &Batch<Event>, handles: &Handles) -> EventBatch {
+    let mut events = Vec::new();
+    batch.drain(&mut events);
+    encode(events, handles)
+}
+
+fn chunk_value(value: Value) -> ChunkValue {
+    match value {
+        Value::Null => None,
+        Value::Number(n) => Some(Either4::A(n)),
+        Value::Float64Array(data) => Some(Either4::B(Float64Array::new(data))),
+        Value::Uint32Array(data) => Some(Either4::C(Uint32Array::new(data))),
+        Value::Uint8Array(data) => Some(Either4::D(Uint8Array::new(data))),
+    }
+}
+
+fn typed_array(value: Value) -> Option<TypedArray> {
+    match value {
+        Value::Float64Array(data) => Some(Either3::A(Float64Array::new(data))),
+        Value::Uint32Array(data) => Some(Either3::B(Uint32Array::new(data))),
+        Value::Uint8Array(data) => Some(Either3::C(Uint8Array::new(data))),
+        Value::Null | Value::Number(_) => None,
+    }
+}
+
+/// The kind, number and payload of a kernel task's completion.
+fn returned(completion: Completion) -> (EventKind, f64, Option<Payload>) {
+    let Completion {
+        result,
+        chunk,
+        timed_out,
+        args,
+    } = completion;
+    drop(args); // here, on the JS thread
+    match result {
+        _ if timed_out => (EventKind::TimedOut, f64::NAN, None),
+        Ok(values) if chunk => {
+            let values = values.into_iter().map(chunk_value).collect();
+            (EventKind::Values, f64::NAN, Some(Either3::B(values)))
+        }
+        Ok(values) => match values.into_iter().next().unwrap_or(Value::Null) {
+            Value::Null => (EventKind::Null, f64::NAN, None),
+            Value::Number(n) => (EventKind::Number, n, None),
+            array => (
+                EventKind::Array,
+                f64::NAN,
+                typed_array(array).map(Either3::C),
+            ),
+        },
+        Err(error) => (EventKind::Failed, f64::NAN, Some(Either3::A(error.message))),
+    }
+}
+
+/// Turns drained events into the dispatcher's batch; forgets the handles of tasks that can
+/// no longer be cancelled.
+fn encode(events: Vec<Event>, handles: &Handles) -> EventBatch {
+    let mut kinds = Vec::with_capacity(events.len());
+    let mut ids = Vec::with_capacity(events.len());
+    let mut numbers = Vec::with_capacity(events.len());
+    let mut payloads = Vec::new();
+    let mut handles = handles.lock();
+    for event in events {
+        let (id, (kind, number, payload)) = match event {
+            Event::Returned { id, completion } => (id, returned(completion)),
+            Event::Panicked { id, message } => (
+                id,
+                (EventKind::Panicked, f64::NAN, Some(Either3::A(message))),
+            ),
+            Event::RunExternal { id } => (id, (EventKind::RunExternal, f64::NAN, None)),
+        };
+        handles.remove(&id);
+        kinds.push(kind as u8);
+        ids.push(id as f64);
+        numbers.push(number);
+        payloads.extend(payload);
+    }
+    EventBatch {
+        kinds: Uint8Array::new(kinds),
+        ids: Float64Array::new(ids),
+        numbers: Float64Array::new(numbers),
+        payloads,
+    }
+}

@@ -22,6 +22,7 @@ export type Addon = Pick<
   typeof Native,
   | 'NativeExecutor'
   | 'listKernels'
+  | 'registerKernels'
   | 'cpuUsage'
   | 'memoryUsage'
   | 'TaskKind'

@@ -5,12 +5,22 @@
  *
  *   npm run build:examples && node examples/priorities.js
  */
-import { Executor, TaskPriority, kernels } from 'ferris-executor'
+import { Executor, TaskPriority } from 'ferris-executor'
 
 const executor = new Executor({ maxWorkers: 2 })
 try {
-  // Keep both workers busy for 100 ms, so everything below has to queue.
-  const busy = [executor.submit(kernels.sleep, [100]), executor.submit(kernels.sleep, [100])]
+  // Two tasks hold both slots until `release` resolves, so everything below has to queue.
+  let holding = 0
+  let allHeld!: () => void
+  const held = new Promise<void>((resolve) => (allHeld = resolve))
+  const release = new Promise((resolve) => setTimeout(resolve, 100))
+  const busy = [1, 2].map(() =>
+    executor.submit(async () => {
+      if (++holding === 2) allHeld()
+      await release
+    }),
+  )
+  await held
 
   const started: string[] = []
   const task = (name: string) => () => {

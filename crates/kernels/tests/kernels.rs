@@ -1,41 +1,11 @@
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
+use common::{pool, KernelResult, Outcome, PATIENCE};
 use ferris_kernels::{all, find, Arg, KernelError, Param, Value};
-use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
-
-type KernelResult = Result<Value, KernelError>;
-
-/// How long a test waits for something that should happen at once: only a hang takes longer.
-const PATIENCE: Duration = Duration::from_secs(60);
-/// A kernel's result, or the message it panicked with.
-type Outcome = Result<KernelResult, String>;
-
-/// Forwards every outcome down a channel.
-struct Outcomes(Mutex<Sender<Outcome>>);
-
-impl Hooks<KernelResult> for Outcomes {
-    fn completed(&self, _tag: u64, result: KernelResult) {
-        self.0.lock().unwrap().send(Ok(result)).unwrap();
-    }
-    fn external_ready(&self, _tag: u64) {}
-    fn panicked(&self, _tag: u64, message: String) {
-        self.0.lock().unwrap().send(Err(message)).unwrap();
-    }
-}
-
-fn pool(workers: usize) -> (Pool<KernelResult>, Receiver<Outcome>) {
-    let (tx, rx) = channel();
-    let config = PoolConfig {
-        workers,
-        ..Default::default()
-    };
-    (
-        Pool::new(config, Arc::new(Outcomes(Mutex::new(tx)))).unwrap(),
-        rx,
-    )
-}
+use ferris_pool::{Job, Pool, Priority};
 
 #[derive(Clone)]
 enum Owned {

@@ -2,43 +2,16 @@
 //! (`tests/c/raw_plugin.c`), compiled here by the system C compiler (`$CC`, else `cc`):
 //! loading, every refusal, arguments and results of each kind, fork-join and parallel ranges
 //! through the host pool, cancellation, and errors and panics reported by the plugin.
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use common::{pool, Outcome, PATIENCE};
 use ferris_kernels::{find, get, register_plugin, Arg, KernelError, Param, Value};
-use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
-
-type KernelResult = Result<Value, KernelError>;
-/// A kernel's result, or the message it panicked with.
-type Outcome = Result<KernelResult, String>;
-
-/// How long a test waits for something that should happen at once: only a hang takes longer.
-const PATIENCE: Duration = Duration::from_secs(60);
-
-struct Outcomes(Mutex<Sender<Outcome>>);
-
-impl Hooks<KernelResult> for Outcomes {
-    fn completed(&self, _tag: u64, result: KernelResult) {
-        self.0.lock().unwrap().send(Ok(result)).unwrap();
-    }
-    fn external_ready(&self, _tag: u64) {}
-    fn panicked(&self, _tag: u64, message: String) {
-        self.0.lock().unwrap().send(Err(message)).unwrap();
-    }
-}
-
-fn pool(workers: usize) -> (Pool<KernelResult>, Receiver<Outcome>) {
-    let (tx, rx) = channel();
-    let config = PoolConfig {
-        workers,
-        ..Default::default()
-    };
-    let pool = Pool::new(config, Arc::new(Outcomes(Mutex::new(tx)))).unwrap();
-    (pool, rx)
-}
+use ferris_pool::{Job, Priority};
 
 /// A fresh directory for this test process's libraries.
 fn scratch() -> &'static Path {

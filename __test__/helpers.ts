@@ -141,8 +141,8 @@ export function isTypeOrRangeError(error: unknown): error is TypeError | RangeEr
 /** The package's root directory (where package.json is). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 
-/** File URL of the compiled package entry point (`index.js` next to this folder). */
-export const PACKAGE_URL = pathToFileURL(join(PACKAGE_ROOT, 'index.js')).href
+/** File URL of the compiled package entry point (`dist/index.js`, built by `npm run build`). */
+export const PACKAGE_URL = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'index.js')).href
 
 export interface ScriptResult {
   code: number | null

@@ -26,15 +26,14 @@ function linkPackage(dir: string): void {
 }
 
 /**
- * `node_modules/ferris-executor` in `dir` as a copy of the package's JavaScript and
- * package.json only, without the local build of the addon; returns its path.
+ * `node_modules/ferris-executor` in `dir` as a copy of package.json and the compiled JavaScript
+ * (dist/) only, without the local build of the addon; returns its path.
  */
 function copyPackageWithoutAddon(dir: string): string {
   const target = join(dir, 'node_modules', 'ferris-executor')
   mkdirSync(target, { recursive: true })
-  for (const file of ['package.json', 'index.js']) copyFileSync(join(PACKAGE_ROOT, file), join(target, file))
-  const isDirOrJs = (path: string): boolean => !path.includes('.') || path.endsWith('.js')
-  cpSync(join(PACKAGE_ROOT, 'lib'), join(target, 'lib'), { recursive: true, filter: isDirOrJs })
+  copyFileSync(join(PACKAGE_ROOT, 'package.json'), join(target, 'package.json'))
+  cpSync(join(PACKAGE_ROOT, 'dist'), join(target, 'dist'), { recursive: true, filter: (path) => !path.endsWith('.d.ts') })
   return target
 }
 

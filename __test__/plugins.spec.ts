@@ -23,7 +23,7 @@ import {
   TimeoutError,
 } from '../index.js'
 import { platformSuffix } from '../lib/addon.js'
-import { describeRun, PACKAGE_ROOT, runNode, runScripts, setup } from './helpers.js'
+import { describeRun, PACKAGE_ROOT, runNode, runScripts, setup, waitUntil } from './helpers.js'
 import { compileC, EXAMPLE_PLUGIN, libraryFile, scratchDir, TEST_PLUGIN } from './plugin-fixtures.js'
 
 interface Example {
@@ -110,6 +110,8 @@ test('priorities order queued plugin kernels', async (t) => {
   const { executor, gate } = setup(t, { maxWorkers: 1 })
   const held = gate()
   const blocker = executor.submit(() => held.promise)
+  // Queued only once the blocker holds the slot: submitted with it, HIGH could start first.
+  await waitUntil(() => blocker.running(), 'the blocking task to run')
   const order: string[] = []
   const low = executor.submit(fnv1a, [Buffer.from('low')], { priority: TaskPriority.LOW }).then(() => order.push('low'))
   const high = executor.submit(fnv1a, [Buffer.from('high')], { priority: TaskPriority.HIGH }).then(() => order.push('high'))
@@ -164,6 +166,7 @@ test('a queued busy is cancelled by cancel() and by its AbortSignal, and never r
   const { executor, gate } = setup(t, { maxWorkers: 1 })
   const held = gate()
   const blocker = executor.submit(() => held.promise)
+  await waitUntil(() => blocker.running(), 'the blocking task to run')
   const byCancel = executor.submit(busy, [86_400_000])
   const controller = new AbortController()
   const bySignal = executor.submit(busy, [86_400_000], { signal: controller.signal })

@@ -18,14 +18,14 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 
-import { Executor, kernels } from '../index.js'
+import { Executor, kernels } from '../dist/index.js'
 import { option } from './options.mjs'
 
 const WORKERS = option('workers', 200)
 const PARALLEL = option('parallel', 8)
 const EXECUTORS = option('executors', 1000)
 
-const PACKAGE = new URL('../index.js', import.meta.url).href
+const PACKAGE = new URL('../dist/index.js', import.meta.url).href
 const WORKER_SOURCE = `
 import { parentPort } from 'node:worker_threads'
 const { Executor, kernels } = await import(${JSON.stringify(PACKAGE)})

@@ -20,7 +20,7 @@ import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 
-import { Executor, kernels } from '../index.js'
+import { Executor, kernels } from '../dist/index.js'
 import { speedupChart } from './chart.mjs'
 import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from './common.mjs'
 import { createProgress } from './progress.mjs'

@@ -14,7 +14,7 @@
  */
 import { availableParallelism } from 'node:os'
 
-import { Executor, kernels } from '../index.js'
+import { Executor, kernels } from '../dist/index.js'
 import { option } from './options.mjs'
 
 const ITEMS = option('items', 10_000_000)

@@ -11,7 +11,7 @@
  */
 import PQueue from 'p-queue'
 
-import { Executor, kernels } from '../index.js'
+import { Executor, kernels } from '../dist/index.js'
 import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from './common.mjs'
 import { createProgress } from './progress.mjs'
 

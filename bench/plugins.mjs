@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-import { Executor, getKernel, kernels, registerKernels } from '../index.js'
+import { Executor, getKernel, kernels, registerKernels } from '../dist/index.js'
 import { CORES, fmt, machine, options, writeJson } from './common.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')

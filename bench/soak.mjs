@@ -18,7 +18,7 @@
  */
 import { availableParallelism } from 'node:os'
 
-import { CancelledError, Executor, TaskPriority, TimeoutError, kernels } from '../index.js'
+import { CancelledError, Executor, TaskPriority, TimeoutError, kernels } from '../dist/index.js'
 import { option } from './options.mjs'
 
 const SECONDS = option('seconds', 600)

@@ -27,7 +27,7 @@ import {
   TaskPriority,
   TimeoutError,
   kernels,
-} from '../index.js'
+} from '../dist/index.js'
 import { option } from './options.mjs'
 
 const TASKS = option('tasks', 1_000_000)

@@ -6,7 +6,7 @@
  *
  *   node bench/timer-gap.mjs
  */
-import { Executor } from '../index.js'
+import { Executor } from '../dist/index.js'
 import { fmt, machine, options, writeJson } from './common.mjs'
 
 const { jsonPath } = options('timer-gap.json')

@@ -3,7 +3,8 @@
  * `require('ferris-executor')` loads this same ES module, so every entry point shares it).
  *
  * Where it looks, in order (the napi-rs convention, for the targets in package.json `napi`):
- * 1. `ferris-executor.<platform>.node` in the package root: a build from source (`npm run build`);
+ * 1. `ferris-executor.<platform>.node` in the package root (the directory of package.json, above
+ *    `dist/` where this file is compiled to): a build from source (`npm run build`);
  * 2. the package `ferris-executor-<platform>`: the prebuilt binary, which npm installs from
  *    the root package's `optionalDependencies` on the one matching machine.
  * Otherwise it throws one error saying what it looked for and how to build from source.
@@ -13,6 +14,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import type * as Native from '../native.js'
@@ -127,5 +129,18 @@ export function loadAddon(packageRoot: string, suffix = platformSuffix()): Addon
   throw new AddonLoadError(message, cause === undefined ? undefined : { cause })
 }
 
+/**
+ * The nearest directory at or above `dir` holding a package.json: the package root whether this
+ * module runs compiled (`dist/lib/addon.js`) or from source (`lib/addon.ts`, in the specs).
+ */
+export function packageRootOf(dir: string): string {
+  for (let current = dir; ; ) {
+    if (existsSync(join(current, 'package.json'))) return current
+    const parent = dirname(current)
+    if (parent === current) throw new AddonLoadError(`${BINARY_NAME}: no package.json at or above ${dir}`)
+    current = parent
+  }
+}
+
 /** The one loaded addon of this process. */
-export const addon: Addon = loadAddon(fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, ''))
+export const addon: Addon = loadAddon(packageRootOf(dirname(fileURLToPath(import.meta.url))))

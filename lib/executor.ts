@@ -7,7 +7,7 @@ import { checkTimeout, type Future } from './future.js'
 import { Imap } from './imap.js'
 import type { Kernel, KernelItem } from './kernels.js'
 import { mapAll, type ImapOptions, type MapOptions } from './mapping.js'
-import { resolveOptions, type ExecutorOptions } from './options.js'
+import { READY_OPTIONS, SHUTDOWN_OPTIONS, SUBMIT_OPTIONS, checkOptions, resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { ExecutorStats } from './stats.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
@@ -178,6 +178,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
   // type here; the array check below is what the implementation relies on.
   submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
+    checkOptions('submit', options, SUBMIT_OPTIONS)
     const runner = this.#engine.runnerFor(fn)
     if (runner === undefined) throw new TypeError('submit takes a function or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
@@ -278,6 +279,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * ```
    */
   async ready(options: ReadyOptions = {}): Promise<void> {
+    checkOptions('ready', options, READY_OPTIONS)
     if (typeof options !== 'object' || options === null) throw new TypeError('ready options must be an object')
     const { signal } = options
     if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('ready: signal must be an AbortSignal')
@@ -293,6 +295,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
+    checkOptions('shutdown', options, SHUTDOWN_OPTIONS)
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
     const { wait = true, cancelPending = false } = options
     return this.#engine.shutdown(wait, cancelPending)

@@ -1,5 +1,8 @@
 /** `Future`: the handle of one submitted task, awaitable like a promise. */
+import { inspect, type InspectOptionsStylized } from 'node:util'
+
 import { CancelledError, TimeoutError } from './errors.js'
+import { WAIT_OPTIONS, checkOptions } from './options.js'
 import { after } from './timers.js'
 
 const enum State {
@@ -10,6 +13,9 @@ const enum State {
   Cancelled,
 }
 
+/** How `util.inspect` names each state. */
+const STATE_NAMES = ['pending', 'running', 'fulfilled', 'rejected', 'cancelled'] as const
+
 /** @internal how a future reaches its task in the executor */
 export interface Canceller {
   /** Cancels the task if it has not started; true if it is cancelled. */
@@ -19,7 +25,8 @@ export interface Canceller {
 }
 
 /**
- * Options of `future.result()` and `future.exception()`.
+ * Options of `future.result()`, `future.exception()` and `executor.asCompleted()`; an
+ * unknown key is refused with `TypeError`.
  *
  * ```ts
  * const value = await future.result({ timeout: 100 })
@@ -64,13 +71,17 @@ export class Future<T = unknown> implements PromiseLike<T> {
   #callbacks: Array<(future: never) => void> | undefined = undefined
   #promise: Promise<T> | undefined = undefined
   readonly #canceller: Canceller | undefined
-  /** @internal the executor's id of the task */
-  readonly _id: number
+  readonly #id: number
 
   /** @internal futures are created by an executor */
   constructor(canceller?: Canceller, id = 0) {
     this.#canceller = canceller
-    this._id = id
+    this.#id = id
+  }
+
+  /** @internal the executor's id of the task (a getter: no own property to show or copy) */
+  get _id(): number {
+    return this.#id
   }
 
   /**
@@ -118,6 +129,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * ```
    */
   result(options: WaitOptions = {}): Promise<T> {
+    checkOptions('future.result', options, WAIT_OPTIONS)
     const timeout = checkTimeout(options?.timeout)
     if (timeout === undefined || this.done()) return this.#asPromise()
     return new Promise<T>((resolve, reject) => {
@@ -136,14 +148,18 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * The task's error, or `undefined` if it succeeded; rejects with `CancelledError` if it was
-   * cancelled, `TimeoutError` on timeout.
+   * The task's error, or `undefined` if it succeeded, as Python's `Future.exception()`; rejects
+   * with `CancelledError` if it was cancelled, `TimeoutError` if `timeout` ms pass first.
+   * JavaScript can throw any value, `undefined` included (`throw undefined`,
+   * `Promise.reject()`): such a failure also gives `undefined` here, so tell it from a success
+   * with `failed()`.
    *
    * ```ts
    * const error = await executor.submit(kernels.testing.fail, ['boom']).exception() // a KernelError
    * ```
    */
   exception(options: WaitOptions = {}): Promise<unknown> {
+    checkOptions('future.exception', options, WAIT_OPTIONS)
     return this.result(options).then(
       () => undefined,
       (error: unknown) => {
@@ -163,6 +179,21 @@ export class Future<T = unknown> implements PromiseLike<T> {
    */
   done(): boolean {
     return this.#state >= State.Fulfilled
+  }
+
+  /**
+   * True once the task failed: its function threw or its promise rejected, whatever the value
+   * (`undefined` too), or its kernel reported an error or panicked, or it timed out. False
+   * while it is pending or running, after a success, and for a cancelled task.
+   *
+   * ```ts
+   * const future = executor.submit(() => Promise.reject(undefined))
+   * await future.exception() // undefined, as for a success
+   * console.log(future.failed()) // true
+   * ```
+   */
+  failed(): boolean {
+    return this.#state === State.Rejected
   }
 
   /**
@@ -235,11 +266,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
     return this.#value
   }
 
-  /** @internal true if the task failed (cancelled is not failed) */
-  _failed(): boolean {
-    return this.#state === State.Rejected
-  }
-
   /** @internal true once the future succeeded */
   _fulfilled(): boolean {
     return this.#state === State.Fulfilled
@@ -263,6 +289,26 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */
   _cancel(error: CancelledError): void {
     this.#settle(State.Cancelled, error)
+  }
+
+  /**
+   * How `console.log` and `util.inspect` show a future: its state, and its value or error
+   * inspected with the caller's options, never the executor's bookkeeping.
+   *
+   * ```ts
+   * const future = executor.submit(() => 42)
+   * console.log(future) // Future <pending>
+   * await future
+   * console.log(future) // Future <fulfilled> 42
+   * ```
+   */
+  [inspect.custom](depth: number, options: InspectOptionsStylized, inspectValue: typeof inspect = inspect): string {
+    if (depth < 0) return options.stylize('[Future]', 'special')
+    this.running() // a kernel taken by a pool thread is running, though no event said so yet
+    const state = options.stylize(`<${STATE_NAMES[this.#state]}>`, 'special')
+    if (this.#state !== State.Fulfilled && this.#state !== State.Rejected) return `Future ${state}`
+    const nested = { ...options, depth: options.depth == null ? options.depth : options.depth - 1 }
+    return `Future ${state} ${inspectValue(this.#value, nested)}`
   }
 
   #settle(state: State, value: unknown): void {

@@ -2,6 +2,7 @@
 import type { Future } from './future.js'
 import type { Kernel } from './kernels.js'
 import { plan, takeSync, type ImapOptions, type MapHost, type Plan } from './mapping.js'
+import { IMAP_OPTIONS, checkOptions } from './options.js'
 import { Stop } from './stop.js'
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>
@@ -87,6 +88,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
       throw new TypeError('imap takes an iterable or an async iterable')
     }
     const options = this.#options
+    checkOptions('imap', options, IMAP_OPTIONS)
     this.#plan = plan(this.#host, this.#fn, source, options, 'imap')
     const { concurrency, ordered = true } = options
     if (concurrency !== undefined && (typeof concurrency !== 'number' || !Number.isInteger(concurrency) || concurrency < 1)) {

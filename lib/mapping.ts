@@ -2,11 +2,14 @@
 import { CancelledError } from './errors.js'
 import { checkTimeout, type Future } from './future.js'
 import { isKernel, type Kernel } from './kernels.js'
+import { MAP_OPTIONS, checkOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { Stop } from './stop.js'
 
 /**
- * Options shared by `executor.map()` and `executor.imap()`.
+ * Options shared by `executor.map()` and `executor.imap()`. A key neither takes is refused
+ * with `TypeError` (naming the closest valid one); so is `onProgress` in `imap`, and
+ * `concurrency` or `ordered` in `map`.
  *
  * ```ts
  * const options: BatchOptions = { chunkSize: 64, priority: TaskPriority.LOW, timeout: 5_000 }
@@ -123,6 +126,7 @@ export async function mapAll<R>(
   iterable: Iterable<unknown>,
   options: MapOptions = {},
 ): Promise<R[]> {
+  checkOptions('map', options, MAP_OPTIONS)
   if (iterable == null || typeof iterable[Symbol.iterator] !== 'function') throw new TypeError('map takes an iterable')
   const { chunkSize, level, ...rest } = plan(host, fn, iterable, options, 'map')
   const { onProgress } = options

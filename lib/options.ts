@@ -1,10 +1,17 @@
-/** Checking the options of `new Executor()`. */
+/**
+ * Checking options objects: the one check of unknown keys that every entry point taking options
+ * runs (`checkOptions`), and the options of `new Executor()`.
+ */
 import { availableParallelism } from 'node:os'
 
+import type { ReadyOptions, ShutdownOptions, SubmitOptions } from './executor.js'
+import type { WaitOptions } from './future.js'
+import type { ImapOptions, MapOptions } from './mapping.js'
 import { FifoScheduler, WorkStealingScheduler, type Scheduler } from './scheduling.js'
+import type { WaitForOptions } from './waiting.js'
 
 /**
- * Options of `new Executor()`; unknown options are refused with `TypeError`.
+ * Options of `new Executor()`; an unknown key is refused with `TypeError` (naming the closest valid one).
  *
  * ```ts
  * const options: ExecutorOptions = { maxWorkers: 2, queueCapacity: 100, threadStackSize: 4 * 1024 * 1024, agingMs: 250 }
@@ -40,7 +47,92 @@ export interface ResolvedOptions {
 
 const MIN_STACK = 64 * 1024
 const MAX_STACK = 1024 * 1024 * 1024
-const KNOWN = new Set(['maxWorkers', 'queueCapacity', 'threadStackSize', 'scheduler', 'agingMs', 'memoryLimit'])
+const EXECUTOR_OPTIONS = optionKeys<ExecutorOptions>({
+  maxWorkers: true,
+  queueCapacity: true,
+  threadStackSize: true,
+  scheduler: true,
+  agingMs: true,
+  memoryLimit: true,
+})
+
+/**
+ * Refuses an `options` argument that is not an object, or that has an own key not in `known`,
+ * with a `TypeError` naming the key and the closest known one: a misspelt option would
+ * otherwise be ignored in silence (`{ timeOut: 5 }` would run without a time limit). Known
+ * keys set to `undefined` pass; `undefined` options pass (every option has a default).
+ *
+ * `where` names the entry point in the message: `unknown submit option "timeOut"; did you mean "timeout"?`.
+ */
+export function checkOptions(where: string, options: unknown, known: readonly string[]): void {
+  if (options === undefined) return
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`${where} options must be an object, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue
+    const closest = closestKey(key, known)
+    throw new TypeError(
+      `unknown ${where} option ${JSON.stringify(key)}; ` +
+        (closest === undefined ? `the options are ${known.map((k) => JSON.stringify(k)).join(', ')}` : `did you mean ${JSON.stringify(closest)}?`),
+    )
+  }
+}
+
+/**
+ * The keys of an options interface, each listed once: the type makes the compiler refuse a
+ * list that misses an option of `T` or has one `T` lacks, so the lists below follow the interfaces.
+ */
+function optionKeys<T>(keys: { [K in keyof Required<T>]: true }): readonly string[] {
+  return Object.keys(keys)
+}
+
+/** The known keys of every options object of the API, for `checkOptions`. */
+export const SUBMIT_OPTIONS = optionKeys<SubmitOptions>({ priority: true, signal: true, timeout: true })
+export const READY_OPTIONS = optionKeys<ReadyOptions>({ signal: true, timeout: true })
+export const SHUTDOWN_OPTIONS = optionKeys<ShutdownOptions>({ wait: true, cancelPending: true })
+export const MAP_OPTIONS = optionKeys<MapOptions>({ chunkSize: true, priority: true, signal: true, timeout: true, onProgress: true })
+export const IMAP_OPTIONS = optionKeys<ImapOptions>({ chunkSize: true, priority: true, signal: true, timeout: true, concurrency: true, ordered: true })
+export const WAIT_FOR_OPTIONS = optionKeys<WaitForOptions>({ timeout: true, returnWhen: true })
+/** Of `future.result()`, `future.exception()` and `executor.asCompleted()`. */
+export const WAIT_OPTIONS = optionKeys<WaitOptions>({ timeout: true })
+
+/** Lower case without `_` and `-`, so that `chunk_size`, `ChunkSize` and `chunkSize` compare equal. */
+const normalise = (key: string): string => key.toLowerCase().replace(/[_-]/g, '')
+
+/**
+ * The known key nearest to `key`: one equal to it or starting with it (`prio` -> `priority`)
+ * once case, `_` and `-` are ignored, else the one at the smallest edit distance if that is at
+ * most a third of the known key's length (two slips in `timeout`, three in `cancelPending`),
+ * so that an unrelated key gets no suggestion.
+ */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const given = normalise(key)
+  let best: string | undefined
+  let bestDistance = Infinity
+  for (const candidate of known) {
+    const target = normalise(candidate)
+    const distance = given.length >= 3 && target.startsWith(given) ? 0 : editDistance(given, target)
+    if (distance < bestDistance && distance <= Math.floor(target.length / 3)) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return best
+}
+
+/** Levenshtein distance: the fewest insertions, deletions and substitutions turning `a` into `b`. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length]!
+}
 
 function integer(name: string, value: unknown, min: number, max: number): number {
   if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`)
@@ -51,14 +143,8 @@ function integer(name: string, value: unknown, min: number, max: number): number
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
-  if (options === undefined) options = {}
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new TypeError('Executor options must be an object')
-  }
-  const given = options as Record<string, unknown>
-  for (const key of Object.keys(given)) {
-    if (!KNOWN.has(key)) throw new TypeError(`unknown Executor option ${JSON.stringify(key)}`)
-  }
+  checkOptions('Executor', options, EXECUTOR_OPTIONS)
+  const given = (options ?? {}) as Record<string, unknown>
   const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit } = given
   if (scheduler !== undefined && !(scheduler instanceof WorkStealingScheduler || scheduler instanceof FifoScheduler)) {
     throw new TypeError('scheduler must be a WorkStealingScheduler or a FifoScheduler')

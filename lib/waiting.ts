@@ -1,6 +1,7 @@
 /** `wait` and `asCompleted` over futures, after `concurrent.futures.wait` / `as_completed`. */
 import { TimeoutError } from './errors.js'
 import { Future, checkTimeout } from './future.js'
+import { WAIT_FOR_OPTIONS, WAIT_OPTIONS, checkOptions } from './options.js'
 import { after, type Timer } from './timers.js'
 
 /**
@@ -14,7 +15,7 @@ import { after, type Timer } from './timers.js'
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION'
 
 /**
- * Options of `executor.wait()`.
+ * Options of `executor.wait()`; an unknown key is refused with `TypeError`.
  *
  * ```ts
  * const { done } = await executor.wait(futures, { returnWhen: 'FIRST_EXCEPTION', timeout: 1_000 })
@@ -58,6 +59,7 @@ function distinct<T>(futures: Iterable<Future<T>>, what: string): Future<T>[] {
 }
 
 export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions = {}): Promise<WaitResult<T>> {
+  checkOptions('wait', options, WAIT_FOR_OPTIONS)
   const all = distinct(futures, 'wait')
   const timeout = checkTimeout(options?.timeout)
   const returnWhen = options?.returnWhen ?? 'ALL_COMPLETED'
@@ -69,7 +71,7 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
       case 'FIRST_COMPLETED':
         return all.some((f) => f.done())
       case 'FIRST_EXCEPTION':
-        return all.some((f) => f._failed()) || all.every((f) => f.done())
+        return all.some((f) => f.failed()) || all.every((f) => f.done())
       default:
         return all.every((f) => f.done())
     }
@@ -184,5 +186,6 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
 }
 
 export function asCompleted<T>(futures: Iterable<Future<T>>, options: { timeout?: number } = {}): AsyncIterableIterator<CompletedFuture<T>> {
+  checkOptions('asCompleted', options, WAIT_OPTIONS)
   return new AsCompleted(distinct(futures, 'asCompleted'), checkTimeout(options?.timeout))
 }

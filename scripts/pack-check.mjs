@@ -7,9 +7,12 @@
  * 1. builds the release addon and the TypeScript (`npm run build`);
  * 2. packs the root package and npm/linux-x64-gnu (staged with the built .node, as the
  *    release workflow's `napi artifacts` step does) with `npm pack`, and fails if a tarball
- *    holds Rust sources, build output, tests, benchmarks or TypeScript sources;
+ *    holds Rust sources, build output, tests, benchmarks or TypeScript sources, or if the root
+ *    one holds anything but package.json, the README and the compiled package (dist/);
  * 3. installs both tarballs into an empty temporary project with `cargo` and `rustc` off PATH,
- *    offline, with an empty npm cache and a registry address nothing listens on;
+ *    with an empty npm cache, against a local stand-in for the registry that answers 404 to
+ *    everything, as the real one does while the package is unpublished: the install the
+ *    README gives works, and asks the registry only for the other platforms' packages;
  * 4. type-checks the type tests (test-d/) there, against the installed declarations;
  * 5. runs smoke scripts there through `import` and through `require` (a JS function and native
  *    kernels, and one shared addon across both), then times 10 cold starts.
@@ -17,14 +20,22 @@
  * Prints the tarball sizes, the install time and the cold start (median of 10 fresh processes,
  * from the start of `import` to the first task result). Only Linux x64 glibc is checked here:
  * it is the one platform this machine can build.
+ *
+ * `npm run pack:check -- --out DIR` keeps the two tarballs it checked in DIR (created if
+ * need be) once every check passed: the way to install the package on another machine of the
+ * same platform before it is on the registry. Without it they are deleted with the rest.
  */
-import { spawnSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
-import { delimiter, dirname, join } from 'node:path'
+import { delimiter, dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const { values: cli } = parseArgs({ options: { out: { type: 'string' } } })
+const outDir = cli.out === undefined ? undefined : resolve(cli.out)
 const PLATFORM = 'linux-x64-gnu'
 const COLD_RUNS = 10
 
@@ -39,6 +50,33 @@ function run(command, args, options = {}) {
   if (result.error) fail(`${command} ${args.join(' ')}: ${result.error.message}`)
   if (result.status !== 0) fail(`${command} ${args.join(' ')} exited with ${result.status}\n${result.stdout}\n${result.stderr}`)
   return result.stdout
+}
+
+/** Like `run`, without blocking the event loop (the stand-in registry answers from this process). */
+function runAsync(command, args, options = {}) {
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...options })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('error', (error) => fail(`${command} ${args.join(' ')}: ${error.message}`))
+    child.on('close', (status) => {
+      if (status !== 0) fail(`${command} ${args.join(' ')} exited with ${status}\n${stdout}\n${stderr}`)
+      resolveRun(stdout)
+    })
+  })
+}
+
+/** A registry that has no package at all; records the names asked for. */
+async function emptyRegistry() {
+  const asked = []
+  const server = createServer((request, response) => {
+    asked.push(decodeURIComponent(request.url ?? '').replace(/^\//, ''))
+    response.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"Not found"}')
+  })
+  await new Promise((ready) => server.listen(0, '127.0.0.1', ready))
+  return { url: `http://127.0.0.1:${server.address().port}/`, asked, close: () => server.close() }
 }
 
 /** npm's own CLI script, so it can run under a PATH we control. */
@@ -98,7 +136,10 @@ try {
   copyFileSync(join(root, binary), join(staged, binary))
   const rootPkg = pack(root, tarballs)
   const platformPkg = pack(staged, tarballs)
-  checkContents('the root tarball', rootPkg.files, ['package.json', 'index.js', 'index.d.ts', 'lib/addon.js', 'native.d.ts', 'README.md'])
+  checkContents('the root tarball', rootPkg.files, ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/lib/addon.js', 'dist/native.d.ts', 'README.md'])
+  // Besides the compiled package in dist/, only what npm always adds (package.json, README, licence).
+  const stray = rootPkg.files.map((f) => f.path).filter((path) => !path.startsWith('dist/') && !/^(package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/i.test(path))
+  if (stray.length > 0) fail(`the root tarball holds files outside dist/: ${stray.join(', ')}`)
   if (rootPkg.files.some((f) => f.path.endsWith('.node'))) fail('the root tarball holds a .node file: the platform packages carry those')
   checkContents('the platform tarball', platformPkg.files, [binary, 'package.json'])
 
@@ -118,21 +159,26 @@ try {
   const project = join(work, 'project')
   mkdirSync(project)
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'pack-check-project', version: '1.0.0', private: true, type: 'module' }, null, 2))
+  const registry = await emptyRegistry()
   const installArgs = [
     npmCli(), 'install', platformPkg.file, rootPkg.file,
-    '--offline', '--no-audit', '--no-fund', '--no-update-notifier',
+    '--no-audit', '--no-fund', '--no-update-notifier',
     '--cache', join(work, 'npm-cache'),
-    '--registry', 'http://127.0.0.1:9/', // nothing listens there: any registry request fails
+    '--registry', registry.url,
   ]
   const started = performance.now()
-  run(process.execPath, installArgs, { cwd: project, env })
+  await runAsync(process.execPath, installArgs, { cwd: project, env })
   const installMs = performance.now() - started
+  registry.close()
+  const platformPackages = new Set(Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).optionalDependencies))
+  const unexpected = registry.asked.filter((name) => !platformPackages.has(name))
+  if (unexpected.length > 0) fail(`the install asked the registry for more than the other platforms' packages: ${unexpected.join(', ')}`)
   const installed = join(project, 'node_modules')
   if (!existsSync(join(installed, `ferris-executor-${PLATFORM}`, binary))) fail(`npm did not install ferris-executor-${PLATFORM} with its addon`)
   if (readdirSync(join(installed, 'ferris-executor')).some((f) => f.endsWith('.node'))) fail('the installed root package holds a .node file')
 
-  // The type tests, against the installed declarations (in the repository, TypeScript reads
-  // lib/*.ts instead of the emitted .d.ts: only here are the published types what is checked).
+  // The type tests, against the installed declarations (in the repository, TypeScript maps
+  // dist/*.d.ts back to the sources in lib/: only here are the published types what is checked).
   cpSync(join(root, 'test-d'), join(project, 'test-d'), { recursive: true, filter: (f) => !f.endsWith('tsconfig.json') })
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -199,8 +245,18 @@ try {
   console.log(`pack:check: passed
   ${rootPkg.filename}: ${kib(rootPkg.size)} packed, ${kib(rootPkg.unpackedSize)} unpacked, ${rootPkg.files.length} files
   ${platformPkg.filename}: ${kib(platformPkg.size)} packed, ${kib(platformPkg.unpackedSize)} unpacked, ${platformPkg.files.length} files
-  install of both tarballs into an empty project (offline, empty cache): ${installMs.toFixed(0)} ms
+  install of both tarballs into an empty project (empty cache, a registry without the package): ${installMs.toFixed(0)} ms
   cold start, median of ${COLD_RUNS} fresh processes: ${median(cold.map((c) => c.importToResult)).toFixed(1)} ms from import to the first result (${median(cold.map((c) => c.processToResult)).toFixed(1)} ms from process start)`)
+
+  if (outDir !== undefined) {
+    mkdirSync(outDir, { recursive: true })
+    const kept = [platformPkg, rootPkg].map((pkg) => {
+      copyFileSync(pkg.file, join(outDir, pkg.filename))
+      return join(outDir, pkg.filename)
+    })
+    console.log(`pack:check: kept the checked tarballs; install both in one command (the platform package first):
+  npm install ${kept.join(' ')}`)
+  }
 } finally {
   rmSync(work, { recursive: true, force: true })
 }

@@ -148,6 +148,19 @@ export const forAwaitArrow = async (): Promise<void> => {
 // Every Future is a CompletedFuture, so a list of the submitted futures can hold the elements too.
 export const seen: CompletedFuture<number>[] = [...futures]
 
+// failed() is part of the Future API, and of the futures asCompleted yields.
+expectType<boolean>()(futures[0]!.failed())
+export const failedCount = async (): Promise<number> => {
+  let failed = 0
+  for await (const future of executor.asCompleted(futures)) if (future.failed()) failed++
+  return failed
+}
+// Misspelt options are refused by the types too (and by a TypeError at run time).
+// @ts-expect-error timeOut is not an option of submit
+executor.submit(() => 1, [], { timeOut: 5 })
+// @ts-expect-error cancel_pending is not an option of shutdown
+void executor.shutdown({ cancel_pending: true })
+
 // registerKernels: the type parameter describes a plugin's kernels; without one they are untyped.
 interface Example {
   readonly scale: Kernel<[data: Float64Array, factor: number], Float64Array>

@@ -199,6 +199,10 @@ pub enum Value {
 }
 
 /// A kernel's own failure (bad argument values, or a failure of the computation).
+///
+/// The message does not name the kernel: whoever reports the failure knows which kernel ran
+/// and adds the name once (the binding's TypeScript `KernelError` reads
+/// `dot: the arrays differ in length (3 and 4)`). Named here too, it would appear twice.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KernelError {
     pub message: String,
@@ -225,16 +229,16 @@ impl std::error::Error for KernelError {}
 pub const MAX_ELEMENTS: u64 = 1 << 28;
 
 /// `Ok(n)` if an output of `n` elements is allowed (see [`MAX_ELEMENTS`]).
-pub fn output_len(kernel: &str, n: Option<u64>) -> Result<usize, KernelError> {
+pub fn output_len(n: Option<u64>) -> Result<usize, KernelError> {
     match n {
         Some(n) if n <= MAX_ELEMENTS => Ok(n as usize),
         _ => Err(KernelError::new(format!(
-            "{kernel}: the result would have more than {MAX_ELEMENTS} elements"
+            "the result would have more than {MAX_ELEMENTS} elements"
         ))),
     }
 }
 
-/// The error a kernel returns when its task is cancelled or runs out of time: `kernel` names it.
-pub fn cancelled(kernel: &str) -> KernelError {
-    KernelError::new(format!("{kernel} was cancelled"))
+/// The error a kernel returns when its task is cancelled or runs out of time.
+pub fn cancelled() -> KernelError {
+    KernelError::new("the task was cancelled")
 }

@@ -11,7 +11,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::Mutex;
 
 use crate::abi::RawContext;
-use crate::args::KernelError;
+use crate::args::{cancelled, KernelError};
 
 /// The host's services for one running kernel call (or one forked piece of it).
 #[derive(Clone, Copy)]
@@ -25,7 +25,7 @@ pub struct Cancelled;
 
 impl From<Cancelled> for KernelError {
     fn from(_: Cancelled) -> Self {
-        KernelError::new("the task was cancelled")
+        cancelled()
     }
 }
 

@@ -31,7 +31,7 @@ pub fn spin(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
         }
         remaining -= step;
         if remaining > 0 && ctx.is_cancelled() {
-            return Err(cancelled("spin"));
+            return Err(cancelled());
         }
     }
     Ok(Value::Number((x >> 11) as f64))
@@ -49,7 +49,7 @@ pub fn sleep(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
             return Ok(Value::Null);
         }
         if ctx.is_cancelled() {
-            return Err(cancelled("sleep"));
+            return Err(cancelled());
         }
         std::thread::sleep(left.min(NAP));
     }

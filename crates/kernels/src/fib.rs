@@ -35,9 +35,9 @@ pub fn fib(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let n = args.count(0);
     if n > MAX_N {
         return Err(KernelError::new(format!(
-            "fib: n = {n} is above {MAX_N}, whose result is the last a double holds exactly"
+            "n = {n} is above {MAX_N}, whose result is the last a double holds exactly"
         )));
     }
-    let result = forking(ctx, n).ok_or_else(|| cancelled("fib"))?;
+    let result = forking(ctx, n).ok_or_else(cancelled)?;
     Ok(Value::Number(result as f64))
 }

@@ -11,7 +11,7 @@ pub fn sha256(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     let mut hasher = Sha256::new();
     for piece in args.bytes(0).chunks(CHECK_EVERY) {
         if ctx.is_cancelled() {
-            return Err(cancelled("sha256"));
+            return Err(cancelled());
         }
         hasher.update(piece);
     }

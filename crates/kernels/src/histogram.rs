@@ -15,15 +15,15 @@ pub fn histogram(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelErro
     let (bins, min, max) = (args.count(1), args.number(2), args.number(3));
     if bins == 0 || bins > MAX_BINS {
         return Err(KernelError::new(format!(
-            "histogram: bins must be from 1 to 2^24, got {bins}"
+            "bins must be from 1 to 2^24, got {bins}"
         )));
     }
     if min >= max || !(max - min).is_finite() {
         return Err(KernelError::new(format!(
-            "histogram: min ({min}) must be below max ({max}), with a finite width"
+            "min ({min}) must be below max ({max}), with a finite width"
         )));
     }
-    let bins = output_len("histogram", Some(bins))?;
+    let bins = output_len(Some(bins))?;
     let (width, scale) = (max - min, bins as f64);
     // Each piece allocates `bins` counters: keep pieces at least as long as that, and short
     // enough (see MAX_REDUCE_GRAIN) to see a stop request soon.
@@ -31,7 +31,6 @@ pub fn histogram(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelErro
         parallel::grain(ctx, data.len(), (1 << 15).max(bins)).min(MAX_REDUCE_GRAIN.max(bins));
     let counts = parallel::reduce(
         ctx,
-        "histogram",
         0..data.len(),
         grain,
         &|_, range| {

@@ -223,7 +223,7 @@ impl Output {
 
 /// Reads what a kernel wrote. A reported panic is resumed (without the panic hook: the
 /// kernel's side already reported it) for the pool to catch; so is a malformed result.
-pub(crate) fn decode(kernel: &str, raw: RawResult) -> Result<Output, KernelError> {
+pub(crate) fn decode(raw: RawResult) -> Result<Output, KernelError> {
     let owned = |kind| ForeignArray {
         kind,
         tag: raw.tag,
@@ -249,7 +249,7 @@ pub(crate) fn decode(kernel: &str, raw: RawResult) -> Result<Output, KernelError
         tag => {
             drop(owned(ArrayKind::Uint8));
             resume_unwind(Box::new(format!(
-                "{kernel} returned the unknown result tag {tag}"
+                "it returned the unknown result tag {tag}"
             )));
         }
     };
@@ -257,7 +257,7 @@ pub(crate) fn decode(kernel: &str, raw: RawResult) -> Result<Output, KernelError
     if raw.len > 0 && (raw.data.is_null() || !(raw.data as usize).is_multiple_of(kind.size())) {
         drop(array);
         resume_unwind(Box::new(format!(
-            "{kernel} returned an array at {:p}, which is null or misaligned",
+            "it returned an array at {:p}, which is null or misaligned",
             raw.data
         )));
     }
@@ -266,7 +266,6 @@ pub(crate) fn decode(kernel: &str, raw: RawResult) -> Result<Output, KernelError
 
 /// Calls a kernel entry point with `args` on the worker running `ctx`.
 pub(crate) fn call(
-    kernel: &str,
     run: abi::KernelFn,
     args: &[RawArg],
     ctx: &TaskContext<'_>,
@@ -277,5 +276,5 @@ pub(crate) fn call(
     with_context(ctx, |raw| unsafe {
         run(raw, args.as_ptr(), args.len(), &mut out)
     });
-    decode(kernel, out)
+    decode(out)
 }

@@ -30,7 +30,6 @@ pub fn sum_of_squares(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, Kerne
     let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
         ctx,
-        "sumOfSquares",
         0..data.len(),
         grain,
         &|_, range| {
@@ -47,7 +46,7 @@ pub fn dot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b) = (args.floats(0), args.floats(1));
     if a.len() != b.len() {
         return Err(KernelError::new(format!(
-            "dot: the arrays differ in length ({} and {})",
+            "the arrays differ in length ({} and {})",
             a.len(),
             b.len()
         )));
@@ -55,7 +54,6 @@ pub fn dot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let grain = parallel::grain(ctx, a.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
         ctx,
-        "dot",
         0..a.len(),
         grain,
         &|_, range| {
@@ -110,11 +108,11 @@ fn add_products4(
 /// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
 pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
-    let len = output_len("matmul", n.checked_mul(n))?;
+    let len = output_len(n.checked_mul(n))?;
     for (name, m) in [("a", a), ("b", b)] {
         if m.len() != len {
             return Err(KernelError::new(format!(
-                "matmul: {name} has {} elements, but an {n} x {n} matrix has {len}",
+                "{name} has {} elements, not {n} x {n} = {len}",
                 m.len()
             )));
         }
@@ -123,50 +121,43 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     let mut out = vec![0.0f64; len];
     // At least ~64k multiply-adds per piece.
     let grain_rows = parallel::grain(ctx, n, (1 << 16) / n.max(1));
-    parallel::for_rows(
-        ctx,
-        "matmul",
-        &mut out,
-        n,
-        grain_rows,
-        &|ctx, first, rows| {
-            for j0 in (0..n).step_by(J_TILE) {
-                let j_end = (j0 + J_TILE).min(n);
-                for k0 in (0..n).step_by(K_TILE) {
-                    let k_end = (k0 + K_TILE).min(n);
-                    for (g, group) in rows.chunks_mut(ROWS * n).enumerate() {
-                        if ctx.is_cancelled() {
-                            return;
-                        }
-                        let first_row = first + g * ROWS;
-                        if group.len() == ROWS * n {
-                            let (r0, rest) = group.split_at_mut(n);
-                            let (r1, rest) = rest.split_at_mut(n);
-                            let (r2, r3) = rest.split_at_mut(n);
-                            let outs = [
-                                &mut r0[j0..j_end],
-                                &mut r1[j0..j_end],
-                                &mut r2[j0..j_end],
-                                &mut r3[j0..j_end],
-                            ];
-                            add_products4(outs, a, n, first_row, b, j0..j_end, k0..k_end);
-                        } else {
-                            for (r, row) in group.chunks_exact_mut(n).enumerate() {
-                                let a_row = &a[(first_row + r) * n..][..n];
-                                let out = &mut row[j0..j_end];
-                                for k in k0..k_end {
-                                    let factor = a_row[k];
-                                    let b_part = &b[k * n + j0..k * n + j_end];
-                                    for (o, x) in out.iter_mut().zip(b_part) {
-                                        *o += factor * x;
-                                    }
+    parallel::for_rows(ctx, &mut out, n, grain_rows, &|ctx, first, rows| {
+        for j0 in (0..n).step_by(J_TILE) {
+            let j_end = (j0 + J_TILE).min(n);
+            for k0 in (0..n).step_by(K_TILE) {
+                let k_end = (k0 + K_TILE).min(n);
+                for (g, group) in rows.chunks_mut(ROWS * n).enumerate() {
+                    if ctx.is_cancelled() {
+                        return;
+                    }
+                    let first_row = first + g * ROWS;
+                    if group.len() == ROWS * n {
+                        let (r0, rest) = group.split_at_mut(n);
+                        let (r1, rest) = rest.split_at_mut(n);
+                        let (r2, r3) = rest.split_at_mut(n);
+                        let outs = [
+                            &mut r0[j0..j_end],
+                            &mut r1[j0..j_end],
+                            &mut r2[j0..j_end],
+                            &mut r3[j0..j_end],
+                        ];
+                        add_products4(outs, a, n, first_row, b, j0..j_end, k0..k_end);
+                    } else {
+                        for (r, row) in group.chunks_exact_mut(n).enumerate() {
+                            let a_row = &a[(first_row + r) * n..][..n];
+                            let out = &mut row[j0..j_end];
+                            for k in k0..k_end {
+                                let factor = a_row[k];
+                                let b_part = &b[k * n + j0..k * n + j_end];
+                                for (o, x) in out.iter_mut().zip(b_part) {
+                                    *o += factor * x;
                                 }
                             }
                         }
                     }
                 }
             }
-        },
-    )?;
+        }
+    })?;
     Ok(Value::Float64Array(out))
 }

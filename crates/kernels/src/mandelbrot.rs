@@ -44,18 +44,18 @@ pub fn mandelbrot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelErr
     let row_end = args.count_or(4, height);
     if !(row_start <= row_end && row_end <= height) {
         return Err(KernelError::new(format!(
-            "mandelbrot: rows {row_start}..{row_end} are not within 0..{height} (rowStart <= rowEnd <= height)"
+            "rows {row_start}..{row_end} are not within 0..{height} (rowStart <= rowEnd <= height)"
         )));
     }
     if max_iter > MAX_ITER {
         return Err(KernelError::new(format!(
-            "mandelbrot: maxIter {max_iter} is above {MAX_ITER}"
+            "maxIter {max_iter} is above {MAX_ITER}"
         )));
     }
     let max_iter = max_iter as u32;
     // Look at the cancellation flag after every group of pixels when one can take long.
     let check_pixels = max_iter > 4096;
-    let len = output_len("mandelbrot", width.checked_mul(row_end - row_start))?;
+    let len = output_len(width.checked_mul(row_end - row_start))?;
     let mut counts = vec![0u32; len];
     let (w, h) = (width as f64, height as f64);
     let width = width as usize;
@@ -63,30 +63,22 @@ pub fn mandelbrot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelErr
     let rows = (row_end - row_start) as usize;
     let grain_rows = parallel::grain(ctx, rows, 1);
     let first_row = row_start as usize;
-    parallel::for_rows(
-        ctx,
-        "mandelbrot",
-        &mut counts,
-        width,
-        grain_rows,
-        &|ctx, first, rows| {
-            for (r, row) in rows.chunks_exact_mut(width).enumerate() {
-                let ci = -1.5 + ((first_row + first + r) as f64 + 0.5) * 3.0 / h;
-                for (group, counts) in row.chunks_mut(LANES).enumerate() {
-                    let cr = std::array::from_fn(|k| {
-                        -2.0 + ((group * LANES + k) as f64 + 0.5) * 3.0 / w
-                    });
-                    let lanes = escape_counts(cr, ci, max_iter);
-                    counts.copy_from_slice(&lanes[..counts.len()]);
-                    if check_pixels && ctx.is_cancelled() {
-                        return;
-                    }
-                }
-                if ctx.is_cancelled() {
+    parallel::for_rows(ctx, &mut counts, width, grain_rows, &|ctx, first, rows| {
+        for (r, row) in rows.chunks_exact_mut(width).enumerate() {
+            let ci = -1.5 + ((first_row + first + r) as f64 + 0.5) * 3.0 / h;
+            for (group, counts) in row.chunks_mut(LANES).enumerate() {
+                let cr =
+                    std::array::from_fn(|k| -2.0 + ((group * LANES + k) as f64 + 0.5) * 3.0 / w);
+                let lanes = escape_counts(cr, ci, max_iter);
+                counts.copy_from_slice(&lanes[..counts.len()]);
+                if check_pixels && ctx.is_cancelled() {
                     return;
                 }
             }
-        },
-    )?;
+            if ctx.is_cancelled() {
+                return;
+            }
+        }
+    })?;
     Ok(Value::Uint32Array(counts))
 }

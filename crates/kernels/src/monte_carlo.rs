@@ -90,13 +90,12 @@ pub fn monte_carlo_pi(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, Kerne
     let (samples, seed) = (args.count(0), args.count(1));
     if samples == 0 || samples > MAX_SAMPLES {
         return Err(KernelError::new(format!(
-            "monteCarloPi: samples must be from 1 to 2^40, got {samples}"
+            "samples must be from 1 to 2^40, got {samples}"
         )));
     }
     let blocks = samples.div_ceil(BLOCK) as usize;
     let hits = parallel::reduce(
         ctx,
-        "monteCarloPi",
         0..blocks,
         // Leaves of 4 to 8 blocks, so that most blocks are drawn side by side.
         2 * LANES as usize,

@@ -24,9 +24,9 @@ pub(crate) fn grain_for(workers: usize, len: usize, min: usize) -> usize {
     (len / (workers.max(1) * PIECES_PER_WORKER)).max(min).max(1)
 }
 
-fn checked<R>(ctx: &Context<'_>, kernel: &str, result: R) -> Result<R, KernelError> {
+fn checked<R>(ctx: &Context<'_>, result: R) -> Result<R, KernelError> {
     if ctx.is_cancelled() {
-        Err(cancelled(kernel))
+        Err(cancelled())
     } else {
         Ok(result)
     }
@@ -39,7 +39,6 @@ pub type ReduceLeaf<'a, R> = dyn Fn(&Context<'_>, Range<usize>) -> R + Sync + 'a
 /// combines their results pairwise, in order: `combine(left, right)`.
 pub fn reduce<R: Send>(
     ctx: &Context<'_>,
-    kernel: &str,
     range: Range<usize>,
     grain: usize,
     leaf: &ReduceLeaf<'_, R>,
@@ -66,7 +65,7 @@ pub fn reduce<R: Send>(
         Some(combine(left?, right?))
     }
     let result = split(ctx, range, grain.max(1), leaf, combine);
-    checked(ctx, kernel, result)?.ok_or_else(|| cancelled(kernel))
+    checked(ctx, result)?.ok_or_else(cancelled)
 }
 
 /// A leaf of [`for_rows`]: the piece's context, the index of its first row, and its rows.
@@ -76,7 +75,6 @@ pub type RowsLeaf<'a, T> = dyn Fn(&Context<'_>, usize, &mut [T]) + Sync + 'a;
 /// per piece, in parallel.
 pub fn for_rows<T: Send>(
     ctx: &Context<'_>,
-    kernel: &str,
     data: &mut [T],
     row_len: usize,
     grain_rows: usize,
@@ -107,5 +105,5 @@ pub fn for_rows<T: Send>(
     if row_len > 0 && !data.is_empty() {
         split(ctx, data, row_len, 0, grain_rows.max(1), leaf);
     }
-    checked(ctx, kernel, ())
+    checked(ctx, ())
 }

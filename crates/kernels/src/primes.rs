@@ -66,9 +66,7 @@ fn count_odd_segment(lo: u64, hi: u64, primes: &[u64], sieve: &mut Vec<bool>) ->
 pub fn prime_count(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (lo, hi) = (args.count(0), args.count(1));
     if lo > hi {
-        return Err(KernelError::new(format!(
-            "primeCount: lo ({lo}) is above hi ({hi})"
-        )));
+        return Err(KernelError::new(format!("lo ({lo}) is above hi ({hi})")));
     }
     let two = u64::from(lo <= 2 && hi > 2);
     // Odd numbers only, from the first odd >= max(lo, 3) to the end (exclusive, made odd).
@@ -81,7 +79,6 @@ pub fn prime_count(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelEr
     let segments = (end - start).div_ceil(2 * SEGMENT) as usize;
     let counted = parallel::reduce(
         ctx,
-        "primeCount",
         0..segments,
         1,
         &|_, range| {

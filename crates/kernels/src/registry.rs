@@ -46,7 +46,7 @@ impl Kernel {
     /// checked against `params`. A panic the kernel reports is resumed here, for the pool to
     /// report as a panicking task.
     pub fn call(&self, args: &[RawArg], ctx: &TaskContext<'_>) -> Result<Output, KernelError> {
-        host::call(&self.name, self.run, args, ctx)
+        host::call(self.run, args, ctx)
     }
 }
 

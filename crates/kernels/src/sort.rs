@@ -136,7 +136,7 @@ pub fn sort(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let grain = sort_grain(ctx, keys.len());
     merge_sort(ctx, &mut keys, &mut scratch, false, grain);
     if ctx.is_cancelled() {
-        return Err(cancelled("sort"));
+        return Err(cancelled());
     }
     // Same size and alignment: the collect reuses the keys' allocation.
     Ok(Value::Float64Array(keys.into_iter().map(value).collect()))

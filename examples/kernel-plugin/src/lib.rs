@@ -19,7 +19,7 @@ fn fnv1a(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let mut hash = FNV_OFFSET;
     for piece in args.bytes(0).chunks(CHECK_EVERY) {
         if ctx.is_cancelled() {
-            return Err(cancelled("fnv1a"));
+            return Err(cancelled());
         }
         for &byte in piece {
             hash = (hash ^ u32::from(byte)).wrapping_mul(FNV_PRIME);
@@ -34,7 +34,7 @@ fn fnv1a(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
 fn busy(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let ms = args.number(0);
     if ms < 0.0 {
-        return Err(KernelError::new(format!("busy: ms must be >= 0, got {ms}")));
+        return Err(KernelError::new(format!("ms must be >= 0, got {ms}")));
     }
     let start = Instant::now();
     let until = Duration::try_from_secs_f64(ms / 1e3).unwrap_or(Duration::MAX);

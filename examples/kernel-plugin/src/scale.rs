@@ -9,7 +9,7 @@ const MIN_GRAIN: usize = 1 << 14;
 /// `scale(data, factor)`: a new Float64Array of `data[i] * factor`, split over the pool.
 pub fn scale(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (data, factor) = (args.floats(0), args.number(1));
-    let mut out = vec![0.0; output_len("scale", Some(data.len() as u64))?];
+    let mut out = vec![0.0; output_len(Some(data.len() as u64))?];
     let grain = (data.len() / (ctx.workers() * 8)).max(MIN_GRAIN);
     ctx.for_each_chunk_mut(&mut out, grain, &|_, first, chunk| {
         for (y, x) in chunk.iter_mut().zip(&data[first..]) {

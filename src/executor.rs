@@ -2,7 +2,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use ferris_pool::{Hooks, Pool, PoolConfig, SchedulerKind, SubmitError};
+use ferris_pool::{Pool, PoolConfig, SchedulerKind, SubmitError};
 use napi::bindgen_prelude::{ArrayBuffer, Function, Unknown};
 use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
@@ -238,12 +238,7 @@ impl NativeExecutor {
         let outbox = &self.outbox;
         Ok(outbox.drain_now(|| {
             if let Some(pool) = pool.as_ref() {
-                // TEMPORARY until the ordered hand-out lands in the pool.
-                let mut taken = Vec::new();
-                pool.finish_external(run_times, abandoned as usize, &mut taken);
-                for id in taken {
-                    outbox.external_ready(id);
-                }
+                pool.finish_external(run_times, abandoned as usize);
             }
         }))
     }

@@ -38,6 +38,10 @@ pub struct EventBatch {
     pub kinds: Uint8Array,
     pub ids: Float64Array,
     pub numbers: Float64Array,
+    /// Spelled out for the declarations: their generator does not expand the `Payload` alias.
+    #[napi(
+        ts_type = "Array<string | Array<number | Float64Array | Uint32Array | Uint8Array | null | undefined> | Float64Array | Uint32Array | Uint8Array>"
+    )]
     pub payloads: Vec<Payload>,
 }
 

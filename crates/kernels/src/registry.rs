@@ -101,6 +101,19 @@ unsafe fn read_kernel(desc: &KernelDesc, position: usize) -> Result<Kernel, Stri
             params.len()
         ));
     }
+    // A left-out argument travels as NaN in the numbers of a batch (`src/wire/args.rs`):
+    // there is no such mark for the other kinds.
+    let first_optional = params.len() - desc.optional;
+    if let Some((i, param)) = (params.iter().enumerate())
+        .skip(first_optional)
+        .find(|(_, p)| !matches!(p, Param::Count | Param::Number))
+    {
+        return Err(format!(
+            "kernel {name:?} makes parameter {} ({}) optional: only numeric parameters can be",
+            i + 1,
+            param.name()
+        ));
+    }
     Ok(Kernel {
         name: name.to_string(),
         params,

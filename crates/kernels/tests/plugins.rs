@@ -247,6 +247,21 @@ fn an_unknown_parameter_kind_is_refused_and_registers_nothing() {
 }
 
 #[test]
+fn an_optional_parameter_that_is_not_numeric_is_refused() {
+    let path = compile(
+        "optional_text",
+        "raw_plugin.c",
+        &["OPTIONAL_TEXT", "PREFIX=\"opt.\""],
+    );
+    let reason = refusal(&path);
+    assert!(
+        reason.contains("\"opt.bytes\" makes parameter 1 (string) optional"),
+        "{reason}"
+    );
+    assert!(find("opt.add").is_none());
+}
+
+#[test]
 fn a_name_already_registered_is_refused() {
     let path = c_plugin();
     let copy = scratch().join(library_name("copy_of_raw_plugin"));

@@ -1,7 +1,8 @@
 /*
  * A kernel plugin written against the raw C header, without the Rust SDK: what the ABI
  * promises a plugin in another language. The tests compile it with the system C compiler,
- * plain and in variants that each break one rule (-DWRONG_VERSION, -DUNKNOWN_PARAM).
+ * plain and in variants that each break one rule (-DWRONG_VERSION, -DUNKNOWN_PARAM,
+ * -DOPTIONAL_TEXT).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -162,7 +163,11 @@ static const FerrisKernelDesc KERNELS[] = {
     {PREFIX "add", ADD_PARAMS, 2, 1, add},
     {PREFIX "sum", ARRAY_PARAMS, 1, 0, sum},
     {PREFIX "double", ARRAY_PARAMS, 1, 0, double_all},
+#ifdef OPTIONAL_TEXT
+    {PREFIX "bytes", TEXT_PARAMS, 1, 1, bytes},
+#else
     {PREFIX "bytes", TEXT_PARAMS, 1, 0, bytes},
+#endif
     {PREFIX "wait", NULL, 0, 0, wait_cancelled},
     {PREFIX "static", NULL, 0, 0, static_panic},
     {PREFIX "meet", NULL, 0, 0, meet},

@@ -101,7 +101,17 @@ fn a_c_plugin_registers_its_kernels_with_their_parameters() {
         .collect();
     assert_eq!(
         names,
-        ["c.add", "c.sum", "c.double", "c.bytes", "c.wait", "c.static", "c.meet"]
+        [
+            "c.add",
+            "c.sum",
+            "c.double",
+            "c.bytes",
+            "c.wait",
+            "c.static",
+            "c.meet",
+            "c.counted",
+            "c.frees"
+        ]
     );
     let (_, add) = find("c.add").unwrap();
     assert_eq!(add.params, [Param::Number, Param::Number]);
@@ -157,6 +167,17 @@ fn for_range_covers_the_range_once_and_the_array_comes_back_through_the_plugins_
     }
     let empty = call(1, "c.double", vec![Arg::Floats(&[])], None);
     assert_eq!(empty, Ok(Ok(Value::Float64Array(vec![]))));
+}
+
+#[test]
+fn every_returned_array_is_given_back_to_the_plugin_once() {
+    c_plugin();
+    for _ in 0..5 {
+        let bytes = call(1, "c.counted", vec![], None);
+        assert_eq!(bytes, Ok(Ok(Value::Uint8Array(b"abc".to_vec()))));
+    }
+    // `call` copies each result and drops it: the plugin's free function ran once for each.
+    assert_eq!(call(1, "c.frees", vec![], None), Ok(Ok(Value::Number(5.0))));
 }
 
 #[test]

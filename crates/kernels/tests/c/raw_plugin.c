@@ -140,6 +140,35 @@ static void meet(const FerrisContext *ctx, const FerrisArg *args, size_t nargs, 
     out->number = (double)atomic_load(&m.met);
 }
 
+static atomic_long counted_frees;
+
+static void free_counted(uint32_t tag, void *data, size_t len) {
+    free_result(tag, data, len);
+    atomic_fetch_add(&counted_frees, 1);
+}
+
+/* c.counted(): a 3-byte array whose free function counts its calls. */
+static void counted(const FerrisContext *ctx, const FerrisArg *args, size_t nargs, FerrisResult *out) {
+    (void)ctx;
+    (void)args;
+    (void)nargs;
+    unsigned char *data = malloc(3);
+    memcpy(data, "abc", 3);
+    out->tag = FERRIS_RESULT_UINT8ARRAY;
+    out->data = data;
+    out->len = 3;
+    out->free = free_counted;
+}
+
+/* c.frees(): how many results of c.counted were given back. */
+static void frees(const FerrisContext *ctx, const FerrisArg *args, size_t nargs, FerrisResult *out) {
+    (void)ctx;
+    (void)args;
+    (void)nargs;
+    out->tag = FERRIS_RESULT_NUMBER;
+    out->number = (double)atomic_load(&counted_frees);
+}
+
 /* c.static(): a KernelPanicError whose message is static memory (no free function). */
 static void static_panic(const FerrisContext *ctx, const FerrisArg *args, size_t nargs, FerrisResult *out) {
     (void)ctx;
@@ -171,6 +200,8 @@ static const FerrisKernelDesc KERNELS[] = {
     {PREFIX "wait", NULL, 0, 0, wait_cancelled},
     {PREFIX "static", NULL, 0, 0, static_panic},
     {PREFIX "meet", NULL, 0, 0, meet},
+    {PREFIX "counted", NULL, 0, 0, counted},
+    {PREFIX "frees", NULL, 0, 0, frees},
 };
 
 static const FerrisPlugin PLUGIN = {KERNELS, sizeof KERNELS / sizeof KERNELS[0]};

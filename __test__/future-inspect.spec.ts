@@ -7,7 +7,7 @@ import { inspect } from 'node:util'
 
 import test from 'ava'
 
-import { CancelledError, Future, kernels } from '../index.js'
+import { CancelledError, Executor, Future, kernels } from '../index.js'
 import { setup, waitUntil } from './helpers.js'
 
 /** Fields of the executor's task record that once leaked into `console.log(future)`. */
@@ -90,4 +90,15 @@ test('failed() is true once a task rejected or threw, whatever the value, undefi
   t.true(kernelFails.failed())
   t.false(cancelled.failed(), 'cancelled is not failed')
   t.true((await t.throwsAsync(cancelled.exception())) instanceof CancelledError)
+})
+
+test('a submitted future shows no internals either', async (t) => {
+  const executor = new Executor({ maxWorkers: 1 })
+  t.teardown(() => executor.shutdown())
+  const futures = [executor.submit((n: number) => n, [1], { timeout: 1_000 }), executor.submit(kernels.spin, [10])]
+  for (const future of futures) {
+    t.deepEqual(Object.keys(future), [])
+    t.is(JSON.stringify(future), '{}')
+  }
+  await Promise.all(futures)
 })

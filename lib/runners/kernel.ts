@@ -8,14 +8,28 @@ import type { Failure, Runner, RunnerShare } from './runner.js'
 
 /** A kernel call, or a chunk of calls (a `map` chunk: `args` holds its items). */
 export class KernelTask extends Task {
-  constructor(
-    init: TaskInit,
-    runner: KernelRunner,
-    readonly kernel: Kernel,
-    readonly args: readonly unknown[],
-    readonly chunk: boolean,
-  ) {
+  readonly #kernel: Kernel
+  readonly #args: readonly unknown[]
+  readonly #chunk: boolean
+
+  constructor(init: TaskInit, runner: KernelRunner, kernel: Kernel, args: readonly unknown[], chunk: boolean) {
     super(init.canceller, init.id, runner, init.level, init.timeout)
+    this.#kernel = kernel
+    this.#args = args
+    this.#chunk = chunk
+  }
+
+  get kernel(): Kernel {
+    return this.#kernel
+  }
+
+  get args(): readonly unknown[] {
+    return this.#args
+  }
+
+  /** A chunk of calls, one per item of `args`. */
+  get chunk(): boolean {
+    return this.#chunk
   }
 }
 

@@ -27,16 +27,31 @@ type AnyFunction = (...args: never[]) => unknown
 
 /** A JS function call, or a `map` chunk of calls. */
 export class MainThreadTask extends Task {
-  /** Fires the run-time limit of a running async task. */
-  timer: Timer | undefined = undefined
+  readonly #fn: AnyFunction
+  readonly #args: readonly unknown[]
+  #timer: Timer | undefined = undefined
 
-  constructor(
-    init: TaskInit,
-    runner: MainThreadRunner,
-    readonly fn: AnyFunction,
-    readonly args: readonly unknown[],
-  ) {
+  constructor(init: TaskInit, runner: MainThreadRunner, fn: AnyFunction, args: readonly unknown[]) {
     super(init.canceller, init.id, runner, init.level, init.timeout)
+    this.#fn = fn
+    this.#args = args
+  }
+
+  get fn(): AnyFunction {
+    return this.#fn
+  }
+
+  get args(): readonly unknown[] {
+    return this.#args
+  }
+
+  /** Fires the run-time limit of a running async task. */
+  get timer(): Timer | undefined {
+    return this.#timer
+  }
+
+  set timer(timer: Timer | undefined) {
+    this.#timer = timer
   }
 }
 

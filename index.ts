@@ -13,6 +13,7 @@ export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, 
 export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
+export { registerKernels, type PluginKernels } from './lib/plugins.js'
 export type { ExecutorOptions } from './lib/options.js'
 export type { ExecutorStats, DurationSummary } from './lib/stats.js'
 export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
@@ -25,4 +26,5 @@ export {
   ExecutorShutdownError,
   KernelError,
   KernelPanicError,
+  PluginError,
 } from './lib/errors.js'

@@ -2,6 +2,6 @@
 import { addon } from './addon.js'
 import type * as Native from '../native.js'
 
-export const { NativeExecutor, listKernels: listNativeKernels, cpuUsage, memoryUsage } = addon
+export const { NativeExecutor, listKernels: listNativeKernels, registerKernels: registerNativeKernels, cpuUsage, memoryUsage } = addon
 export type NativeExecutor = Native.NativeExecutor
-export type { EventBatch, NativeStats, NativeSummary } from '../native.js'
+export type { EventBatch, KernelInfo, NativeStats, NativeSummary } from '../native.js'

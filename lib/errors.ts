@@ -126,3 +126,31 @@ export class KernelPanicError extends KernelError {
     super(kernel, `panicked: ${message}`, 'ERR_KERNEL_PANIC')
   }
 }
+
+/**
+ * `registerKernels(path)` could not register the plugin library at `path`: `reason` says why
+ * (no such file, not a loadable shared library, no entry point, another ABI version, a name
+ * already registered, an unknown parameter kind). Nothing of it was registered. The native
+ * error is kept as `cause`.
+ *
+ * ```ts
+ * try {
+ *   registerKernels('./missing/libmy_kernels.so')
+ * } catch (error) {
+ *   if (error instanceof PluginError) console.log(error.reason) // 'no such file'
+ * }
+ * ```
+ */
+export class PluginError extends ExecutorError {
+  /** The path given to `registerKernels`. */
+  readonly path: string
+  /** Why the library was refused. */
+  readonly reason: string
+
+  /** Raised by `registerKernels`; code `ERR_FERRIS_PLUGIN`. */
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_FERRIS_PLUGIN', `cannot register the kernels of ${path}: ${reason}`, options)
+    this.path = path
+    this.reason = reason
+  }
+}

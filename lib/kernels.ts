@@ -1,5 +1,5 @@
 /** Handles of the native kernels, and the checks of their arguments. */
-import { listNativeKernels } from './binding.js'
+import { type KernelInfo, listNativeKernels } from './binding.js'
 
 /**
  * Kind of one kernel parameter, as the native registry declares it: `count` is a non-negative
@@ -117,6 +117,19 @@ export interface Kernels {
 const registry = new Map<string, Kernel>(
   listNativeKernels().map((k) => [k.name, new Kernel(k.name, k.index, k.params as KernelParam[], k.required)]),
 )
+
+/**
+ * The handle of a kernel the native registry just added (a plugin's): the one this layer
+ * already has for it, if any, so that registering a plugin twice gives the same handles.
+ * @internal
+ */
+export function adoptKernel(info: KernelInfo): Kernel {
+  const known = registry.get(info.name)
+  if (known?.index === info.index) return known
+  const kernel = new Kernel(info.name, info.index, info.params as KernelParam[], info.required)
+  registry.set(info.name, kernel)
+  return kernel
+}
 
 /** The registry's kernel `name`, typed by the `Kernels` entry it backs. */
 function required<K extends Kernel>(name: string): K {

@@ -1,6 +1,6 @@
 //! The kernel registry as JavaScript sees it: the list `lib/kernels.ts` builds its handles
 //! from, and the lookup of a submitted kernel index.
-use ferris_kernels::{Kernel, REGISTRY};
+use ferris_kernels::Kernel;
 use napi::{Error, Result, Status};
 use napi_derive::napi;
 
@@ -15,23 +15,27 @@ pub struct KernelInfo {
     pub required: u32,
 }
 
+/// What JavaScript learns of the kernel at `index`.
+pub(crate) fn kernel_info(index: usize, kernel: &Kernel) -> KernelInfo {
+    KernelInfo {
+        name: kernel.name.clone(),
+        index: index as u32,
+        params: kernel.params.iter().map(|p| p.name().to_string()).collect(),
+        required: kernel.required() as u32,
+    }
+}
+
+/// Every registered kernel: the built-in ones, then those of the plugins registered so far.
 #[napi(catch_unwind)]
 pub fn list_kernels() -> Vec<KernelInfo> {
-    REGISTRY
-        .iter()
-        .enumerate()
-        .map(|(index, kernel)| KernelInfo {
-            name: kernel.name.to_string(),
-            index: index as u32,
-            params: kernel.params.iter().map(|p| p.name().to_string()).collect(),
-            required: kernel.required() as u32,
-        })
+    ferris_kernels::all()
+        .into_iter()
+        .map(|(index, kernel)| kernel_info(index, kernel))
         .collect()
 }
 
 /// The kernel a batch names by its index.
 pub(crate) fn kernel(index: u32) -> Result<&'static Kernel> {
-    REGISTRY
-        .get(index as usize)
+    ferris_kernels::get(index as usize)
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown kernel #{index}")))
 }

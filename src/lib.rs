@@ -8,6 +8,7 @@
 mod executor;
 mod handles;
 mod kernels;
+mod plugins;
 mod stats;
 mod system;
 mod wire;

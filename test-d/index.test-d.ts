@@ -11,7 +11,10 @@ import {
   Kernel,
   getKernel,
   kernels,
+  registerKernels,
+  PluginError,
   type CompletedFuture,
+  type PluginKernels,
   type KernelItem,
 } from 'ferris-executor'
 
@@ -157,3 +160,22 @@ export const failedCount = async (): Promise<number> => {
 executor.submit(() => 1, [], { timeOut: 5 })
 // @ts-expect-error cancel_pending is not an option of shutdown
 void executor.shutdown({ cancel_pending: true })
+
+// registerKernels: the type parameter describes a plugin's kernels; without one they are untyped.
+interface Example {
+  readonly scale: Kernel<[data: Float64Array, factor: number], Float64Array>
+  readonly fnv1a: Kernel<[bytes: Uint8Array], number>
+}
+declare const examplePath: string
+const example = registerKernels<Example>(examplePath)
+expectType<Future<Float64Array>>()(executor.submit(example.scale, [data, 2]))
+expectType<Promise<number[]>>()(executor.map(example.fnv1a, [new Uint8Array(1)]))
+// @ts-expect-error scale takes a Float64Array and a number
+executor.submit(example.scale, [data])
+// @ts-expect-error fnv1a's map items are Uint8Arrays
+void executor.map(example.fnv1a, [1, 2])
+expectType<PluginKernels>()(registerKernels(examplePath))
+expectType<Kernel>()(registerKernels(examplePath)['anything'])
+// @ts-expect-error the description must map names to kernels
+registerKernels<{ scale: number }>(examplePath)
+expectType<string>()(new PluginError('p', 'r').reason)

@@ -5,6 +5,7 @@
 //! with the wrong types.
 use std::time::Duration;
 
+use ferris_kernels::abi::RawArg;
 use ferris_kernels::{Arg, Kernel, Param};
 use napi::bindgen_prelude::{Float64Array, Uint8Array, Unknown};
 use napi::{Error, JsValue, Result, Status, ValueType};
@@ -30,7 +31,12 @@ pub(crate) enum OwnedArg {
 }
 
 impl OwnedArg {
-    pub fn borrow(&self) -> Arg<'_> {
+    /// The argument as the kernel ABI passes it, borrowing this memory.
+    pub fn raw(&self) -> RawArg {
+        self.borrow().raw()
+    }
+
+    fn borrow(&self) -> Arg<'_> {
         match self {
             OwnedArg::Number(n) => Arg::Number(*n),
             OwnedArg::SharedFloats(data) => Arg::Floats(data),

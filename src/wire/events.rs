@@ -10,7 +10,7 @@
 //! external ArrayBuffer), not copies.
 use std::sync::Arc;
 
-use ferris_kernels::{KernelError, Value};
+use ferris_kernels::{ArrayKind, ForeignArray, KernelError, Output};
 use ferris_pool::{Batch, Hooks};
 use napi::bindgen_prelude::{Either3, Either4, Float64Array, Function, Uint32Array, Uint8Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -47,7 +47,7 @@ pub struct EventBatch {
 
 /// What a kernel task returns to the pool, which hands it to [`Outbox::completed`].
 pub(crate) struct Completion {
-    pub result: std::result::Result<Vec<Value>, KernelError>,
+    pub result: std::result::Result<Vec<Output>, KernelError>,
     /// `true` for a chunk of calls (several values), `false` for a single call.
     pub chunk: bool,
     /// The task ran past its time limit (its result, if any, is dropped).
@@ -158,22 +158,50 @@ fn drain(batch: &Batch<Event>, handles: &Handles) -> EventBatch {
     encode(events, handles)
 }
 
-fn chunk_value(value: Value) -> ChunkValue {
-    match value {
-        Value::Null => None,
-        Value::Number(n) => Some(Either4::A(n)),
-        Value::Float64Array(data) => Some(Either4::B(Float64Array::new(data))),
-        Value::Uint32Array(data) => Some(Either4::C(Uint32Array::new(data))),
-        Value::Uint8Array(data) => Some(Either4::D(Uint8Array::new(data))),
+/// A typed array over the memory a kernel returned, without a copy: the kernel's free function
+/// runs when the garbage collector releases the array (or at once for an empty one).
+fn typed_array(array: ForeignArray) -> TypedArray {
+    let (kind, data, len) = (array.kind(), array.as_ptr(), array.len());
+    if len == 0 {
+        drop(array);
+        return match kind {
+            ArrayKind::Float64 => Either3::A(Float64Array::new(Vec::new())),
+            ArrayKind::Uint32 => Either3::B(Uint32Array::new(Vec::new())),
+            ArrayKind::Uint8 => Either3::C(Uint8Array::new(Vec::new())),
+        };
+    }
+    // SAFETY: `data` holds `len` elements of the kind's type, aligned and not null (the host
+    // checked), and stays valid until `array` is dropped, which only the finalizer does.
+    unsafe {
+        match kind {
+            ArrayKind::Float64 => Either3::A(Float64Array::with_external_data(
+                data.cast(),
+                len,
+                move |_, _| drop(array),
+            )),
+            ArrayKind::Uint32 => Either3::B(Uint32Array::with_external_data(
+                data.cast(),
+                len,
+                move |_, _| drop(array),
+            )),
+            ArrayKind::Uint8 => Either3::C(Uint8Array::with_external_data(
+                data.cast(),
+                len,
+                move |_, _| drop(array),
+            )),
+        }
     }
 }
 
-fn typed_array(value: Value) -> Option<TypedArray> {
-    match value {
-        Value::Float64Array(data) => Some(Either3::A(Float64Array::new(data))),
-        Value::Uint32Array(data) => Some(Either3::B(Uint32Array::new(data))),
-        Value::Uint8Array(data) => Some(Either3::C(Uint8Array::new(data))),
-        Value::Null | Value::Number(_) => None,
+fn chunk_value(output: Output) -> ChunkValue {
+    match output {
+        Output::Null => None,
+        Output::Number(n) => Some(Either4::A(n)),
+        Output::Array(array) => Some(match typed_array(array) {
+            Either3::A(floats) => Either4::B(floats),
+            Either3::B(words) => Either4::C(words),
+            Either3::C(bytes) => Either4::D(bytes),
+        }),
     }
 }
 
@@ -192,13 +220,13 @@ fn returned(completion: Completion) -> (EventKind, f64, Option<Payload>) {
             let values = values.into_iter().map(chunk_value).collect();
             (EventKind::Values, f64::NAN, Some(Either3::B(values)))
         }
-        Ok(values) => match values.into_iter().next().unwrap_or(Value::Null) {
-            Value::Null => (EventKind::Null, f64::NAN, None),
-            Value::Number(n) => (EventKind::Number, n, None),
-            array => (
+        Ok(values) => match values.into_iter().next().unwrap_or(Output::Null) {
+            Output::Null => (EventKind::Null, f64::NAN, None),
+            Output::Number(n) => (EventKind::Number, n, None),
+            Output::Array(array) => (
                 EventKind::Array,
                 f64::NAN,
-                typed_array(array).map(Either3::C),
+                Some(Either3::C(typed_array(array))),
             ),
         },
         Err(error) => (EventKind::Failed, f64::NAN, Some(Either3::A(error.message))),

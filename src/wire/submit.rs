@@ -7,7 +7,8 @@
 //! arguments, whose non-numeric ones come from `objects` (see [`BatchArgs`]).
 use std::time::Duration;
 
-use ferris_kernels::{Arg, Args, Kernel};
+use ferris_kernels::abi::RawArg;
+use ferris_kernels::Kernel;
 use ferris_pool::{Job, Priority};
 use napi::{Error, Result, Status};
 
@@ -85,12 +86,12 @@ fn kernel_job(
 ) -> Job<Completion> {
     Job::Native(Box::new(move |ctx| {
         let arity = kernel.params.len();
-        let mut borrowed: Vec<Arg> = Vec::with_capacity(arity);
+        let mut borrowed: Vec<RawArg> = Vec::with_capacity(arity);
         let result = (0..calls)
             .map(|call| {
                 borrowed.clear();
-                borrowed.extend(args[call * arity..][..arity].iter().map(OwnedArg::borrow));
-                (kernel.run)(&Args(&borrowed), ctx)
+                borrowed.extend(args[call * arity..][..arity].iter().map(OwnedArg::raw));
+                kernel.call(&borrowed, ctx)
             })
             .collect();
         drop(borrowed);

@@ -13,7 +13,7 @@ use std::sync::mpsc::channel;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ferris_kernels::{find, sort_order, Arg, Args, Value, REGISTRY};
+use ferris_kernels::{find, sort_order, Arg, Value};
 use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority, TaskContext};
 
 const RUNS: usize = 5;
@@ -116,11 +116,12 @@ fn main() {
             ..Default::default()
         };
         let pool: Pool<()> = Pool::new(config, Arc::new(Quiet)).unwrap();
-        let sort = &REGISTRY[find("sort").unwrap()];
+        let (_, sort) = find("sort").unwrap();
         let sorted = median(|| {
             let data = data.clone();
             let value = on_pool(&pool, move |ctx| {
-                (sort.run)(&Args(&[Arg::Floats(&data)]), ctx)
+                sort.call(&[Arg::Floats(&data).raw()], ctx)
+                    .map(|output| output.to_value())
             });
             assert!(matches!(value, Ok(Value::Float64Array(v)) if v.len() == 10_000_000));
         });

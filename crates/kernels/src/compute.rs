@@ -1,9 +1,7 @@
 //! Calibration kernels: a CPU spinner and a sleeper.
 use std::time::{Duration, Instant};
 
-use ferris_pool::TaskContext;
-
-use crate::args::{cancelled, Args, KernelError, Value};
+use ferris_kernel_sdk::{cancelled, Args, Context, KernelError, Value};
 
 /// Iterations between two looks at the cancellation flag: ~65 us of spinning, so a stop
 /// request is seen quickly while the check costs nothing measurable.
@@ -23,7 +21,7 @@ pub const SPIN_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 /// `spin(iterations)`: runs xorshift64 `iterations` times from [`SPIN_SEED`] and returns the top
 /// 53 bits of the state, so a JS twin with BigInt gets the same number. `spin(0)` is the
 /// cheapest possible task.
-pub fn spin(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn spin(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let mut remaining = args.count(0);
     let mut x = SPIN_SEED;
     while remaining > 0 {
@@ -43,7 +41,7 @@ pub fn spin(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError
 const NAP: Duration = Duration::from_millis(10);
 
 /// `sleep(ms)`: blocks its worker thread for `ms` milliseconds and returns null.
-pub fn sleep(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn sleep(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let deadline = Instant::now() + Duration::from_millis(args.count(0));
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

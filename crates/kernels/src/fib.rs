@@ -1,7 +1,6 @@
 //! `fib`: naive recursive Fibonacci that forks above a cutoff, the classic fork-join test.
-use ferris_pool::TaskContext;
 
-use crate::args::{cancelled, Args, KernelError, Value};
+use ferris_kernel_sdk::{cancelled, Args, Context, KernelError, Value};
 
 /// Calls at or below this `n` recurse on one thread (fib(20) is ~20k calls, ~30 us).
 const CUTOFF: u64 = 20;
@@ -19,7 +18,7 @@ fn sequential(n: u64) -> u64 {
 
 /// `None` once the task was cancelled (checked at every call: above the cutoff, the call tree
 /// of a large `n` is far too big to walk to the end even doing nothing).
-fn forking(ctx: &TaskContext<'_>, n: u64) -> Option<u64> {
+fn forking(ctx: &Context<'_>, n: u64) -> Option<u64> {
     if ctx.is_cancelled() {
         return None;
     }
@@ -32,7 +31,7 @@ fn forking(ctx: &TaskContext<'_>, n: u64) -> Option<u64> {
 
 /// `fib(n)`: the n-th Fibonacci number by naive recursion (exponential time on purpose: it is
 /// a benchmark of fork-join), forking both calls above n = 20.
-pub fn fib(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn fib(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let n = args.count(0);
     if n > MAX_N {
         return Err(KernelError::new(format!(

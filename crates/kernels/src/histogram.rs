@@ -1,9 +1,8 @@
 //! `histogram`: counts of values per equal-width bin.
-use ferris_pool::TaskContext;
 
-use crate::args::{output_len, Args, KernelError, Value};
 use crate::linalg::MAX_REDUCE_GRAIN;
 use crate::parallel;
+use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
 
 /// Most bins: 2^24 (each piece of the split keeps its own counts).
 const MAX_BINS: u64 = 1 << 24;
@@ -11,7 +10,7 @@ const MAX_BINS: u64 = 1 << 24;
 /// `histogram(data, bins, min, max)`: a Uint32Array of `bins` counts. Value x goes to bin
 /// `floor((x - min) / (max - min) * bins)`, and x = max to the last bin; values outside
 /// [min, max] and NaN are dropped. Pieces of the data are counted in parallel and summed.
-pub fn histogram(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn histogram(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let data = args.floats(0);
     let (bins, min, max) = (args.count(1), args.number(2), args.number(3));
     if bins == 0 || bins > MAX_BINS {

@@ -1,8 +1,7 @@
 //! Linear algebra over Float64Arrays: `sumOfSquares`, `dot` and `matmul`.
-use ferris_pool::TaskContext;
 
-use crate::args::{output_len, Args, KernelError, Value};
 use crate::parallel;
+use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
 
 /// Items below which a reduction piece is not split further: ~20 us of streaming.
 const MIN_REDUCE_GRAIN: usize = 1 << 15;
@@ -26,7 +25,7 @@ fn lanes_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
 }
 
 /// `sumOfSquares(data)`: the sum of x² over the array, split over the pool.
-pub fn sum_of_squares(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn sum_of_squares(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let data = args.floats(0);
     let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
@@ -43,7 +42,7 @@ pub fn sum_of_squares(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, K
 }
 
 /// `dot(a, b)`: the dot product of two arrays of the same length, split over the pool.
-pub fn dot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn dot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b) = (args.floats(0), args.floats(1));
     if a.len() != b.len() {
         return Err(KernelError::new(format!(
@@ -107,7 +106,7 @@ fn add_products4(
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
 /// Output rows are split over the pool; each piece walks `b` in tiles (see [`K_TILE`]) and
 /// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
-pub fn matmul(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
     let len = output_len(n.checked_mul(n))?;
     for (name, m) in [("a", a), ("b", b)] {

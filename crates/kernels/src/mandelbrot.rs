@@ -1,8 +1,7 @@
 //! `mandelbrot`: escape counts over a rectangle of the complex plane.
-use ferris_pool::TaskContext;
 
-use crate::args::{output_len, Args, KernelError, Value};
 use crate::parallel;
+use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
 
 /// Largest `maxIter`: one pixel then takes up to ~30 ms.
 const MAX_ITER: u64 = 1 << 24;
@@ -39,7 +38,7 @@ fn escape_counts(cr: [f64; LANES], ci: f64, max_iter: u32) -> [u32; LANES] {
 /// [-1.5, 1.5]. Pixel (px, py) is the point -2 + (px + 0.5) * 3 / width,
 /// -1.5 + (py + 0.5) * 3 / height; its count is the number of steps z -> z² + c, from 0, until
 /// |z|² > 4, at most `maxIter`. Rows are split over the pool.
-pub fn mandelbrot(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn mandelbrot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (width, height, max_iter) = (args.count(0), args.count(1), args.count(2));
     let row_start = args.count_or(3, 0);
     let row_end = args.count_or(4, height);

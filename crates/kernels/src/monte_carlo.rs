@@ -1,8 +1,7 @@
 //! `monteCarloPi`: estimates pi from random points, deterministically for a seed.
-use ferris_pool::TaskContext;
 
-use crate::args::{Args, KernelError, Value};
 use crate::parallel;
+use ferris_kernel_sdk::{Args, Context, KernelError, Value};
 
 /// Samples per block. Each block draws from its own generator, seeded from the seed and the
 /// block's index, so the result does not depend on how blocks are spread over workers.
@@ -87,7 +86,7 @@ fn hits_in_blocks(seed: u64, blocks: std::ops::Range<u64>, samples: u64) -> u64 
 /// `monteCarloPi(samples, seed)`: 4 x the share of `samples` random points of the unit square
 /// that fall inside the quarter circle. Samples are drawn in blocks of [`BLOCK`] spread over
 /// the pool; the estimate depends only on `samples` and `seed`.
-pub fn monte_carlo_pi(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn monte_carlo_pi(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (samples, seed) = (args.count(0), args.count(1));
     if samples == 0 || samples > MAX_SAMPLES {
         return Err(KernelError::new(format!(

@@ -1,26 +1,30 @@
 //! Splitting a kernel's work over the pool with fork-join.
 //!
-//! Work is halved recursively with [`TaskContext::join`] down to pieces of a given grain, so
+//! Work is halved recursively with [`Context::join`] down to pieces of a given grain, so
 //! idle workers steal the biggest pieces first and a kernel on a one-worker pool simply runs
 //! its pieces in order. Cancellation: no piece starts once the task's flag is up, a leaf may
 //! stop early when it sees the flag, and the split returns an error if the flag is up when all
 //! pieces are done (the flag never goes down again, so no partial result slips through).
 use std::ops::Range;
 
-use ferris_pool::TaskContext;
-
-use crate::args::{cancelled, KernelError};
+use ferris_kernel_sdk::{cancelled, Context, KernelError};
 
 /// Pieces per worker a split aims for, so that a worker done early still finds some to steal.
 const PIECES_PER_WORKER: usize = 8;
 
 /// Grain for splitting `len` items: about [`PIECES_PER_WORKER`] pieces per worker, never
 /// smaller than `min` items (below which forking costs more than it saves).
-pub fn grain(ctx: &TaskContext<'_>, len: usize, min: usize) -> usize {
-    (len / (ctx.workers() * PIECES_PER_WORKER)).max(min).max(1)
+pub fn grain(ctx: &Context<'_>, len: usize, min: usize) -> usize {
+    grain_for(ctx.workers(), len, min)
 }
 
-fn checked<R>(ctx: &TaskContext<'_>, result: R) -> Result<R, KernelError> {
+/// [`grain`] for a pool of `workers`; also the host's grain for `Context::for_range` when the
+/// kernel leaves the choice to it.
+pub(crate) fn grain_for(workers: usize, len: usize, min: usize) -> usize {
+    (len / (workers.max(1) * PIECES_PER_WORKER)).max(min).max(1)
+}
+
+fn checked<R>(ctx: &Context<'_>, result: R) -> Result<R, KernelError> {
     if ctx.is_cancelled() {
         Err(cancelled())
     } else {
@@ -29,19 +33,19 @@ fn checked<R>(ctx: &TaskContext<'_>, result: R) -> Result<R, KernelError> {
 }
 
 /// A leaf of [`reduce`]: the pieces' context and range.
-pub type ReduceLeaf<'a, R> = dyn Fn(&TaskContext<'_>, Range<usize>) -> R + Sync + 'a;
+pub type ReduceLeaf<'a, R> = dyn Fn(&Context<'_>, Range<usize>) -> R + Sync + 'a;
 
 /// Runs `leaf` on consecutive pieces of `range` no longer than `grain`, in parallel, and
 /// combines their results pairwise, in order: `combine(left, right)`.
 pub fn reduce<R: Send>(
-    ctx: &TaskContext<'_>,
+    ctx: &Context<'_>,
     range: Range<usize>,
     grain: usize,
     leaf: &ReduceLeaf<'_, R>,
     combine: &(dyn Fn(R, R) -> R + Sync),
 ) -> Result<R, KernelError> {
     fn split<R: Send>(
-        ctx: &TaskContext<'_>,
+        ctx: &Context<'_>,
         range: Range<usize>,
         grain: usize,
         leaf: &ReduceLeaf<'_, R>,
@@ -65,19 +69,19 @@ pub fn reduce<R: Send>(
 }
 
 /// A leaf of [`for_rows`]: the piece's context, the index of its first row, and its rows.
-pub type RowsLeaf<'a, T> = dyn Fn(&TaskContext<'_>, usize, &mut [T]) + Sync + 'a;
+pub type RowsLeaf<'a, T> = dyn Fn(&Context<'_>, usize, &mut [T]) + Sync + 'a;
 
 /// Runs `leaf` over `data` cut into whole rows of `row_len` items, at most `grain_rows` rows
 /// per piece, in parallel.
 pub fn for_rows<T: Send>(
-    ctx: &TaskContext<'_>,
+    ctx: &Context<'_>,
     data: &mut [T],
     row_len: usize,
     grain_rows: usize,
     leaf: &RowsLeaf<'_, T>,
 ) -> Result<(), KernelError> {
     fn split<T: Send>(
-        ctx: &TaskContext<'_>,
+        ctx: &Context<'_>,
         data: &mut [T],
         row_len: usize,
         first_row: usize,

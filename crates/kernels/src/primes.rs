@@ -1,8 +1,7 @@
 //! `primeCount`: a segmented sieve of Eratosthenes split over the pool.
-use ferris_pool::TaskContext;
 
-use crate::args::{Args, KernelError, Value};
 use crate::parallel;
+use ferris_kernel_sdk::{Args, Context, KernelError, Value};
 
 /// Odd numbers per segment: a 256 KiB byte sieve, which stays in L2.
 const SEGMENT: u64 = 1 << 18;
@@ -64,7 +63,7 @@ fn count_odd_segment(lo: u64, hi: u64, primes: &[u64], sieve: &mut Vec<bool>) ->
 }
 
 /// `primeCount(lo, hi)`: how many primes lie in `[lo, hi)`.
-pub fn prime_count(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn prime_count(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (lo, hi) = (args.count(0), args.count(1));
     if lo > hi {
         return Err(KernelError::new(format!("lo ({lo}) is above hi ({hi})")));

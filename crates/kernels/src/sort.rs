@@ -4,9 +4,7 @@
 //! cheaper than the NaN-aware float comparison, both in the runs' quicksort and in the merges.
 use std::cmp::Ordering;
 
-use ferris_pool::TaskContext;
-
-use crate::args::{cancelled, Args, KernelError, Value};
+use ferris_kernel_sdk::{cancelled, Args, Context, KernelError, Value};
 
 /// Ascending, NaN last, -0 before +0: the order of `Float64Array.prototype.sort`.
 pub fn compare(a: &f64, b: &f64) -> Ordering {
@@ -43,7 +41,7 @@ const SEQUENTIAL: usize = 1 << 14;
 
 /// Pieces of `grain` elements or fewer are sorted by one thread with `sort_unstable`
 /// (pattern-defeating quicksort): fewer, longer runs mean fewer merge passes over memory.
-fn sort_grain(ctx: &TaskContext<'_>, len: usize) -> usize {
+fn sort_grain(ctx: &Context<'_>, len: usize) -> usize {
     (len / (ctx.workers() * 4)).max(SEQUENTIAL)
 }
 
@@ -51,7 +49,7 @@ fn sort_grain(ctx: &TaskContext<'_>, len: usize) -> usize {
 /// `scratch` if `into_scratch`, else in `data`. The two buffers swap roles at each level (the
 /// halves are sorted into the buffer the merge reads from), so no level copies back.
 fn merge_sort<T: Ord + Copy + Send + Sync>(
-    ctx: &TaskContext<'_>,
+    ctx: &Context<'_>,
     data: &mut [T],
     scratch: &mut [T],
     into_scratch: bool,
@@ -85,7 +83,7 @@ fn merge_sort<T: Ord + Copy + Send + Sync>(
 
 /// Merges the sorted `a` and `b` into `out` (of their combined length), splitting big merges:
 /// the middle element of the longer run cuts both runs, and the two halves merge in parallel.
-fn merge<T: Ord + Copy + Send + Sync>(ctx: &TaskContext<'_>, a: &[T], b: &[T], out: &mut [T]) {
+fn merge<T: Ord + Copy + Send + Sync>(ctx: &Context<'_>, a: &[T], b: &[T], out: &mut [T]) {
     if a.len() + b.len() <= SEQUENTIAL {
         return merge_sequential(a, b, out);
     }
@@ -132,7 +130,7 @@ fn merge_sequential<T: Ord + Copy>(a: &[T], b: &[T], out: &mut [T]) {
 
 /// `sort(data)`: a sorted copy of `data` (ascending, NaN last), sorted by a merge sort whose
 /// halves, and whose big merges, are split over the pool.
-pub fn sort(args: &Args<'_>, ctx: &TaskContext<'_>) -> Result<Value, KernelError> {
+pub fn sort(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let mut keys: Vec<u64> = args.floats(0).iter().map(|&x| key(x)).collect();
     let mut scratch = vec![0u64; keys.len()];
     let grain = sort_grain(ctx, keys.len());

@@ -1,41 +1,11 @@
-use std::sync::mpsc::{channel, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
-use ferris_kernels::{find, Arg, Args, KernelError, Param, Value, REGISTRY};
-use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
-
-type KernelResult = Result<Value, KernelError>;
-
-/// How long a test waits for something that should happen at once: only a hang takes longer.
-const PATIENCE: Duration = Duration::from_secs(60);
-/// A kernel's result, or the message it panicked with.
-type Outcome = Result<KernelResult, String>;
-
-/// Forwards every outcome down a channel.
-struct Outcomes(Mutex<Sender<Outcome>>);
-
-impl Hooks<KernelResult> for Outcomes {
-    fn completed(&self, _tag: u64, result: KernelResult) {
-        self.0.lock().unwrap().send(Ok(result)).unwrap();
-    }
-    fn external_ready(&self, _tag: u64) {}
-    fn panicked(&self, _tag: u64, message: String) {
-        self.0.lock().unwrap().send(Err(message)).unwrap();
-    }
-}
-
-fn pool(workers: usize) -> (Pool<KernelResult>, Receiver<Outcome>) {
-    let (tx, rx) = channel();
-    let config = PoolConfig {
-        workers,
-        ..Default::default()
-    };
-    (
-        Pool::new(config, Arc::new(Outcomes(Mutex::new(tx)))).unwrap(),
-        rx,
-    )
-}
+use common::{pool, KernelResult, Outcome, PATIENCE};
+use ferris_kernels::{all, find, Arg, KernelError, Param, Value};
+use ferris_pool::{Job, Pool, Priority};
 
 #[derive(Clone)]
 enum Owned {
@@ -55,21 +25,24 @@ fn run_on(workers: usize, name: &str, args: Vec<Owned>) -> Outcome {
 
 /// Submits one kernel call; the receiver hears when it starts.
 fn submit(pool: &Pool<KernelResult>, name: &str, args: Vec<Owned>) -> Receiver<()> {
-    let kernel = &REGISTRY[find(name).expect("kernel exists")];
+    let (_, kernel) = find(name).expect("kernel exists");
     let (started_tx, started) = channel();
     let job = Job::Native(Box::new(move |ctx| {
         let _ = started_tx.send(());
-        let args: Vec<Arg> = args
+        let args: Vec<_> = args
             .iter()
-            .map(|a| match a {
-                Owned::Number(n) => Arg::Number(*n),
-                Owned::Floats(v) => Arg::Floats(v),
-                Owned::Bytes(v) => Arg::Bytes(v),
-                Owned::Text(s) => Arg::Text(s),
-                Owned::Missing => Arg::Missing,
+            .map(|a| {
+                match a {
+                    Owned::Number(n) => Arg::Number(*n),
+                    Owned::Floats(v) => Arg::Floats(v),
+                    Owned::Bytes(v) => Arg::Bytes(v),
+                    Owned::Text(s) => Arg::Text(s),
+                    Owned::Missing => Arg::Missing,
+                }
+                .raw()
             })
             .collect();
-        (kernel.run)(&Args(&args), ctx)
+        kernel.call(&args, ctx).map(|output| output.to_value())
     }));
     pool.submit(Priority::Normal, 0, job).unwrap();
     started
@@ -214,8 +187,8 @@ fn long_kernels_stop_when_the_pool_is_dropped() {
 
 #[test]
 fn every_registered_name_is_unique_and_found() {
-    for (index, kernel) in REGISTRY.iter().enumerate() {
-        assert_eq!(find(kernel.name), Some(index));
+    for (index, kernel) in all() {
+        assert_eq!(find(&kernel.name).map(|(i, _)| i), Some(index));
         // The binding marks a left-out argument with NaN in the numbers it passes.
         assert!(
             kernel.params[kernel.required()..]
@@ -225,7 +198,7 @@ fn every_registered_name_is_unique_and_found() {
             kernel.name
         );
     }
-    assert_eq!(find("no-such-kernel"), None);
+    assert!(find("no-such-kernel").is_none());
 }
 
 #[test]
@@ -472,10 +445,12 @@ fn sha256_matches_the_standard_test_vectors() {
 #[test]
 fn sum_of_squares_stops_on_its_cancellation_flag_over_a_long_array() {
     let (pool, rx) = pool(1);
-    let kernel = &REGISTRY[find("sumOfSquares").unwrap()];
+    let (_, kernel) = find("sumOfSquares").unwrap();
     let data = vec![1.0; 1 << 20];
     let job = Job::Native(Box::new(move |ctx| {
-        (kernel.run)(&Args(&[Arg::Floats(&data)]), ctx)
+        kernel
+            .call(&[Arg::Floats(&data).raw()], ctx)
+            .map(|output| output.to_value())
     }));
     // A limit of zero: the flag is up from the start, seen at the first check.
     pool.submit_with_limit(Priority::Normal, 0, job, Some(Duration::ZERO))

@@ -8,8 +8,12 @@
  *   each holds a slot from then on. They wait in `#ready`, first in first out, so they are
  *   called in hand-out order.
  * - `drain()` calls ready tasks for at most one time slice (`SLICE_MS`), looking at the
- *   clock after every call, then lets the event loop turn (`setImmediate`) before the next
- *   slice: timers and I/O wait one slice plus one task at most.
+ *   clock after every call, then lets the event loop turn before the next slice: timers and
+ *   I/O wait one slice plus one task at most. The next slice runs in the loop's check phase
+ *   (`setImmediate`) after the timers phase: from a slice that ran in the check phase, one
+ *   `setImmediate` gets there; from one that ran in any other phase (the pool's events
+ *   arrive in the poll phase), an immediate would still run in this turn, before any timer,
+ *   so it takes two.
  * - A task finishes when its function returns, or when the promise it returned settles. Its
  *   run time goes to `#runTimes` and its slot back to the pool in the next report
  *   (`finishExternal`), which hands the freed slots straight to the next queued external
@@ -141,6 +145,8 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
   #draining = false
   /** A slice was used up: the next one waits for a turn of the event loop. */
   #yielding = false
+  /** Running in `#nextSlice`, that is in the event loop's check phase. */
+  #inCheckPhase = false
   /** A microtask will report the async tasks that finished. */
   #reportQueued = false
   #stopped = false
@@ -223,7 +229,7 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
         }
         if (performance.now() >= deadline) {
           this.#yielding = true
-          setImmediate(this.#nextSlice)
+          setImmediate(this.#inCheckPhase ? this.#nextSlice : this.#nextTurn)
           return
         }
         const task = this.#ready[this.#head]
@@ -240,9 +246,18 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
     }
   }
 
+  readonly #nextTurn = (): void => {
+    setImmediate(this.#nextSlice)
+  }
+
   readonly #nextSlice = (): void => {
     this.#yielding = false
-    this.drain()
+    this.#inCheckPhase = true
+    try {
+      this.drain()
+    } finally {
+      this.#inCheckPhase = false
+    }
   }
 
   /** Returns the slots of finished and abandoned tasks; queues the tasks handed out in exchange. */

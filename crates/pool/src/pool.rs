@@ -97,10 +97,6 @@ pub(crate) struct Shared<O> {
     depth: Arc<CachePadded<Depth>>,
     free_slots: CachePadded<AtomicUsize>,
     external_running: CachePadded<AtomicUsize>,
-    /// Workers spinning in search of work. While one is, posters wake nobody: the spinner
-    /// will find the work, and wakes the next worker itself if more is queued (the wake chain
-    /// tokio and Go use), so a burst of submissions costs one wake-up, not one per task.
-    searching: CachePadded<AtomicUsize>,
     /// Per worker: running a native task now. Written only by its worker.
     pub(crate) busy: Box<[CachePadded<AtomicBool>]>,
     /// Per worker, plus one last shard for the external runner.
@@ -163,21 +159,11 @@ impl<O: Send + 'static> Shared<O> {
             return;
         }
         self.free_slots.fetch_add(n, Ordering::SeqCst);
-        self.sleep
-            .wake_one_if(|| self.has_work(true) && self.searching() == 0);
+        self.sleep.notify_work(|| self.has_work(true));
     }
 
-    fn searching(&self) -> usize {
-        self.searching.load(Ordering::SeqCst)
-    }
-
-    /// A worker starts (`true`) or stops spinning for work.
-    pub(crate) fn set_searching(&self, searching: bool) {
-        if searching {
-            self.searching.fetch_add(1, Ordering::SeqCst);
-        } else {
-            self.searching.fetch_sub(1, Ordering::SeqCst);
-        }
+    pub(crate) fn has_free_slot(&self) -> bool {
+        self.free_slots.load(Ordering::SeqCst) > 0
     }
 
     fn count_in(&self, priority: Priority) {
@@ -216,11 +202,10 @@ impl<O: Send + 'static> Shared<O> {
         self.external_running.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// Wakes a parked worker for queued work, unless a spinning one will take it or no slot
-    /// is free to run it.
+    /// Queued or forked work was published: wake a parked worker for it if a slot is free
+    /// (see `sleep.rs` for when it does).
     pub(crate) fn wake_for_new_task(&self) {
-        self.sleep
-            .wake_one_if(|| self.free_slots.load(Ordering::SeqCst) > 0 && self.searching() == 0);
+        self.sleep.notify_work(|| self.has_free_slot());
     }
 }
 
@@ -269,7 +254,6 @@ impl<O: Send + 'static> Pool<O> {
             depth: Default::default(),
             free_slots: CachePadded::new(AtomicUsize::new(config.workers)),
             external_running: Default::default(),
-            searching: Default::default(),
             busy: (0..config.workers).map(|_| Default::default()).collect(),
             shards: (0..=config.workers).map(|_| Default::default()).collect(),
             external_writer: Mutex::new(()),

@@ -1,26 +1,52 @@
-//! Parking idle workers without lost wakeups.
+//! The idle/wake policy of the workers: when an idle worker spins, when it parks, and who
+//! wakes whom. Every rule lives here; the rest of the pool only reports events
+//! ([`Sleep::notify_work`], [`Sleep::found_work`]) and calls [`Sleep::search`] and
+//! [`Sleep::sleep`] from the worker loop.
 //!
-//! Protocol (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
-//! condition variable with wake tokens):
+//! A worker is *running* (a task or a forked job), *searching* (awake with nothing to run,
+//! looking at the queues) or *sleeping* (parked on the condition variable).
 //!
-//! * A **sleeper** takes the lock, registers itself (`sleepers += 1`), issues a SeqCst fence
-//!   and only then re-checks for work. If there is work it unregisters and returns; otherwise
-//!   it waits on the condvar until it receives a wake token.
-//! * A **poster** first publishes its work (pushes a task, frees a slot), issues a SeqCst
-//!   fence, and then reads `sleepers`. Only if that is non-zero does it take the lock, move one
-//!   sleeper into the woken state and hand it a token.
+//! 1. **Post.** Whoever publishes work (a submission, a forked job, a freed slot) then calls
+//!    `notify_work`, which wakes one sleeper unless a worker is searching: a searcher will find
+//!    the work. A burst of posts thus costs one load each while someone searches.
+//! 2. **Spare searcher.** A worker that comes from idle (searching, or just woken) and starts
+//!    something calls `found_work`. If nobody else is searching and a worker sleeps, it wakes
+//!    one, which searches in turn (tokio's and Go's rule). While work keeps coming, an idle
+//!    worker is always looking: the next task or forked half is picked up without a wake-up,
+//!    and a burst is passed on worker by worker instead of waking every sleeper at once.
+//! 3. **Search.** A searcher spins over the queues before it parks: for [`SPIN_AFTER_WORK`] if
+//!    it ran something since it last parked (work comes in bursts: a JavaScript caller's next
+//!    submission typically follows a result within one round trip), or only a short backoff
+//!    if it did not (a spare woken for work that someone else took). It stops counting as a
+//!    searcher when the search ends, found or not; one that found nothing parks. So an idle
+//!    pool burns no CPU once the spinning is over: nothing wakes a parked worker but work.
+//! 4. **Park** (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
+//!    condition variable with wake tokens). A sleeper takes the lock, registers
+//!    (`sleepers += 1`), issues a SeqCst fence and only then re-checks for work; if there is
+//!    some it unregisters and returns, otherwise it waits for a token. A waker issues a SeqCst
+//!    fence after publishing, then reads `sleepers` (and `searching`); only if a sleeper is
+//!    registered does it take the lock, unregister one sleeper and hand it a token.
 //!
-//! The two fences order "publish work; read sleepers" against "register; read work": either the
-//! sleeper's re-check sees the work, or the poster sees the sleeper. A sleeper holds the lock
-//! from registration until `Condvar::wait` releases it, so a poster that saw it cannot notify
-//! before it waits. The waker (not the sleeper) unregisters the woken thread, so a burst of
-//! posts wakes distinct threads instead of notifying one thread many times; tokens make
-//! spurious condvar wakeups harmless.
+//! Why nothing is lost: the fences order "publish; read searching and sleepers" against
+//! "stop searching or register; read work". A poster that skipped the wake because it saw a
+//! searcher is ordered before that searcher's later look at the queues (in `search`, or the
+//! re-check in `sleep` once it stopped searching), so the searcher finds the work. A poster
+//! that saw no sleeper is ordered before the would-be sleeper's re-check. A sleeper holds the
+//! lock from registration until `Condvar::wait` releases it, so a waker that saw it cannot
+//! notify before it waits; the waker (not the sleeper) unregisters the woken thread, so a
+//! burst of posts wakes distinct threads; tokens make spurious condvar wakeups harmless.
 use std::sync::PoisonError;
-
-use crate::sync::{fence, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
+
+use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
+
+/// How long a worker that ran something spins for more before it parks: about two
+/// `spin(0)` round trips from JavaScript on the 2-vCPU machine of the benchmarks (40-50 us
+/// each), so that a caller awaiting each result in turn finds a worker still awake, while
+/// an idle pool stops spinning within a fraction of a millisecond.
+pub(crate) const SPIN_AFTER_WORK: Duration = Duration::from_micros(100);
 
 #[derive(Default)]
 struct State {
@@ -36,6 +62,8 @@ pub(crate) struct Sleep {
     condvar: Condvar,
     /// Mirror of `State::sleeping` readable without the lock: the posters' fast path.
     sleepers: CachePadded<AtomicUsize>,
+    /// Workers inside [`Sleep::search`] (rule 3).
+    searching: CachePadded<AtomicUsize>,
 }
 
 impl Sleep {
@@ -44,8 +72,48 @@ impl Sleep {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Blocks the calling worker until woken, unless `has_work` (checked after registering)
-    /// says there is something to do. Returns immediately in that case.
+    /// Rule 1: work was published; wakes a sleeper unless a worker is searching or
+    /// `worth_it` (read after the fence; say, a slot is free to run the work) is false.
+    pub fn notify_work(&self, worth_it: impl Fn() -> bool) {
+        fence(Ordering::SeqCst);
+        if self.searching.load(Ordering::SeqCst) == 0 {
+            self.wake_one_if(worth_it);
+        }
+    }
+
+    /// Rule 2: the calling worker, back from idle (searching, or woken), starts something.
+    /// Wakes a spare searcher if nobody searches, a worker sleeps and `worth_it` holds.
+    pub fn found_work(&self, worth_it: impl Fn() -> bool) {
+        self.notify_work(worth_it);
+    }
+
+    /// Rule 3: searches until `look` finds something (true) or the budget runs out (false);
+    /// `ran_since_parked` picks the budget. The caller counts as a searcher only while this
+    /// runs: on true it goes on to take the work, on false it parks.
+    pub fn search(&self, ran_since_parked: bool, look: impl Fn() -> bool) -> bool {
+        self.searching.fetch_add(1, Ordering::SeqCst);
+        let backoff = Backoff::new();
+        let until = ran_since_parked.then(|| Instant::now() + SPIN_AFTER_WORK);
+        let found = loop {
+            if look() {
+                break true;
+            }
+            let over = backoff.is_completed() && until.is_none_or(|until| Instant::now() >= until);
+            if over {
+                break false;
+            }
+            // Spins at first, then yields the CPU (crossbeam's backoff), and keeps yielding
+            // until the deadline.
+            backoff.snooze();
+        };
+        // Stop counting as a searcher before the last check in `sleep`, so that a poster that
+        // saw this worker searching and woke nobody is seen by that check.
+        self.searching.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+
+    /// Rule 4: blocks the calling worker until woken, unless `has_work` (checked after
+    /// registering) says there is something to do; returns at once in that case.
     pub fn sleep(&self, has_work: impl Fn() -> bool) {
         let mut state = self.lock();
         state.sleeping += 1;
@@ -65,10 +133,9 @@ impl Sleep {
         state.tokens -= 1;
     }
 
-    /// Wakes one sleeping worker, if any and if `worth_it` (read after the fence) still holds.
-    /// Call after publishing the work the woken worker should see.
-    pub fn wake_one_if(&self, worth_it: impl Fn() -> bool) {
-        fence(Ordering::SeqCst);
+    /// Wakes one sleeping worker, if any and if `worth_it` (read after the caller's fence)
+    /// still holds.
+    fn wake_one_if(&self, worth_it: impl Fn() -> bool) {
         if self.sleepers.load(Ordering::SeqCst) == 0 || !worth_it() {
             return;
         }

@@ -112,6 +112,21 @@ impl Outbox {
         }
     }
 
+    /// Takes the JS tasks handed out so far, in hand-out order, for the caller to run at once;
+    /// the other events go back in line for the dispatcher. Called on the JS thread, which
+    /// runs a dispatched batch's JS tasks as it reads them, before it calls this: so these
+    /// come after every JS task dispatched so far, and before any handed out later.
+    pub fn take_run_js(&self, ids: &mut Vec<u64>) {
+        let mut events = Vec::new();
+        self.batch.drain(&mut events);
+        for event in events {
+            match event {
+                Event::RunJs { id } => ids.push(id),
+                other => self.send(other),
+            }
+        }
+    }
+
     /// The raw threadsafe function, for ref/unref from the JS thread.
     pub fn notifier(&self) -> &Notifier {
         &self.notifier

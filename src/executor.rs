@@ -422,9 +422,10 @@ impl NativeExecutor {
 
     /// Reports `finished` JS tasks, which ran for `run_times_ms[..finished]`, and `abandoned`
     /// handed-out JS tasks that were cancelled before they ran; their slots go to the next
-    /// queued JS tasks, whose ids are returned for the caller to run at once (see
-    /// `Pool::finish_external`). Called once or twice per JS task, so the run times come in a
-    /// reused typed array rather than a fresh JS array.
+    /// queued JS tasks (see `Pool::finish_external`). Returns, in hand-out order, every JS task
+    /// handed out and not yet dispatched, these included, for the caller to run at once: the
+    /// ones workers handed out earlier come first, so the order holds. Called once or twice
+    /// per JS task, so the run times come in a reused typed array rather than a fresh JS array.
     #[napi(catch_unwind)]
     pub fn finish_js(
         &mut self,
@@ -443,8 +444,9 @@ impl NativeExecutor {
             .iter()
             .map(|&t| Duration::try_from_secs_f64(t.max(0.0) / 1e3).unwrap_or(Duration::MAX))
             .collect();
+        pool.finish_external(&times, abandoned as usize);
         self.taken.clear();
-        pool.finish_external(&times, abandoned as usize, &mut self.taken);
+        self.outbox.take_run_js(&mut self.taken);
         let mut handles = self.handles.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(self
             .taken

@@ -26,62 +26,11 @@ use std::sync::Mutex;
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use crossbeam_deque::Worker;
 use crossbeam_utils::Backoff;
 
 use crate::config::Priority;
-use crate::task::TaskContext;
-use crate::unwind::{drop_payload, AbortOnUnwind};
-
-/// What fork-join needs from the pool, without its output type.
-pub(crate) trait ForkPool: Sync {
-    fn is_aborting(&self) -> bool;
-    fn workers(&self) -> usize;
-    /// A job was pushed on a local deque: wake a parked worker to steal it, if worth it.
-    fn forked(&self);
-    /// Takes a forked job from a sibling of worker `thief`, counting it as stolen.
-    fn steal_forked(&self, thief: usize) -> Option<JobRef>;
-}
-
-/// The running worker, as forked jobs see it.
-pub(crate) struct Here<'a> {
-    pub index: usize,
-    pub local: &'a Worker<JobRef>,
-    pub thread: &'a Thread,
-    pub pool: &'a dyn ForkPool,
-}
-
-/// A type-erased pointer to a forked job, and the function that runs it.
-#[derive(Clone, Copy)]
-pub(crate) struct JobRef {
-    data: *const (),
-    execute: unsafe fn(*const (), &Here<'_>),
-}
-
-// SAFETY: a JobRef is only built from jobs whose closures and results are `Send`, and the
-// forking side keeps the job alive until it has run (see the protocol above).
-unsafe impl Send for JobRef {}
-
-impl JobRef {
-    /// Runs the job on the calling worker.
-    ///
-    /// # Safety
-    /// The job must still be alive and not have run yet; each JobRef runs at most once (the
-    /// deque hands every pushed reference to exactly one popper or thief).
-    pub(crate) unsafe fn run(self, here: &Here<'_>) {
-        // A job catches its own panics; an unwind out of it would leave its forker's stack
-        // while a thief may still use it.
-        let guard = AbortOnUnwind;
-        // SAFETY: guaranteed by the caller.
-        unsafe { (self.execute)(self.data, here) };
-        guard.disarm();
-    }
-
-    /// Whether this refers to the job at `data` (live jobs have distinct addresses).
-    fn is(&self, data: *const ()) -> bool {
-        std::ptr::eq(self.data, data)
-    }
-}
+use crate::context::{CurrentWorker, JobRef, TaskContext};
+use crate::unwind::drop_payload;
 
 /// Priority and deadline of the task a job was forked from: the job runs under both.
 #[derive(Clone, Copy)]
@@ -98,12 +47,60 @@ impl Origin {
         }
     }
 
-    fn context<'a>(self, here: &'a Here<'a>) -> TaskContext<'a> {
+    fn context<'a>(self, worker: &'a CurrentWorker<'a>) -> TaskContext<'a> {
         TaskContext {
-            here,
+            worker,
             priority: self.priority,
             deadline: self.deadline,
         }
+    }
+}
+
+impl<'a> TaskContext<'a> {
+    /// Runs `a` and `b`, potentially in parallel, and returns both results: `b` is pushed on
+    /// this worker's deque for an idle worker to steal, `a` runs here, then `b` runs here too
+    /// unless it was stolen meanwhile. While a stolen `b` runs, this worker helps with other
+    /// forked jobs instead of blocking, so nested joins never deadlock, even with one worker.
+    /// Both halves run under this task's priority and time limit. If either panics, the panic
+    /// is resumed here once both have finished.
+    ///
+    /// ```
+    /// # use ferris_pool::TaskContext;
+    /// fn sum(ctx: &TaskContext<'_>, data: &[u64]) -> u64 {
+    ///     if data.len() <= 1024 {
+    ///         return data.iter().sum();
+    ///     }
+    ///     let (left, right) = data.split_at(data.len() / 2);
+    ///     let (a, b) = ctx.join(|ctx| sum(ctx, left), |ctx| sum(ctx, right));
+    ///     a + b
+    /// }
+    /// ```
+    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
+    where
+        A: FnOnce(&TaskContext<'_>) -> RA + Send,
+        B: FnOnce(&TaskContext<'_>) -> RB + Send,
+        RA: Send,
+        RB: Send,
+    {
+        join(self, a, b)
+    }
+
+    /// Calls `body` with a [`Scope`] whose `spawn` forks jobs that may borrow from the caller,
+    /// and returns once every spawned job has finished (helping with forked jobs meanwhile,
+    /// as [`join`](Self::join) does). A panic in `body` or in a job is resumed here after that.
+    ///
+    /// ```
+    /// # use ferris_pool::TaskContext;
+    /// fn double_all(ctx: &TaskContext<'_>, data: &mut [f64]) {
+    ///     ctx.scope(|s| {
+    ///         for chunk in data.chunks_mut(4096) {
+    ///             s.spawn(move |_| chunk.iter_mut().for_each(|x| *x *= 2.0));
+    ///         }
+    ///     });
+    /// }
+    /// ```
+    pub fn scope<R>(&'a self, body: impl FnOnce(&Scope<'a>) -> R) -> R {
+        scope(self, body)
     }
 }
 
@@ -112,7 +109,7 @@ struct StackJob<'a, F, R> {
     func: UnsafeCell<Option<F>>,
     result: UnsafeCell<Option<thread::Result<R>>>,
     done: AtomicBool,
-    owner: &'a Thread,
+    forker: &'a Thread,
     origin: Origin,
 }
 
@@ -122,55 +119,54 @@ where
     R: Send,
 {
     fn as_job_ref(&self) -> JobRef {
-        JobRef {
-            data: (self as *const Self).cast(),
-            execute: Self::execute,
-        }
+        // SAFETY: `join` keeps the job on its stack until it has run (popped back, or `done`),
+        // and `F` and `R` are `Send`.
+        unsafe { JobRef::new((self as *const Self).cast(), Self::execute) }
     }
 
     /// Runs the job on a thief.
     ///
     /// # Safety
     /// `data` points at a live `StackJob<F, R>` that has not run (see [`JobRef::run`]).
-    unsafe fn execute(data: *const (), here: &Here<'_>) {
+    unsafe fn execute(data: *const (), worker: &CurrentWorker<'_>) {
         // SAFETY: guaranteed by the caller; the forker does not touch `func` or `result` again
         // until `done` is set, so this thread has them to itself.
         let job = unsafe { &*data.cast::<Self>() };
         let func = unsafe { (*job.func.get()).take() };
         let result =
-            func.map(|func| catch_unwind(AssertUnwindSafe(|| func(&job.origin.context(here)))));
+            func.map(|func| catch_unwind(AssertUnwindSafe(|| func(&job.origin.context(worker)))));
         unsafe { *job.result.get() = result };
         // The forker may return (and free the job) as soon as `done` is set: take what is
         // needed to wake it first.
-        let owner = job.owner.clone();
+        let forker = job.forker.clone();
         job.done.store(true, Ordering::Release);
-        owner.unpark();
+        forker.unpark();
     }
 }
 
 /// Runs `a` here and `b` on whichever worker gets to it first; see [`TaskContext::join`].
-pub(crate) fn join<A, B, RA, RB>(ctx: &TaskContext<'_>, a: A, b: B) -> (RA, RB)
+fn join<A, B, RA, RB>(ctx: &TaskContext<'_>, a: A, b: B) -> (RA, RB)
 where
     A: FnOnce(&TaskContext<'_>) -> RA + Send,
     B: FnOnce(&TaskContext<'_>) -> RB + Send,
     RA: Send,
     RB: Send,
 {
-    let here = ctx.here;
+    let worker = ctx.worker;
     let job = StackJob {
         func: UnsafeCell::new(Some(b)),
         result: UnsafeCell::new(None),
         done: AtomicBool::new(false),
-        owner: here.thread,
+        forker: worker.thread,
         origin: Origin::of(ctx),
     };
     let job_ref = job.as_job_ref();
-    here.local.push(job_ref);
-    here.pool.forked();
+    worker.local.push(job_ref);
+    worker.pool.forked();
     let result_a = catch_unwind(AssertUnwindSafe(|| a(ctx)));
     // Everything `a` forked has finished, so `b` is on top of the deque unless it was stolen.
-    let result_b = match here.local.pop() {
-        Some(top) if top.is(job_ref.data) => {
+    let result_b = match worker.local.pop() {
+        Some(top) if top.is(&job_ref) => {
             // SAFETY: popped back, so no thief has it; `func` is ours again.
             let b = unsafe { (*job.func.get()).take() };
             b.map(|b| catch_unwind(AssertUnwindSafe(|| b(ctx))))
@@ -179,9 +175,9 @@ where
             if let Some(other) = other {
                 // SAFETY: a job forked by an enclosing join or scope of this worker, still alive
                 // because that forker is below us on this very stack.
-                unsafe { other.run(here) };
+                unsafe { other.run(worker) };
             }
-            help_until(here, || job.done.load(Ordering::Acquire));
+            help_until(worker, || job.done.load(Ordering::Acquire));
             // SAFETY: `done` is set (Acquire): the thief has written the result and let go.
             unsafe { (*job.result.get()).take() }
         }
@@ -203,18 +199,18 @@ const FIRST_NAP: Duration = Duration::from_micros(50);
 const LONGEST_NAP: Duration = Duration::from_millis(1);
 
 /// Runs forked jobs (own deque first, then siblings') until `done`, parking when there are none.
-fn help_until(here: &Here<'_>, done: impl Fn() -> bool) {
+fn help_until(worker: &CurrentWorker<'_>, done: impl Fn() -> bool) {
     let backoff = Backoff::new();
     let mut nap = FIRST_NAP;
     while !done() {
-        let found = here
+        let found = worker
             .local
             .pop()
-            .or_else(|| here.pool.steal_forked(here.index));
+            .or_else(|| worker.pool.steal_forked(worker.index));
         if let Some(job) = found {
             // SAFETY: every job in a deque is alive until it has run: its forker is waiting
             // for it (this protocol), and it was handed to this thread only.
-            unsafe { job.run(here) };
+            unsafe { job.run(worker) };
             backoff.reset();
             nap = FIRST_NAP;
         } else if !backoff.is_completed() {
@@ -231,7 +227,7 @@ struct ScopeState<'a> {
     pending: AtomicUsize,
     /// The first panic of a spawned job, resumed by the scope.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
-    owner: &'a Thread,
+    forker: &'a Thread,
     origin: Origin,
 }
 
@@ -245,9 +241,9 @@ impl ScopeState<'_> {
     /// decrement.
     unsafe fn job_done(this: *const Self) {
         // SAFETY: the state is alive until the decrement below.
-        let (owner, pending) = unsafe { ((*this).owner.clone(), &(*this).pending) };
+        let (forker, pending) = unsafe { ((*this).forker.clone(), &(*this).pending) };
         if pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            owner.unpark();
+            forker.unpark();
         }
     }
 }
@@ -258,7 +254,7 @@ impl ScopeState<'_> {
 /// its own context's `join` or `scope`).
 pub struct Scope<'scope> {
     state: ScopeState<'scope>,
-    here: &'scope Here<'scope>,
+    worker: &'scope CurrentWorker<'scope>,
     /// Invariant in `'scope`: otherwise a job could borrow something that dies inside the
     /// scope's body, before the scope waits for it.
     _invariant: PhantomData<fn(&'scope ()) -> &'scope ()>,
@@ -278,13 +274,13 @@ where
     /// # Safety
     /// `data` comes from `Box::into_raw` of this type in [`Scope::spawn`], runs once, and its
     /// scope is alive (the scope waits for `pending` to reach zero).
-    unsafe fn execute(data: *const (), here: &Here<'_>) {
+    unsafe fn execute(data: *const (), worker: &CurrentWorker<'_>) {
         // SAFETY: see above.
         let job = unsafe { Box::from_raw(data.cast::<Self>().cast_mut()) };
         let state = job.scope;
         let scope = unsafe { &*state };
         let func = job.func;
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| func(&scope.origin.context(here)))) {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| func(&scope.origin.context(worker)))) {
             let mut first = scope.panic.lock().unwrap_or_else(|e| e.into_inner());
             match *first {
                 None => *first = Some(panic),
@@ -308,30 +304,34 @@ impl<'scope> Scope<'scope> {
             func: job,
             scope: &self.state,
         });
-        let job_ref = JobRef {
-            data: Box::into_raw(job).cast_const().cast(),
-            execute: HeapJob::<'scope, F>::execute,
+        // SAFETY: the box is freed by `execute`, which runs once; the scope waits for it, and
+        // `F` is `Send`.
+        let job_ref = unsafe {
+            JobRef::new(
+                Box::into_raw(job).cast_const().cast(),
+                HeapJob::<'scope, F>::execute,
+            )
         };
-        self.here.local.push(job_ref);
-        self.here.pool.forked();
+        self.worker.local.push(job_ref);
+        self.worker.pool.forked();
     }
 }
 
 /// Runs `body` with a scope, then helps until every job it spawned has finished.
-pub(crate) fn scope<'a, R>(ctx: &'a TaskContext<'a>, body: impl FnOnce(&Scope<'a>) -> R) -> R {
+fn scope<'a, R>(ctx: &'a TaskContext<'a>, body: impl FnOnce(&Scope<'a>) -> R) -> R {
     let scope = Scope {
         state: ScopeState {
             pending: AtomicUsize::new(0),
             panic: Mutex::new(None),
-            owner: ctx.here.thread,
+            forker: ctx.worker.thread,
             origin: Origin::of(ctx),
         },
-        here: ctx.here,
+        worker: ctx.worker,
         _invariant: PhantomData,
         _not_sync: PhantomData,
     };
     let result = catch_unwind(AssertUnwindSafe(|| body(&scope)));
-    help_until(ctx.here, || {
+    help_until(ctx.worker, || {
         scope.state.pending.load(Ordering::Acquire) == 0
     });
     let panic = scope

@@ -3,9 +3,13 @@
 //! A fixed set of worker threads serves one crossbeam [`Injector`](crossbeam_deque::Injector)
 //! per [`Priority`] plus a LIFO deque per worker for tasks spawned inside tasks, and steals
 //! between workers. Queued tasks are bounded (`queue_capacity`), cancellable until they start,
-//! and aged so that LOW cannot starve. Native tasks run on the workers under `catch_unwind`;
-//! external tasks (JavaScript functions, in the binding) are handed to their owner and hold a
-//! slot until it reports them finished, so at most `workers` tasks of any kind run at once.
+//! and aged so that LOW cannot starve. Native tasks run on the workers under `catch_unwind`.
+//!
+//! Vocabulary: an *external* task ([`Job::External`]) is one the pool schedules but does not
+//! run: its *owner* (whoever owns the pool; in the binding, the JavaScript thread) runs it
+//! outside the pool's threads. The pool *hands it out* through [`Hooks::external_ready`],
+//! and it holds a slot until the owner reports it finished with [`Pool::finish_external`], so
+//! at most `workers` tasks of any kind run at once.
 //!
 //! ```
 //! use std::sync::{mpsc, Arc, Mutex};
@@ -30,11 +34,16 @@
 //! ```
 mod batch;
 mod config;
+mod context;
+mod depth;
 mod fork;
 mod histogram;
+mod hooks;
 mod pool;
 mod queues;
+mod registry;
 mod sleep;
+mod slots;
 mod stats;
 mod sync;
 mod task;
@@ -46,8 +55,11 @@ mod loom_tests;
 
 pub use batch::Batch;
 pub use config::{PoolConfig, Priority, SchedulerKind};
+pub use context::TaskContext;
+pub use depth::{QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use fork::Scope;
 pub use histogram::Summary;
-pub use pool::{Hooks, Pool, QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
+pub use hooks::Hooks;
+pub use pool::Pool;
 pub use stats::PoolStats;
-pub use task::{Job, NativeJob, TaskContext, TaskHandle};
+pub use task::{Job, NativeJob, TaskHandle};

@@ -6,19 +6,20 @@
 //! RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p ferris-pool --release loom_
 //! ```
 //!
-//! Each test is named after the property it proves. `Sleep` and `TaskHandle` are the real
-//! types, built on loom's primitives through `crate::sync`. The queues are crossbeam deques,
-//! which loom cannot instrument, so the shutdown test drives the real `Sleep` and
-//! `TaskHandle` with a small queue of its own and the pool's counting rules, copied here from
-//! `Pool::submit_with_limit`, `Shared::count_out`, `Pool::close` and `WorkerThread::run`/`idle`.
+//! Each test is named after the property it proves. `Sleep`, `TaskHandle`, `Depth` and `Slots`
+//! are the real types, built on loom's primitives through `crate::sync`. The queues are
+//! crossbeam deques, which loom cannot instrument, so the shutdown test drives the real
+//! `Depth`, `Sleep` and `TaskHandle` with a small queue of its own, and a worker loop that
+//! follows `WorkerThread::run`/`idle`.
 use std::collections::VecDeque;
 
-use loom::sync::atomic::AtomicBool;
 use loom::thread;
 
 use crate::config::Priority;
+use crate::depth::Depth;
 use crate::sleep::Sleep;
-use crate::sync::{fence, Arc, AtomicUsize, Mutex, Ordering};
+use crate::slots::Slots;
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Mutex, Ordering};
 use crate::task::TaskHandle;
 
 /// Explores `body` with at most `LOOM_MAX_PREEMPTIONS` preemptions per execution (default 3):
@@ -209,57 +210,26 @@ fn loom_task_cancelled_never_runs_and_started_never_reported_cancelled() {
     });
 }
 
-/// The model pool of `loom_shutdown_*`: one FIFO, the queued count, `closed`, and the real
-/// `Sleep` and `TaskHandle`.
+/// The model pool of `loom_shutdown_*`: one FIFO, and the real `Depth`, `Sleep` and
+/// `TaskHandle`.
 struct ModelPool {
     queue: Mutex<VecDeque<(TaskHandle, usize)>>,
-    queued: AtomicUsize,
-    closed: AtomicBool,
+    depth: Depth,
     sleep: Sleep,
     /// Per task: 1 once started, 2 once finished.
     progress: [AtomicUsize; 2],
 }
 
 impl ModelPool {
-    /// `Shared::is_drained`.
-    fn is_drained(&self) -> bool {
-        self.closed.load(Ordering::Acquire) && {
-            fence(Ordering::SeqCst);
-            self.queued.load(Ordering::SeqCst) == 0
-        }
-    }
-
-    /// `Pool::submit_with_limit`: check closed, count, re-check closed, push, wake.
+    /// `Pool::submit_with_limit`: admit, push, wake.
     fn submit(&self, task: usize) -> bool {
-        if self.closed.load(Ordering::Acquire) {
-            return false;
-        }
-        self.queued.fetch_add(1, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
-        if self.closed.load(Ordering::Acquire) {
-            if self.queued.fetch_sub(1, Ordering::SeqCst) == 1 {
-                self.sleep.wake_all();
-            }
+        if self.depth.admit(Priority::Normal, 2, &self.sleep).is_err() {
             return false;
         }
         let handle = TaskHandle::new(Priority::Normal);
         self.queue.lock().unwrap().push_back((handle, task));
         self.sleep.notify_work(|| true);
         true
-    }
-
-    /// `Shared::count_out`: the last task out of a closed pool wakes every worker.
-    fn count_out(&self) {
-        let before = self.queued.fetch_sub(1, Ordering::SeqCst);
-        if before == 1 && self.closed.load(Ordering::Acquire) {
-            self.sleep.wake_all();
-        }
-    }
-
-    /// `Pool::close`.
-    fn close(&self) {
-        self.closed.store(true, Ordering::Release);
-        self.sleep.wake_all();
     }
 
     /// `WorkerThread::run` and `idle`, without slots: take, start, run; exit once drained;
@@ -269,23 +239,23 @@ impl ModelPool {
             let next = self.queue.lock().unwrap().pop_front();
             if let Some((handle, task)) = next {
                 if handle.try_start() {
-                    self.count_out();
+                    self.depth.count_out(Priority::Normal, &self.sleep);
                     self.progress[task].store(1, Ordering::SeqCst);
                     thread::yield_now(); // the task runs for a while
                     self.progress[task].store(2, Ordering::SeqCst);
                 }
                 continue;
             }
-            if self.is_drained() {
+            if self.depth.is_drained() {
                 return;
             }
-            if self.queued.load(Ordering::SeqCst) > 0 {
+            if self.depth.queued() > 0 {
                 // Counted but not pushed yet: the real worker spins with a backoff here.
                 thread::yield_now();
                 continue;
             }
             self.sleep
-                .sleep(|| self.queued.load(Ordering::SeqCst) > 0 || self.is_drained());
+                .sleep(|| self.depth.queued() > 0 || self.depth.is_drained());
             // Back from parking (or not parked: work or the close showed up): look again, as
             // the real worker does through its spinning, which yields.
             thread::yield_now();
@@ -304,8 +274,7 @@ fn loom_shutdown_waits_for_every_started_task() {
     check(|| {
         let pool = Arc::new(ModelPool {
             queue: Mutex::new(VecDeque::new()),
-            queued: AtomicUsize::new(0),
-            closed: AtomicBool::new(false),
+            depth: Depth::default(),
             sleep: Sleep::default(),
             progress: Default::default(),
         });
@@ -317,7 +286,7 @@ fn loom_shutdown_waits_for_every_started_task() {
             let pool = pool.clone();
             thread::spawn(move || [pool.submit(0), pool.submit(1)])
         };
-        pool.close();
+        pool.depth.close(&pool.sleep);
         worker.join().unwrap();
         let accepted = submitter.join().unwrap();
         for (task, accepted) in accepted.into_iter().enumerate() {
@@ -328,6 +297,47 @@ fn loom_shutdown_waits_for_every_started_task() {
                 assert_eq!(progress, 0, "task {task} was refused but ran");
             }
         }
-        assert_eq!(pool.queued.load(Ordering::SeqCst), 0);
+        assert_eq!(pool.depth.queued(), 0);
+    });
+}
+
+/// Three threads compete for one slot; the winner runs a task (one of them lending its slot to
+/// an external task, which then finishes and gives it back): at no point do two tasks run at
+/// once, and afterwards the slot is free again and no external task holds one.
+#[test]
+fn loom_slots_never_run_more_tasks_than_slots() {
+    check(|| {
+        let slots = Arc::new(Slots::new(1));
+        let running = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..3)
+            .map(|index| {
+                let (slots, running) = (slots.clone(), running.clone());
+                thread::spawn(move || {
+                    if !slots.try_acquire() {
+                        return;
+                    }
+                    let run = || {
+                        let before = running.fetch_add(1, Ordering::SeqCst);
+                        assert_eq!(before, 0, "two tasks run on one slot");
+                        running.fetch_sub(1, Ordering::SeqCst);
+                    };
+                    if index == 0 {
+                        // A worker hands out an external task: `WorkerThread::execute`, then
+                        // `Pool::finish_external` with nothing else queued.
+                        slots.lend_to_external();
+                        run();
+                        slots.reclaim_external(1);
+                    } else {
+                        run();
+                    }
+                    slots.release(1);
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(slots.free(), 1);
+        assert_eq!(slots.external(), 0);
     });
 }

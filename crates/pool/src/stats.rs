@@ -1,7 +1,7 @@
 //! Counters of the pool, one shard per worker, merged when read.
 //!
-//! Writing rule: each shard has one writer (its worker; the last shard, the external runner)
-//! and updates its atomics with a plain load and store, never a read-modify-write, on cache
+//! Writing rule: each shard has one writer (its worker; for the last shard, which counts
+//! external tasks, whoever holds `Shared::external_shard`) and updates its atomics with a plain load and store, never a read-modify-write, on cache
 //! lines no other thread writes. The hot path therefore makes no shared atomic write, yet a
 //! task's counts are in place before its completion is reported, so statistics read after a
 //! future settles include that task.

@@ -3,19 +3,20 @@
 //! `loom_tests.rs`), otherwise the standard library's.
 //!
 //! Only the protocols loom can explore go through here (the sleep/wake handshake in
-//! `sleep.rs`, the start-or-cancel decision in `task.rs`). Under loom, a searcher's backoff
-//! looks twice and yields to loom's scheduler in between: the real one looks a bounded number
-//! of times, and two looks already interleave with every other step, while each extra look
-//! multiplies the schedules loom explores. The queues are crossbeam deques,
-//! which loom cannot instrument, so the modules built on them keep `std` directly.
+//! `sleep.rs`, the start-or-cancel decision in `task.rs`, the depth and slot accounting in
+//! `depth.rs` and `slots.rs`). Under loom, a searcher's backoff looks twice and yields to
+//! loom's scheduler in between: the real one looks a bounded number of times, two looks
+//! already interleave with every other step, and each extra look multiplies the schedules
+//! loom explores. The queues are crossbeam deques, which loom cannot instrument, so the
+//! modules built on them keep `std` directly.
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{fence, AtomicU8, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering},
     Arc, Condvar, Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{fence, AtomicU8, AtomicUsize, Ordering},
+    atomic::{fence, AtomicBool, AtomicU32, AtomicU8, AtomicUsize, Ordering},
     Arc, Condvar, Mutex, MutexGuard,
 };
 

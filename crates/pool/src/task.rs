@@ -1,7 +1,9 @@
+//! A submitted task: what it does ([`Job`]), its start-or-cancel state ([`TaskHandle`]) and
+//! the record that waits in the queues.
 use std::time::{Duration, Instant};
 
 use crate::config::Priority;
-use crate::fork::{self, Here, Scope};
+use crate::context::TaskContext;
 use crate::sync::{Arc, AtomicU8, Ordering};
 
 /// Body of a native task: runs on a worker thread and returns the task's output, which the
@@ -73,10 +75,10 @@ impl TaskHandle {
     }
 }
 
-/// A queued unit of work.
-pub(crate) struct Task<O> {
+/// A queued task (`J` = [`Job`]), or a native one taken from the queue (`J` = [`NativeJob`]).
+pub(crate) struct TaskOf<J> {
     pub handle: TaskHandle,
-    pub job: Job<O>,
+    pub job: J,
     /// The submitter's identifier, passed back in hooks.
     pub tag: u64,
     pub priority: Priority,
@@ -85,84 +87,28 @@ pub(crate) struct Task<O> {
     pub time_limit: Option<Duration>,
 }
 
-/// What a running native task can see of the pool.
-pub struct TaskContext<'a> {
-    pub(crate) here: &'a Here<'a>,
-    pub(crate) priority: Priority,
-    pub(crate) deadline: Option<Instant>,
-}
+/// A queued unit of work.
+pub(crate) type Task<O> = TaskOf<Job<O>>;
 
-impl<'a> TaskContext<'a> {
-    /// True once the task should stop: its time limit ran out, or the pool is being torn
-    /// down. Long-running kernels check it in their loops and return early.
-    pub fn is_cancelled(&self) -> bool {
-        self.timed_out() || self.here.pool.is_aborting()
-    }
+/// A native task, split from its [`Job`] once taken from the queue.
+pub(crate) type NativeTask<O> = TaskOf<NativeJob<O>>;
 
-    /// True once the task has run longer than the limit it was submitted with.
-    pub fn timed_out(&self) -> bool {
-        self.deadline
-            .is_some_and(|deadline| Instant::now() >= deadline)
-    }
-
-    /// Index of the worker thread running this task.
-    pub fn worker_index(&self) -> usize {
-        self.here.index
-    }
-
-    /// Number of worker threads in the pool: how many ways forked work can spread.
-    pub fn workers(&self) -> usize {
-        self.here.pool.workers()
-    }
-
-    /// Priority the running task was submitted with.
-    pub fn priority(&self) -> Priority {
-        self.priority
-    }
-
-    /// Runs `a` and `b`, potentially in parallel, and returns both results: `b` is pushed on
-    /// this worker's deque for an idle worker to steal, `a` runs here, then `b` runs here too
-    /// unless it was stolen meanwhile. While a stolen `b` runs, this worker helps with other
-    /// forked jobs instead of blocking, so nested joins never deadlock, even with one worker.
-    /// Both halves run under this task's priority and time limit. If either panics, the panic
-    /// is resumed here once both have finished.
-    ///
-    /// ```
-    /// # use ferris_pool::TaskContext;
-    /// fn sum(ctx: &TaskContext<'_>, data: &[u64]) -> u64 {
-    ///     if data.len() <= 1024 {
-    ///         return data.iter().sum();
-    ///     }
-    ///     let (left, right) = data.split_at(data.len() / 2);
-    ///     let (a, b) = ctx.join(|ctx| sum(ctx, left), |ctx| sum(ctx, right));
-    ///     a + b
-    /// }
-    /// ```
-    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
-    where
-        A: FnOnce(&TaskContext<'_>) -> RA + Send,
-        B: FnOnce(&TaskContext<'_>) -> RB + Send,
-        RA: Send,
-        RB: Send,
-    {
-        fork::join(self, a, b)
-    }
-
-    /// Calls `body` with a [`Scope`] whose `spawn` forks jobs that may borrow from the caller,
-    /// and returns once every spawned job has finished (helping with forked jobs meanwhile,
-    /// as [`join`](Self::join) does). A panic in `body` or in a job is resumed here after that.
-    ///
-    /// ```
-    /// # use ferris_pool::TaskContext;
-    /// fn double_all(ctx: &TaskContext<'_>, data: &mut [f64]) {
-    ///     ctx.scope(|s| {
-    ///         for chunk in data.chunks_mut(4096) {
-    ///             s.spawn(move |_| chunk.iter_mut().for_each(|x| *x *= 2.0));
-    ///         }
-    ///     });
-    /// }
-    /// ```
-    pub fn scope<R>(&'a self, body: impl FnOnce(&Scope<'a>) -> R) -> R {
-        fork::scope(self, body)
+impl<O> Task<O> {
+    /// The native task, or the external one as it was.
+    pub fn into_native(self) -> Result<NativeTask<O>, Task<O>> {
+        match self.job {
+            Job::Native(job) => Ok(TaskOf {
+                handle: self.handle,
+                job,
+                tag: self.tag,
+                priority: self.priority,
+                enqueued_at: self.enqueued_at,
+                time_limit: self.time_limit,
+            }),
+            Job::External => Err(TaskOf {
+                job: Job::External,
+                ..self
+            }),
+        }
     }
 }

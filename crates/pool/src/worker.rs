@@ -1,31 +1,55 @@
-//! The loop of one worker thread: find a task, run it, spin briefly, park.
+//! A worker thread: starting it, and its loop: find a task, run it, search, park.
+use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread::Thread;
+use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-use crate::config::Priority;
-use crate::fork::{ForkPool, Here, JobRef};
-use crate::pool::Shared;
-use crate::queues::{Found, LocalDeque};
-use crate::task::{Job, Task, TaskContext};
+use crate::config::{PoolConfig, Priority};
+use crate::context::{CurrentWorker, ForkPool, JobRef, TaskContext};
+use crate::queues::LocalDeque;
+use crate::registry::{Shared, Taken};
+use crate::task::NativeTask;
 use crate::unwind::{drop_payload, panic_message};
 
-pub(crate) struct WorkerThread<O> {
+/// Starts worker `index`, named `{thread_name}-{index}`, with its deque of forked jobs.
+pub(crate) fn spawn<O: Send + 'static>(
+    index: usize,
+    config: &PoolConfig,
+    shared: Arc<Shared<O>>,
+    local: LocalDeque,
+) -> io::Result<JoinHandle<()>> {
+    let mut builder = std::thread::Builder::new().name(format!("{}-{index}", config.thread_name));
+    if let Some(size) = config.stack_size {
+        builder = builder.stack_size(size);
+    }
+    builder.spawn(move || WorkerThread::new(index, shared, local).run())
+}
+
+/// What a worker found to do.
+enum Found<O> {
+    Task(NativeTask<O>),
+    /// An external task, handed out with this worker's slot.
+    HandedOut,
+    /// A job forked by a sibling's running task, stolen from its deque.
+    Stolen(JobRef),
+}
+
+struct WorkerThread<O> {
     index: usize,
     shared: Arc<Shared<O>>,
     local: LocalDeque,
     thread: Thread,
-    /// Whether this worker holds a slot (see the slot rules in `pool.rs`).
+    /// Whether this worker holds a slot (see `slots.rs`).
     has_slot: bool,
-    /// Whether it ran a task or forked job since it last parked (it then searches longer).
+    /// Whether it ran or handed out something since it last parked (it then searches longer).
     ran_since_parked: bool,
 }
 
 impl<O: Send + 'static> WorkerThread<O> {
     /// Called on the worker's own thread.
-    pub fn new(index: usize, shared: Arc<Shared<O>>, local: LocalDeque) -> Self {
+    fn new(index: usize, shared: Arc<Shared<O>>, local: LocalDeque) -> Self {
         WorkerThread {
             index,
             shared,
@@ -36,18 +60,19 @@ impl<O: Send + 'static> WorkerThread<O> {
         }
     }
 
-    pub fn run(mut self) {
+    fn run(mut self) {
         let mut from_idle = false;
         while !self.shared.is_aborting() {
             if let Some(found) = self.next_task() {
                 if from_idle {
                     let shared = &*self.shared;
-                    shared.sleep.found_work(|| shared.has_free_slot());
+                    shared.sleep.found_work(|| shared.slots.free() > 0);
                     from_idle = false;
                 }
                 self.ran_since_parked = true;
                 match found {
                     Found::Task(task) => self.execute(task),
+                    Found::HandedOut => {}
                     Found::Stolen(job) => self.run_stolen(job),
                 }
                 continue;
@@ -64,31 +89,32 @@ impl<O: Send + 'static> WorkerThread<O> {
     /// Takes a slot if needed, then the next task that has not been cancelled, or a forked job.
     fn next_task(&mut self) -> Option<Found<O>> {
         if !self.has_slot {
-            if !self.shared.try_acquire_slot() {
+            if !self.shared.slots.try_acquire() {
                 return None;
             }
             self.has_slot = true;
         }
         let shared = &*self.shared;
-        loop {
-            match shared.queues.find(self.index, |p| shared.queued_at(p))? {
-                Found::Task(task) if !task.handle.try_start() => {
-                    // Cancelled while queued: the canceller already took back its queue count.
-                }
-                Found::Task(task) => {
-                    shared.count_out(task.priority);
-                    return Some(Found::Task(task));
-                }
-                Found::Stolen(job) => {
-                    self.shared.shards[self.index].stole();
-                    return Some(Found::Stolen(job));
-                }
+        while let Some(task) = shared.queues.take_put_back() {
+            if task.handle.try_start() {
+                shared.count_out(task.priority);
+                return Some(Found::Task(task));
             }
+            // Cancelled while queued: the canceller already counted it out.
+        }
+        match shared.take_queued(&shared.shards[self.index]) {
+            Some(Taken::Native(task)) => Some(Found::Task(task)),
+            Some(Taken::HandedOut) => {
+                // The slot went with the task; its owner returns it in `finish_external`.
+                self.has_slot = false;
+                Some(Found::HandedOut)
+            }
+            None => shared.steal_forked(self.index).map(Found::Stolen),
         }
     }
 
-    fn here(&self) -> Here<'_> {
-        Here {
+    fn current(&self) -> CurrentWorker<'_> {
+        CurrentWorker {
             index: self.index,
             local: &self.local,
             thread: &self.thread,
@@ -102,14 +128,14 @@ impl<O: Send + 'static> WorkerThread<O> {
         busy.store(true, Ordering::Relaxed);
         // SAFETY: stolen from a deque, so handed to this thread only, and alive until it has
         // run because its forker waits for it (the fork-join protocol in `fork.rs`).
-        unsafe { job.run(&self.here()) };
+        unsafe { job.run(&self.current()) };
         busy.store(false, Ordering::Relaxed);
     }
 
-    fn execute(&mut self, task: Task<O>) {
+    fn execute(&self, task: NativeTask<O>) {
         let started = Instant::now();
         self.shared.shards[self.index].started(started.saturating_duration_since(task.enqueued_at));
-        let Task {
+        let NativeTask {
             job,
             tag,
             priority,
@@ -117,17 +143,9 @@ impl<O: Send + 'static> WorkerThread<O> {
             ..
         } = task;
         let hooks = &self.shared.hooks;
-        match job {
-            Job::External => {
-                // The slot goes with the task; the owner returns it in `finish_external`.
-                self.has_slot = false;
-                self.shared.note_external_started();
-                hooks.external_ready(tag);
-            }
-            Job::Native(job) => match self.run_guarded(started, priority, time_limit, job) {
-                Ok(output) => hooks.completed(tag, output),
-                Err(message) => hooks.panicked(tag, message),
-            },
+        match self.run_guarded(started, priority, time_limit, job) {
+            Ok(output) => hooks.completed(tag, output),
+            Err(message) => hooks.panicked(tag, message),
         }
     }
 
@@ -144,9 +162,9 @@ impl<O: Send + 'static> WorkerThread<O> {
         busy.store(true, Ordering::Relaxed);
         let shard = &self.shared.shards[self.index];
         shard.begin_run(started.saturating_duration_since(self.shared.started_at));
-        let here = self.here();
+        let worker = self.current();
         let context = TaskContext {
-            here: &here,
+            worker: &worker,
             priority,
             // A limit too far out to represent is no limit.
             deadline: time_limit.and_then(|limit| started.checked_add(limit)),
@@ -162,7 +180,7 @@ impl<O: Send + 'static> WorkerThread<O> {
         outcome
     }
 
-    /// No task: search for a while, then give the slot back and park (the policy is in
+    /// No task: search for a while, then give the slot back and park (when and how long:
     /// `sleep.rs`).
     fn idle(&mut self) {
         let shared = self.shared.clone();

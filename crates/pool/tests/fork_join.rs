@@ -200,7 +200,7 @@ fn a_slot_freed_by_an_external_task_wakes_a_worker_for_forked_halves() {
     eventually("the fork, with the other worker parked", || {
         inside.load(Ordering::SeqCst) == 1 && pool.stats().sleeping == 1
     });
-    pool.finish_external(&[Duration::ZERO], 0, &mut Vec::new());
+    pool.finish_external(&[Duration::ZERO], 0);
     assert_eq!(rx.recv_timeout(PATIENCE).unwrap(), (2, 2));
 }
 

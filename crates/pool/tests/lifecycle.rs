@@ -92,14 +92,13 @@ fn external_tasks_hold_a_slot_until_finished() {
         (stats.running, stats.external_running, stats.queued),
         (2, 2, 1)
     );
-    // The owner finishes one and its slot goes straight to the third task.
-    let mut taken = Vec::new();
-    pool.finish_external(&[Duration::from_micros(5)], 0, &mut taken);
-    assert_eq!(taken, vec![3]);
+    // The owner finishes one and its slot goes straight to the third task, handed out before
+    // `finish_external` returns.
+    pool.finish_external(&[Duration::from_micros(5)], 0);
+    assert_eq!(hooks.external.lock().unwrap().clone(), vec![1, 2, 3]);
     assert_eq!(pool.stats().external_running, 2);
-    let mut more = Vec::new();
-    pool.finish_external(&[Duration::from_micros(5); 2], 0, &mut more);
-    assert!(more.is_empty());
+    pool.finish_external(&[Duration::from_micros(5); 2], 0);
+    assert_eq!(hooks.external.lock().unwrap().len(), 3);
     eventually("every slot to return", || pool.stats().running == 0);
     let stats = pool.stats();
     assert_eq!((stats.started, stats.run.count), (3, 3));
@@ -112,17 +111,28 @@ fn finishing_hands_a_native_head_task_to_the_workers() {
     eventually("task 1 handed out", || {
         hooks.external.lock().unwrap().clone() == vec![1]
     });
-    // The only slot is held by task 1: these two wait, native first.
-    let (tx, rx) = channel();
-    send_on_run(&pool, Priority::Normal, 2, &tx);
+    // The only slot is held by task 1: these two wait, native first. Task 2 then holds the
+    // worker until it is let go, so only the owner could hand out task 3 meanwhile.
+    let (started_tx, started_rx) = channel();
+    let (go_tx, go_rx) = channel::<()>();
+    pool.submit(
+        Priority::Normal,
+        2,
+        job(move || {
+            started_tx.send(2).unwrap();
+            let _ = go_rx.recv_timeout(PATIENCE);
+        }),
+    )
+    .unwrap();
     pool.submit(Priority::Normal, 3, Job::External).unwrap();
-    let mut taken = Vec::new();
-    pool.finish_external(&[Duration::from_micros(1)], 0, &mut taken);
-    assert!(
-        taken.is_empty(),
+    pool.finish_external(&[Duration::from_micros(1)], 0);
+    assert_eq!(
+        hooks.external.lock().unwrap().clone(),
+        vec![1],
         "the owner took a task queued behind a native one"
     );
-    assert_eq!(collect(&rx, 1), vec![2]);
+    assert_eq!(collect(&started_rx, 1), vec![2]);
+    go_tx.send(()).unwrap();
     eventually("task 3 handed out by the worker", || {
         hooks.external.lock().unwrap().clone() == vec![1, 3]
     });
@@ -135,8 +145,7 @@ fn abandoned_external_tasks_give_their_slot_back() {
     eventually("task 1 handed out", || {
         hooks.external.lock().unwrap().len() == 1
     });
-    let mut taken = Vec::new();
-    pool.finish_external(&[], 1, &mut taken);
+    pool.finish_external(&[], 1);
     let (tx, rx) = channel();
     send_on_run(&pool, Priority::Normal, 2, &tx);
     assert_eq!(collect(&rx, 1), vec![2]);
@@ -324,9 +333,8 @@ fn shutdown_and_join_returns_when_the_owner_takes_the_last_queued_task() {
         std::thread::spawn(move || pool.shutdown_and_join())
     };
     std::thread::sleep(Duration::from_millis(20));
-    let mut taken = Vec::new();
-    pool.finish_external(&[Duration::from_micros(1)], 0, &mut taken);
-    assert_eq!(taken, vec![2]);
+    pool.finish_external(&[Duration::from_micros(1)], 0);
+    assert_eq!(hooks.external.lock().unwrap().clone(), vec![1, 2]);
     let deadline = std::time::Instant::now() + PATIENCE;
     while !joiner.is_finished() {
         assert!(

@@ -14,12 +14,16 @@
 //!    one, which searches in turn (tokio's and Go's rule). While work keeps coming, an idle
 //!    worker is always looking: the next task or forked half is picked up without a wake-up,
 //!    and a burst is passed on worker by worker instead of waking every sleeper at once.
-//! 3. **Search.** A searcher spins over the queues before it parks: for [`SPIN_AFTER_WORK`] if
-//!    it ran something since it last parked (work comes in bursts: a JavaScript caller's next
-//!    submission typically follows a result within one round trip), or only a short backoff
-//!    if it did not (a spare woken for work that someone else took). It stops counting as a
-//!    searcher when the search ends, found or not; one that found nothing parks. So an idle
-//!    pool burns no CPU once the spinning is over: nothing wakes a parked worker but work.
+//! 3. **Search.** A searcher looks at the queues a few times before it parks. After work (it
+//!    ran or handed out something since it last parked) it backs off as crossbeam's `Backoff`
+//!    does, spinning, then yielding, for some microseconds in all: work comes in bursts. A
+//!    spare that has not worked since it parked (woken for work someone else took) only
+//!    spins, [`SPARE_LOOKS`] looks, and never yields. A longer spin after work (100 us) was
+//!    tried and dropped: on the 2-vCPU machine of the benchmarks the kernel runs a woken
+//!    thread on its waker's vCPU, where a worker still spinning after a task holds up the
+//!    JavaScript thread that takes the result, and paired runs showed no gain. A searcher
+//!    stops counting as one when its search ends, found or not; one that found nothing
+//!    parks, and nothing but work wakes a parked worker, so an idle pool burns no CPU.
 //! 4. **Park** (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
 //!    condition variable with wake tokens). A sleeper takes the lock, registers
 //!    (`sleepers += 1`), issues a SeqCst fence and only then re-checks for work; if there is
@@ -36,17 +40,19 @@
 //! notify before it waits; the waker (not the sleeper) unregisters the woken thread, so a
 //! burst of posts wakes distinct threads; tokens make spurious condvar wakeups harmless.
 use std::sync::PoisonError;
-use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
 use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
 
-/// How long a worker that ran something spins for more before it parks: about two
-/// `spin(0)` round trips from JavaScript on the 2-vCPU machine of the benchmarks (40-50 us
-/// each), so that a caller awaiting each result in turn finds a worker still awake, while
-/// an idle pool stops spinning within a fraction of a millisecond.
-pub(crate) const SPIN_AFTER_WORK: Duration = Duration::from_micros(100);
+/// Looks a spare searcher takes before it parks again: crossbeam's backoff spins 2^0 to 2^6
+/// times between them (its spinning phase, ~127 pause instructions, a few microseconds).
+/// Under loom two looks: each interleaves with every other step, and each extra one multiplies
+/// the schedules explored.
+#[cfg(not(loom))]
+const SPARE_LOOKS: u32 = 7;
+#[cfg(loom)]
+const SPARE_LOOKS: u32 = 2;
 
 #[derive(Default)]
 struct State {
@@ -93,18 +99,23 @@ impl Sleep {
     pub fn search(&self, ran_since_parked: bool, look: impl Fn() -> bool) -> bool {
         self.searching.fetch_add(1, Ordering::SeqCst);
         let backoff = Backoff::new();
-        let until = ran_since_parked.then(|| Instant::now() + SPIN_AFTER_WORK);
+        let mut looks = 0;
         let found = loop {
             if look() {
                 break true;
             }
-            let over = backoff.is_completed() && until.is_none_or(|until| Instant::now() >= until);
-            if over {
-                break false;
+            looks += 1;
+            if ran_since_parked {
+                if backoff.is_completed() {
+                    break false;
+                }
+                backoff.snooze();
+            } else {
+                if looks >= SPARE_LOOKS {
+                    break false;
+                }
+                backoff.spin();
             }
-            // Spins at first, then yields the CPU (crossbeam's backoff), and keeps yielding
-            // until the deadline.
-            backoff.snooze();
         };
         // Stop counting as a searcher before the last check in `sleep`, so that a poster that
         // saw this worker searching and woke nobody is seen by that check.

@@ -30,7 +30,7 @@ pub(crate) use loom_backoff::Backoff;
 mod loom_backoff {
     use std::cell::Cell;
 
-    /// crossbeam's `Backoff` for loom: done after two snoozes, each a loom yield.
+    /// crossbeam's `Backoff` for loom: done after two snoozes; a snooze or spin is a loom yield.
     #[derive(Default)]
     pub(crate) struct Backoff(Cell<u8>);
 
@@ -42,6 +42,10 @@ mod loom_backoff {
         pub fn snooze(&self) {
             self.0.set(self.0.get() + 1);
             loom::thread::yield_now();
+        }
+
+        pub fn spin(&self) {
+            self.snooze();
         }
 
         pub fn is_completed(&self) -> bool {

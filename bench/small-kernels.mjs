@@ -9,9 +9,11 @@
  *              core (samples of the two interleaved), medians and N/1
  *   round trip `submit(kernels.spin, [0])` after IDLE_BEFORE_SPIN_MS of idleness against
  *              the same call back to back (workers still awake), p50 of each
- *   idle CPU   a started executor doing nothing for IDLE_CPU_MS: process CPU time over wall
- *              time, in percent of one core
+ *   idle CPU   a started executor doing nothing for IDLE_CPU_MS: CPU time over wall time, in
+ *              percent of one core, of the whole process (Node's own threads and garbage
+ *              collection included) and of the pool's worker threads alone (Linux only)
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 
 import { Executor, kernels } from '../index.js'
@@ -25,6 +27,24 @@ const IDLE_BEFORE_SPIN_MS = 10
 const IDLE_CPU_MS = 2000
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Nanoseconds the pool's worker threads (named `ferris-worker-<i>`) have run, from the
+ * scheduler's per-thread statistics; `undefined` where /proc does not have them.
+ */
+function workersCpuNs() {
+  try {
+    let total = 0
+    for (const tid of readdirSync('/proc/self/task')) {
+      const dir = `/proc/self/task/${tid}`
+      if (!readFileSync(`${dir}/comm`, 'utf8').startsWith('ferris-worker')) continue
+      total += Number(readFileSync(`${dir}/schedstat`, 'utf8').split(' ')[0])
+    }
+    return total
+  } catch {
+    return undefined
+  }
+}
 
 function smallKernels() {
   const n = 256
@@ -102,13 +122,18 @@ export async function runSmallKernels({ samples, onRun = () => {} }) {
     // Idle CPU: the executor has run tasks, so every worker has started and parked since.
     await pause(100)
     const before = process.cpuUsage()
+    const workersBefore = workersCpuNs()
     const wallStart = performance.now()
     await pause(IDLE_CPU_MS)
     const used = process.cpuUsage(before)
-    const idleCpuPercent = ((used.user + used.system) / 1000 / (performance.now() - wallStart)) * 100
+    const workersAfter = workersCpuNs()
+    const wallMs = performance.now() - wallStart
+    const idleCpuPercent = ((used.user + used.system) / 1000 / wallMs) * 100
+    const workersIdleCpuPercent =
+      workersBefore === undefined || workersAfter === undefined ? undefined : ((workersAfter - workersBefore) / 1e6 / wallMs) * 100
     onRun('idle CPU')
     const roundTrips = { idleP50Ms: median(idle), warmP50Ms: median(warm), idleSamples: idle.length, warmSamples: warm.length }
-    return { scaling, roundTrips, idleCpuPercent, idleCpuMs: IDLE_CPU_MS }
+    return { scaling, roundTrips, idleCpuPercent, workersIdleCpuPercent, idleCpuMs: IDLE_CPU_MS }
   } finally {
     await all.shutdown()
   }
@@ -118,7 +143,7 @@ export async function runSmallKernels({ samples, onRun = () => {} }) {
 export const smallKernelTicks = (samples) => 4 * 2 * samples + 2 * samples + 2
 
 /** Prints the group's tables. */
-export function reportSmallKernels({ scaling, roundTrips, idleCpuPercent, idleCpuMs }) {
+export function reportSmallKernels({ scaling, roundTrips, idleCpuPercent, workersIdleCpuPercent, idleCpuMs }) {
   const samples = scaling[0]?.samples ?? 0
   console.log(`\nsmall kernels: one submit after ${IDLE_BEFORE_KERNEL_MS} ms idle, medians of ${samples} samples, ${CORES} cores\n`)
   const header = ['kernel', 'native-1 ms', 'native-N ms', 'N/1']
@@ -130,5 +155,9 @@ export function reportSmallKernels({ scaling, roundTrips, idleCpuPercent, idleCp
     `\nspin(0) round trip, p50: after ${IDLE_BEFORE_SPIN_MS} ms idle ${fmt(idleP50Ms * 1000, 0)} us (${idleSamples} samples), ` +
       `back to back ${fmt(warmP50Ms * 1000, 0)} us (${warmSamples}), idle/warm ${fmt(idleP50Ms / warmP50Ms, 2)}x`,
   )
-  console.log(`idle executor (${CORES} workers) CPU over ${idleCpuMs / 1000} s: ${fmt(idleCpuPercent, 3)} % of one core`)
+  const workers = workersIdleCpuPercent === undefined ? 'n/a' : `${fmt(workersIdleCpuPercent, 3)} %`
+  console.log(
+    `idle executor (${CORES} workers) CPU over ${idleCpuMs / 1000} s, in % of one core: ` +
+      `whole process ${fmt(idleCpuPercent, 3)} %, its workers ${workers}`,
+  )
 }

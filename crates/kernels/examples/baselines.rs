@@ -25,17 +25,35 @@ use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority, TaskContext};
 
 const RUNS: usize = 5;
 
-fn median(mut f: impl FnMut()) -> Duration {
+/// Median time of `runs` runs of `f`, after one warm-up, each run preceded by `idle` of sleep.
+fn median_of(runs: usize, idle: Duration, mut f: impl FnMut()) -> Duration {
     f();
-    let mut times: Vec<Duration> = (0..RUNS)
+    let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
+            std::thread::sleep(idle);
             let start = Instant::now();
             f();
             start.elapsed()
         })
         .collect();
     times.sort();
-    times[RUNS / 2]
+    times[runs / 2]
+}
+
+fn median(f: impl FnMut()) -> Duration {
+    median_of(RUNS, Duration::ZERO, f)
+}
+
+/// `len` seeded doubles in [0, 1) (xorshift64).
+fn random(len: usize, mut state: u64) -> Vec<f64> {
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        })
+        .collect()
 }
 
 /// Hooks that drop everything: results come back through channels in the jobs.
@@ -104,17 +122,7 @@ fn main() {
     if only_small {
         return;
     }
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let data: Arc<Vec<f64>> = Arc::new(
-        (0..10_000_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 11) as f64 / (1u64 << 53) as f64
-            })
-            .collect(),
-    );
+    let data = Arc::new(random(10_000_000, 0x2545_f491_4f6c_dd1d));
 
     let one_thread = median(|| {
         let mut copy = data.to_vec();
@@ -193,11 +201,11 @@ fn main() {
 /// The small-kernels group: one task per run, after the pool idled [`small::IDLE_BEFORE`].
 mod small {
     use std::sync::Arc;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use rayon::prelude::*;
 
-    use super::{fib_rayon, fib_seq, on_pool, Quiet};
+    use super::{fib_rayon, fib_seq, median_of, on_pool, random, Quiet};
     use ferris_kernels::{find, Arg, Args, KernelError, Value, REGISTRY};
     use ferris_pool::{Pool, PoolConfig, TaskContext};
 
@@ -231,31 +239,8 @@ mod small {
     }
 
     /// Median time of `f` after idling [`IDLE_BEFORE`] before each run, after one warm-up.
-    fn median_after_idle(mut f: impl FnMut()) -> Duration {
-        f();
-        let mut times: Vec<Duration> = (0..RUNS)
-            .map(|_| {
-                std::thread::sleep(IDLE_BEFORE);
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            })
-            .collect();
-        times.sort();
-        times[RUNS / 2]
-    }
-
-    fn random(len: usize, mut state: u64) -> Arc<Vec<f64>> {
-        Arc::new(
-            (0..len)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    (state >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
-                })
-                .collect(),
-        )
+    fn median_after_idle(f: impl FnMut()) -> Duration {
+        median_of(RUNS, IDLE_BEFORE, f)
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -415,14 +400,14 @@ mod small {
 
     pub fn run(cores: usize) {
         let (a, b) = (
-            random(MATMUL_N * MATMUL_N, 1),
-            random(MATMUL_N * MATMUL_N, 2),
+            Arc::new(random(MATMUL_N * MATMUL_N, 1)),
+            Arc::new(random(MATMUL_N * MATMUL_N, 2)),
         );
         let mut product = vec![0.0; MATMUL_N * MATMUL_N];
         matmul_rows(&a, &b, MATMUL_N, 0, &mut product);
         let mut counts = vec![0u32; MANDEL[0] * MANDEL[1]];
         mandelbrot_rows(0, &mut counts);
-        let squares = random(SQUARES, 3);
+        let squares = Arc::new(random(SQUARES, 3));
         let sum = squares_sum(&squares);
         let inputs = Inputs {
             a,

@@ -54,3 +54,26 @@ export function writeJson(path, value) {
   mkdirSync(dirname(path), { recursive: true })
   writeFileSync(path, JSON.stringify(value, null, 2))
 }
+
+/** Seeded doubles in [-1, 1) in shared memory, which kernels read in place. */
+export function sharedRandom(length, seed) {
+  const data = new Float64Array(new SharedArrayBuffer(length * 8))
+  let state = seed >>> 0 || 1
+  for (let i = 0; i < length; i++) {
+    state ^= state << 13
+    state ^= state >>> 17
+    state ^= state << 5
+    data[i] = (state >>> 0) / 2 ** 31 - 1
+  }
+  return data
+}
+
+/** Equal up to rounding: kernels may add in another order than their JS twins. */
+export const closeTo = (actual, expected) => Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected))
+export const sameFloats = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]) || closeTo(x, b[i]))
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]
+}

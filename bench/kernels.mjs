@@ -14,7 +14,11 @@
  *   npm run bench                 # full sizes; table, bench/results/latest.json + .svg
  *   npm run bench -- --quick      # small sizes, under a minute
  *   npm run bench -- --json FILE  # JSON (and the SVG next to it) somewhere else
- *   npm run bench -- --only sort,fib   # some workloads only
+ *   npm run bench -- --only sort,fib   # some workloads only ('small': the group below)
+ *
+ * Then the "small kernels" group (bench/small-kernels.mjs): kernels of a few milliseconds
+ * submitted to an idle executor, native-1 against native-N, the spin(0) round trip on an
+ * idle and on a warm executor, and the CPU an idle executor burns.
  */
 import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
@@ -22,8 +26,9 @@ import { isDeepStrictEqual } from 'node:util'
 
 import { Executor, kernels } from '../dist/index.js'
 import { speedupChart } from './chart.mjs'
-import { CORES, fmt, machine, measure as measureRuns, options, writeJson } from './common.mjs'
+import { CORES, closeTo, fmt, machine, measure as measureRuns, options, sameFloats, sharedRandom, writeJson } from './common.mjs'
 import { createProgress } from './progress.mjs'
+import { reportSmallKernels, runSmallKernels, smallKernelTicks } from './small-kernels.mjs'
 import * as twins from './twins.mjs'
 
 const { quick, jsonPath, only } = options('latest.json')
@@ -55,21 +60,6 @@ function concat(arrays, Type) {
 
 const sum = (values) => values.reduce((a, b) => a + b, 0)
 
-/** Seeded doubles in [-1, 1) in shared memory, which kernels read in place. */
-function sharedRandom(length, seed) {
-  const data = new Float64Array(new SharedArrayBuffer(length * 8))
-  let state = seed >>> 0 || 1
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13
-    state ^= state >>> 17
-    state ^= state << 5
-    data[i] = (state >>> 0) / 2 ** 31 - 1
-  }
-  return data
-}
-
-const closeTo = (actual, expected) => Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected))
-const sameFloats = (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i]) || closeTo(x, b[i]))
 
 /**
  * A workload: `jsMain()` runs the twin, `jsChunks` lists `[fn, items, combine]` for the
@@ -204,60 +194,87 @@ async function variant(workload, name, workers, run, reference) {
   return { workload: workload.workload, size: workload.size, variant: name, workers, medianMs, samples: SAMPLES }
 }
 
-const results = []
 const all = workloads().filter((w) => only === undefined || only.includes(w.workload))
-const streaming = all.filter((w) => w.bytes)
+const withSmall = only === undefined || only.includes('small')
+const SMALL_SAMPLES = quick ? 11 : 21
 // Per variant: a check run, a warm-up and the samples; then the copy for the bandwidth.
-const progress = createProgress({ total: all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1, label: 'bench' })
+const mainTicks = all.length > 0 ? all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1 : 0
+const progress = createProgress({ total: mainTicks + (withSmall ? smallKernelTicks(SMALL_SAMPLES) : 0), label: 'bench' })
 const measure = (name, fn) => measureRuns(name, fn, SAMPLES, progress.tick)
-const jsExecutor = new Executor({ maxWorkers: CORES })
-const native1 = new Executor({ maxWorkers: 1 })
-const nativeN = new Executor({ maxWorkers: CORES })
-for (const w of all) {
-  const reference = w.jsMain()
-  const [chunkFn, items, combine] = w.jsChunks
-  results.push(await variant(w, 'js-main', 0, w.jsMain, reference))
-  results.push(await variant(w, 'js-executor', CORES, async () => combine(await jsExecutor.map(chunkFn, items)), reference))
-  results.push(await variant(w, 'native-1', 1, () => w.native(native1), reference))
-  results.push(await variant(w, 'native-N', CORES, () => w.native(nativeN), reference))
-}
-await Promise.all([jsExecutor.shutdown(), native1.shutdown(), nativeN.shutdown()])
 
-// Memory bandwidth for the streaming kernels: a plain copy of 100 million doubles reads and
-// writes 800 MB each; sumOfSquares reads 800 MB, dot 1.6 GB.
-const copyLength = quick ? 10_000_000 : 100_000_000
-const source = new Float64Array(copyLength).fill(1)
-const target = new Float64Array(copyLength)
-const copyMs = await measure('copy', () => target.set(source))
-const copyGBps = (2 * copyLength * 8) / copyMs / 1e6
+/** The main group: every workload in four variants, then the memory bandwidth. */
+async function runMain() {
+  const results = []
+  const jsExecutor = new Executor({ maxWorkers: CORES })
+  const native1 = new Executor({ maxWorkers: 1 })
+  const nativeN = new Executor({ maxWorkers: CORES })
+  for (const w of all) {
+    const reference = w.jsMain()
+    const [chunkFn, items, combine] = w.jsChunks
+    results.push(await variant(w, 'js-main', 0, w.jsMain, reference))
+    results.push(await variant(w, 'js-executor', CORES, async () => combine(await jsExecutor.map(chunkFn, items)), reference))
+    results.push(await variant(w, 'native-1', 1, () => w.native(native1), reference))
+    results.push(await variant(w, 'native-N', CORES, () => w.native(nativeN), reference))
+  }
+  await Promise.all([jsExecutor.shutdown(), native1.shutdown(), nativeN.shutdown()])
+
+  // Memory bandwidth for the streaming kernels: a plain copy of 100 million doubles reads and
+  // writes 800 MB each; sumOfSquares reads 800 MB, dot 1.6 GB.
+  const copyLength = quick ? 10_000_000 : 100_000_000
+  const source = new Float64Array(copyLength).fill(1)
+  const target = new Float64Array(copyLength)
+  const copyMs = await measure('copy', () => target.set(source))
+  return { results, copyLength, copyGBps: (2 * copyLength * 8) / copyMs / 1e6 }
+}
+
+/** Prints the main group's table; returns the bandwidth figures and the chart's speedups. */
+function reportMain({ results, copyLength, copyGBps }) {
+  const byWorkload = new Map()
+  for (const r of results) byWorkload.set(r.workload, { ...byWorkload.get(r.workload), [r.variant]: r })
+  const header = ['workload', 'size', ...VARIANTS.map((v) => `${v} ms`), ...VARIANTS.slice(1).map((v) => `${v} x`), 'N/1']
+  const lines = [header]
+  const speedups = []
+  for (const [workload, row] of byWorkload) {
+    const base = row['js-main'].medianMs
+    const ratios = VARIANTS.slice(1).map((v) => base / row[v].medianMs)
+    const scaling = row['native-1'].medianMs / row['native-N'].medianMs
+    speedups.push({ workload, ratios: Object.fromEntries(VARIANTS.slice(1).map((v, i) => [v, ratios[i]])), scaling })
+    lines.push([workload, row['js-main'].size, ...VARIANTS.map((v) => fmt(row[v].medianMs, 1)), ...ratios.map((r) => `${fmt(r, 2)}x`), `${fmt(scaling, 2)}x`])
+  }
+  const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
+  console.log(`\nferris-executor kernels: medians of ${SAMPLES} samples, ${CORES} cores, ${machine().cpu}\n`)
+  for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+  console.log(`\n"x" columns: speedup over js-main; N/1: native-N over native-1 (ideal ${CORES}x).`)
+  console.log(`memory bandwidth (copy of ${copyLength.toExponential(0)} doubles): ${fmt(copyGBps, 2)} GB/s`)
+  const bandwidth = { copyGBps }
+  for (const w of all.filter((w) => w.bytes)) {
+    const gbps = w.bytes / byWorkload.get(w.workload)['native-N'].medianMs / 1e6
+    bandwidth[`${w.workload}GBps`] = gbps
+    console.log(`${w.workload} native-N reads ${fmt(gbps, 2)} GB/s = ${fmt((gbps / copyGBps) * 100, 0)} % of the copy's rate`)
+  }
+  return { bandwidth, speedups }
+}
+
+const main = all.length > 0 ? await runMain() : undefined
+const small = withSmall ? await runSmallKernels({ samples: SMALL_SAMPLES, onRun: progress.tick }) : undefined
 progress.done()
 
-// --- report ---------------------------------------------------------------------------------
-const byWorkload = new Map()
-for (const r of results) byWorkload.set(r.workload, { ...byWorkload.get(r.workload), [r.variant]: r })
-const header = ['workload', 'size', ...VARIANTS.map((v) => `${v} ms`), ...VARIANTS.slice(1).map((v) => `${v} x`), 'N/1']
-const lines = [header]
-const speedups = []
-for (const [workload, row] of byWorkload) {
-  const base = row['js-main'].medianMs
-  const ratios = VARIANTS.slice(1).map((v) => base / row[v].medianMs)
-  const scaling = row['native-1'].medianMs / row['native-N'].medianMs
-  speedups.push({ workload, ratios: Object.fromEntries(VARIANTS.slice(1).map((v, i) => [v, ratios[i]])), scaling })
-  lines.push([workload, row['js-main'].size, ...VARIANTS.map((v) => fmt(row[v].medianMs, 1)), ...ratios.map((r) => `${fmt(r, 2)}x`), `${fmt(scaling, 2)}x`])
+const output = { machine: machine() }
+let speedups
+if (main) {
+  const reported = reportMain(main)
+  Object.assign(output, { results: main.results, bandwidth: reported.bandwidth })
+  speedups = reported.speedups
 }
-const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
-console.log(`\nferris-executor kernels: medians of ${SAMPLES} samples, ${CORES} cores, ${machine().cpu}\n`)
-for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
-console.log(`\n"x" columns: speedup over js-main; N/1: native-N over native-1 (ideal ${CORES}x).`)
-console.log(`memory bandwidth (copy of ${copyLength.toExponential(0)} doubles): ${fmt(copyGBps, 2)} GB/s`)
-const bandwidth = { copyGBps }
-for (const w of streaming) {
-  const gbps = w.bytes / byWorkload.get(w.workload)['native-N'].medianMs / 1e6
-  bandwidth[`${w.workload}GBps`] = gbps
-  console.log(`${w.workload} native-N reads ${fmt(gbps, 2)} GB/s = ${fmt((gbps / copyGBps) * 100, 0)} % of the copy's rate`)
+if (small) {
+  reportSmallKernels(small)
+  output.smallKernels = small
 }
-
-writeJson(jsonPath, { machine: machine(), results, bandwidth })
-const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
-writeFileSync(svgPath, speedupChart(speedups, VARIANTS.slice(1), machine()))
-console.log(`\nwrote ${jsonPath} and ${svgPath}`)
+writeJson(jsonPath, output)
+if (speedups) {
+  const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
+  writeFileSync(svgPath, speedupChart(speedups, VARIANTS.slice(1), machine()))
+  console.log(`\nwrote ${jsonPath} and ${svgPath}`)
+} else {
+  console.log(`\nwrote ${jsonPath}`)
+}

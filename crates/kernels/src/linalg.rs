@@ -103,6 +103,15 @@ fn add_products4(
     }
 }
 
+/// Multiply-adds below which a matmul piece is not split further (~20 us).
+const MIN_MATMUL_WORK: usize = 1 << 16;
+
+/// Fewest output rows in a matmul piece: enough for [`MIN_MATMUL_WORK`], at n * n
+/// multiply-adds per row.
+fn min_matmul_rows(n: usize) -> usize {
+    MIN_MATMUL_WORK.div_ceil(n.saturating_mul(n).max(1)).max(1)
+}
+
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
 /// Output rows are split over the pool; each piece walks `b` in tiles (see [`K_TILE`]) and
 /// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
@@ -119,8 +128,7 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     }
     let n = n as usize;
     let mut out = vec![0.0f64; len];
-    // At least ~64k multiply-adds per piece.
-    let grain_rows = parallel::grain(ctx, n, (1 << 16) / n.max(1));
+    let grain_rows = parallel::grain(ctx, n, min_matmul_rows(n));
     parallel::for_rows(ctx, &mut out, n, grain_rows, &|ctx, first, rows| {
         for j0 in (0..n).step_by(J_TILE) {
             let j_end = (j0 + J_TILE).min(n);
@@ -160,4 +168,29 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
         }
     })?;
     Ok(Value::Float64Array(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The smallest piece holds about MIN_MATMUL_WORK multiply-adds: at least that many (or a
+    /// single row), and not a whole row more. A 256 x 256 product (16 M multiply-adds) thus
+    /// splits into pieces other workers can take.
+    #[test]
+    fn smallest_matmul_piece_is_about_min_work() {
+        for n in [1, 16, 100, 255, 256, 257, 768, 4096] {
+            let rows = min_matmul_rows(n);
+            let row_work = n * n;
+            assert!(
+                rows * row_work >= MIN_MATMUL_WORK || rows == 1,
+                "n = {n}: {rows} rows"
+            );
+            assert!(
+                (rows - 1) * row_work < MIN_MATMUL_WORK,
+                "n = {n}: {rows} rows"
+            );
+        }
+        assert_eq!(min_matmul_rows(256), 1);
+    }
 }

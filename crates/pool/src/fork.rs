@@ -4,7 +4,7 @@
 //! * A forked job (the second half of a `join`, or a closure spawned in a scope) goes on the
 //!   forking worker's own LIFO deque, where idle workers may steal it. Forking then wakes a
 //!   parked worker unless one is searching, with the same handshake as a submission (publish,
-//!   then `Sleep::wake_one_if`); a worker about to park re-checks its siblings' deques.
+//!   then `Sleep::notify_work`); a worker about to park re-checks its siblings' deques.
 //! * The forking call returns only once every job it forked has finished, even when a half
 //!   panics, so forked jobs may borrow from the forking stack frame. A panic is caught where the
 //!   job runs and resumed in the forking task once everything has finished.

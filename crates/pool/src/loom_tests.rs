@@ -33,6 +33,35 @@ fn check(body: impl Fn() + Sync + Send + 'static) {
     builder.check(body);
 }
 
+/// Takes one item of work, if any is left.
+fn take_one(work: &AtomicUsize) -> bool {
+    work.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+/// Two workers each running `worker` until it returns, and the main thread posting two items
+/// of work with `Sleep::notify_work`; returns once both workers are done, with every item
+/// taken.
+fn two_workers_two_posts(worker: fn(&Sleep, &AtomicUsize)) -> Arc<Sleep> {
+    let sleep = Arc::new(Sleep::default());
+    let work = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (sleep, work) = (sleep.clone(), work.clone());
+            thread::spawn(move || worker(&sleep, &work))
+        })
+        .collect();
+    for _ in 0..2 {
+        work.fetch_add(1, Ordering::SeqCst);
+        sleep.notify_work(|| work.load(Ordering::SeqCst) > 0);
+    }
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    assert_eq!(work.load(Ordering::SeqCst), 0);
+    sleep
+}
+
 /// Two workers park while the main thread publishes two items of work, waking one sleeper for
 /// each: in every interleaving both items are taken, so no worker sleeps through work posted
 /// for it, and a burst wakes two distinct workers. (A lost wakeup shows up as a deadlock,
@@ -40,30 +69,11 @@ fn check(body: impl Fn() + Sync + Send + 'static) {
 #[test]
 fn loom_sleep_no_lost_wakeup() {
     check(|| {
-        let sleep = Arc::new(Sleep::default());
-        let work = Arc::new(AtomicUsize::new(0));
-        let workers: Vec<_> = (0..2)
-            .map(|_| {
-                let (sleep, work) = (sleep.clone(), work.clone());
-                thread::spawn(move || {
-                    let take = || {
-                        work.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-                            .is_ok()
-                    };
-                    while !take() {
-                        sleep.sleep(|| work.load(Ordering::SeqCst) > 0);
-                    }
-                })
-            })
-            .collect();
-        for _ in 0..2 {
-            work.fetch_add(1, Ordering::SeqCst);
-            sleep.wake_one_if(|| work.load(Ordering::SeqCst) > 0);
-        }
-        for worker in workers {
-            worker.join().unwrap();
-        }
-        assert_eq!(work.load(Ordering::SeqCst), 0);
+        let sleep = two_workers_two_posts(|sleep, work| {
+            while !take_one(work) {
+                sleep.sleep(|| work.load(Ordering::SeqCst) > 0);
+            }
+        });
         assert_eq!(sleep.sleeping(), 0);
     });
 }
@@ -93,7 +103,7 @@ fn loom_sleep_wakeup_not_stolen() {
             })
             .collect();
         work.fetch_add(1, Ordering::SeqCst);
-        sleep.wake_one_if(|| true);
+        sleep.notify_work(|| true);
         closed.store(true, Ordering::Release);
         sleep.wake_all();
         for worker in workers {
@@ -119,6 +129,27 @@ fn loom_sleep_wake_all_reaches_every_sleeper() {
         closed.store(true, Ordering::Release);
         sleep.wake_all();
         worker.join().unwrap();
+    });
+}
+
+/// Rules 2 and 3 of `sleep.rs`: two workers search and park, the main thread posts two items
+/// (each a task that runs for ever: a worker that takes one never comes back). A poster that
+/// sees a searcher wakes nobody, so when one searcher takes both posts' wake-ups the worker
+/// that takes the first item must pass the wake on (`found_work`): in every interleaving both
+/// items are taken. (Without the pass-on, the second worker sleeps through its item, a
+/// deadlock loom reports.)
+#[test]
+fn loom_sleep_searcher_passes_the_wake_on() {
+    check(|| {
+        two_workers_two_posts(|sleep, work| {
+            let has_work = || work.load(Ordering::SeqCst) > 0;
+            while !take_one(work) {
+                if !sleep.search(false, has_work) {
+                    sleep.sleep(has_work);
+                }
+            }
+            sleep.found_work(|| true);
+        });
     });
 }
 
@@ -185,7 +216,7 @@ impl ModelPool {
         }
         let handle = TaskHandle::new(Priority::Normal);
         self.queue.lock().unwrap().push_back((handle, task));
-        self.sleep.wake_one_if(|| true);
+        self.sleep.notify_work(|| true);
         true
     }
 

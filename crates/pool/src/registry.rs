@@ -1,13 +1,14 @@
 //! The state every worker thread and the [`Pool`](crate::Pool) facade share (rayon-core's
 //! `Registry`): the queues, the depth and slot accounting, the sleep/wake state, the stats
-//! shards and the hooks; and the rules for waking a worker when work or a slot appears.
+//! shards and the hooks. Publishing work or a slot reports to `Sleep`, whose policy
+//! (`sleep.rs`) decides whether a worker wakes.
 //!
 //! Shutdown: `close` refuses new submissions; workers keep running until nothing is queued
 //! (`Depth::is_drained`), then exit. `abort` (and dropping the pool) also sets `aborting`,
 //! which running native tasks poll through
 //! [`TaskContext::is_cancelled`](crate::TaskContext::is_cancelled); tasks still queued are
 //! dropped without running.
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -35,10 +36,6 @@ pub(crate) struct Shared<O> {
     pub(crate) queues: Queues<O>,
     pub(crate) depth: Arc<CachePadded<Depth>>,
     pub(crate) slots: Slots,
-    /// Workers spinning in search of work. While one is, posters wake nobody: the spinner
-    /// will find the work, and wakes the next worker itself if more is queued (the wake chain
-    /// tokio and Go use), so a burst of submissions costs one wake-up, not one per task.
-    searching: CachePadded<AtomicUsize>,
     /// Per worker: running a native task now. Written only by its worker.
     pub(crate) busy: Box<[CachePadded<AtomicBool>]>,
     /// Per worker, plus one last shard for external tasks (see `external_shard`).
@@ -64,7 +61,6 @@ impl<O: Send + 'static> Shared<O> {
             queues,
             depth: Default::default(),
             slots: Slots::new(config.workers),
-            searching: Default::default(),
             busy: (0..config.workers).map(|_| Default::default()).collect(),
             shards: (0..=config.workers).map(|_| Default::default()).collect(),
             external_shard_writer: Mutex::new(()),
@@ -126,21 +122,7 @@ impl<O: Send + 'static> Shared<O> {
             return;
         }
         self.slots.release(n);
-        self.sleep
-            .wake_one_if(|| self.has_work(true) && self.searching() == 0);
-    }
-
-    fn searching(&self) -> usize {
-        self.searching.load(Ordering::SeqCst)
-    }
-
-    /// A worker starts (`true`) or stops spinning for work.
-    pub(crate) fn set_searching(&self, searching: bool) {
-        if searching {
-            self.searching.fetch_add(1, Ordering::SeqCst);
-        } else {
-            self.searching.fetch_sub(1, Ordering::SeqCst);
-        }
+        self.sleep.notify_work(|| self.has_work(true));
     }
 
     /// The task left the queue: it started or was cancelled (see `Depth::count_out`).
@@ -238,11 +220,10 @@ impl<O: Send + 'static> Shared<O> {
         self.hooks.external_ready(task.tag);
     }
 
-    /// Wakes a parked worker for queued work, unless a spinning one will take it or no slot
-    /// is free to run it.
+    /// Queued or forked work was published: wakes a parked worker for it if a slot is free
+    /// (`sleep.rs` says when).
     pub(crate) fn wake_for_new_task(&self) {
-        self.sleep
-            .wake_one_if(|| self.slots.free() > 0 && self.searching() == 0);
+        self.sleep.notify_work(|| self.slots.free() > 0);
     }
 }
 

@@ -1,26 +1,58 @@
-//! Parking idle workers without lost wakeups.
+//! The idle/wake policy of the workers: when an idle worker spins, when it parks, and who
+//! wakes whom. Every rule lives here; the rest of the pool only reports events
+//! ([`Sleep::notify_work`], [`Sleep::found_work`]) and calls [`Sleep::search`] and
+//! [`Sleep::sleep`] from the worker loop.
 //!
-//! Protocol (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
-//! condition variable with wake tokens):
+//! A worker is *running* (a task or a forked job), *searching* (awake with nothing to run,
+//! looking at the queues) or *sleeping* (parked on the condition variable).
 //!
-//! * A **sleeper** takes the lock, registers itself (`sleepers += 1`), issues a SeqCst fence
-//!   and only then re-checks for work. If there is work it unregisters and returns; otherwise
-//!   it waits on the condvar until it receives a wake token.
-//! * A **poster** first publishes its work (pushes a task, frees a slot), issues a SeqCst
-//!   fence, and then reads `sleepers`. Only if that is non-zero does it take the lock, move one
-//!   sleeper into the woken state and hand it a token.
+//! 1. **Post.** Whoever publishes work (a submission, a forked job, a freed slot) then calls
+//!    `notify_work`, which wakes one sleeper unless a worker is searching: a searcher will find
+//!    the work. A burst of posts thus costs one load each while someone searches.
+//! 2. **Spare searcher.** A worker that comes from idle (searching, or just woken) and starts
+//!    something calls `found_work`. If nobody else is searching and a worker sleeps, it wakes
+//!    one, which searches in turn (tokio's and Go's rule). While work keeps coming, an idle
+//!    worker is always looking: the next task or forked half is picked up without a wake-up,
+//!    and a burst is passed on worker by worker instead of waking every sleeper at once.
+//! 3. **Search.** A searcher looks at the queues a few times before it parks. After work (it
+//!    ran or handed out something since it last parked) it backs off as crossbeam's `Backoff`
+//!    does, spinning, then yielding, for some microseconds in all: work comes in bursts. A
+//!    spare that has not worked since it parked (woken for work someone else took) only
+//!    spins, [`SPARE_LOOKS`] looks, and never yields. A longer spin after work (100 us) was
+//!    tried and dropped: on the 2-vCPU machine of the benchmarks the kernel runs a woken
+//!    thread on its waker's vCPU, where a worker still spinning after a task holds up the
+//!    JavaScript thread that takes the result, and paired runs showed no gain. A searcher
+//!    stops counting as one when its search ends, found or not; one that found nothing
+//!    parks, and nothing but work wakes a parked worker, so an idle pool burns no CPU.
+//! 4. **Park** (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
+//!    condition variable with wake tokens). A sleeper takes the lock, registers
+//!    (`sleepers += 1`), issues a SeqCst fence and only then re-checks for work; if there is
+//!    some it unregisters and returns, otherwise it waits for a token. A waker issues a SeqCst
+//!    fence after publishing, then reads `sleepers` (and `searching`); only if a sleeper is
+//!    registered does it take the lock, unregister one sleeper and hand it a token.
 //!
-//! The two fences order "publish work; read sleepers" against "register; read work": either the
-//! sleeper's re-check sees the work, or the poster sees the sleeper. A sleeper holds the lock
-//! from registration until `Condvar::wait` releases it, so a poster that saw it cannot notify
-//! before it waits. The waker (not the sleeper) unregisters the woken thread, so a burst of
-//! posts wakes distinct threads instead of notifying one thread many times; tokens make
-//! spurious condvar wakeups harmless.
+//! Why nothing is lost: the fences order "publish; read searching and sleepers" against
+//! "stop searching or register; read work". A poster that skipped the wake because it saw a
+//! searcher is ordered before that searcher's later look at the queues (in `search`, or the
+//! re-check in `sleep` once it stopped searching), so the searcher finds the work. A poster
+//! that saw no sleeper is ordered before the would-be sleeper's re-check. A sleeper holds the
+//! lock from registration until `Condvar::wait` releases it, so a waker that saw it cannot
+//! notify before it waits; the waker (not the sleeper) unregisters the woken thread, so a
+//! burst of posts wakes distinct threads; tokens make spurious condvar wakeups harmless.
 use std::sync::PoisonError;
 
-use crate::sync::{fence, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
-
 use crossbeam_utils::CachePadded;
+
+use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
+
+/// Looks a spare searcher takes before it parks again: crossbeam's backoff spins 2^0 to 2^6
+/// times between them (its spinning phase, ~127 pause instructions, a few microseconds).
+/// Under loom two looks: each interleaves with every other step, and each extra one multiplies
+/// the schedules explored.
+#[cfg(not(loom))]
+const SPARE_LOOKS: u32 = 7;
+#[cfg(loom)]
+const SPARE_LOOKS: u32 = 2;
 
 #[derive(Default)]
 struct State {
@@ -36,6 +68,8 @@ pub(crate) struct Sleep {
     condvar: Condvar,
     /// Mirror of `State::sleeping` readable without the lock: the posters' fast path.
     sleepers: CachePadded<AtomicUsize>,
+    /// Workers inside [`Sleep::search`] (rule 3).
+    searching: CachePadded<AtomicUsize>,
 }
 
 impl Sleep {
@@ -44,8 +78,53 @@ impl Sleep {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Blocks the calling worker until woken, unless `has_work` (checked after registering)
-    /// says there is something to do. Returns immediately in that case.
+    /// Rule 1: work was published; wakes a sleeper unless a worker is searching or
+    /// `worth_it` (read after the fence; say, a slot is free to run the work) is false.
+    pub fn notify_work(&self, worth_it: impl Fn() -> bool) {
+        fence(Ordering::SeqCst);
+        if self.searching.load(Ordering::SeqCst) == 0 {
+            self.wake_one_if(worth_it);
+        }
+    }
+
+    /// Rule 2: the calling worker, back from idle (searching, or woken), starts something.
+    /// Wakes a spare searcher if nobody searches, a worker sleeps and `worth_it` holds.
+    pub fn found_work(&self, worth_it: impl Fn() -> bool) {
+        self.notify_work(worth_it);
+    }
+
+    /// Rule 3: searches until `look` finds something (true) or the budget runs out (false);
+    /// `ran_since_parked` picks the budget. The caller counts as a searcher only while this
+    /// runs: on true it goes on to take the work, on false it parks.
+    pub fn search(&self, ran_since_parked: bool, look: impl Fn() -> bool) -> bool {
+        self.searching.fetch_add(1, Ordering::SeqCst);
+        let backoff = Backoff::new();
+        let mut looks = 0;
+        let found = loop {
+            if look() {
+                break true;
+            }
+            looks += 1;
+            if ran_since_parked {
+                if backoff.is_completed() {
+                    break false;
+                }
+                backoff.snooze();
+            } else {
+                if looks >= SPARE_LOOKS {
+                    break false;
+                }
+                backoff.spin();
+            }
+        };
+        // Stop counting as a searcher before the last check in `sleep`, so that a poster that
+        // saw this worker searching and woke nobody is seen by that check.
+        self.searching.fetch_sub(1, Ordering::SeqCst);
+        found
+    }
+
+    /// Rule 4: blocks the calling worker until woken, unless `has_work` (checked after
+    /// registering) says there is something to do; returns at once in that case.
     pub fn sleep(&self, has_work: impl Fn() -> bool) {
         let mut state = self.lock();
         state.sleeping += 1;
@@ -65,10 +144,9 @@ impl Sleep {
         state.tokens -= 1;
     }
 
-    /// Wakes one sleeping worker, if any and if `worth_it` (read after the fence) still holds.
-    /// Call after publishing the work the woken worker should see.
-    pub fn wake_one_if(&self, worth_it: impl Fn() -> bool) {
-        fence(Ordering::SeqCst);
+    /// Wakes one sleeping worker, if any and if `worth_it` (read after the caller's fence)
+    /// still holds.
+    fn wake_one_if(&self, worth_it: impl Fn() -> bool) {
         if self.sleepers.load(Ordering::SeqCst) == 0 || !worth_it() {
             return;
         }

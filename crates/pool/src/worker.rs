@@ -1,12 +1,10 @@
-//! A worker thread: starting it, and its loop: find a task, run it, spin briefly, park.
+//! A worker thread: starting it, and its loop: find a task, run it, search, park.
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::{JoinHandle, Thread};
 use std::time::{Duration, Instant};
-
-use crossbeam_utils::Backoff;
 
 use crate::config::{PoolConfig, Priority};
 use crate::context::{CurrentWorker, ForkPool, JobRef, TaskContext};
@@ -45,6 +43,8 @@ struct WorkerThread<O> {
     thread: Thread,
     /// Whether this worker holds a slot (see `slots.rs`).
     has_slot: bool,
+    /// Whether it ran or handed out something since it last parked (it then searches longer).
+    ran_since_parked: bool,
 }
 
 impl<O: Send + 'static> WorkerThread<O> {
@@ -56,18 +56,20 @@ impl<O: Send + 'static> WorkerThread<O> {
             local,
             thread: std::thread::current(),
             has_slot: false,
+            ran_since_parked: false,
         }
     }
 
     fn run(mut self) {
-        let mut was_idle = false;
+        let mut from_idle = false;
         while !self.shared.is_aborting() {
             if let Some(found) = self.next_task() {
-                if was_idle && self.shared.has_work(false) {
-                    // Back from idle with more work waiting: pass the wake-up on.
-                    self.shared.wake_for_new_task();
+                if from_idle {
+                    let shared = &*self.shared;
+                    shared.sleep.found_work(|| shared.slots.free() > 0);
+                    from_idle = false;
                 }
-                was_idle = false;
+                self.ran_since_parked = true;
                 match found {
                     Found::Task(task) => self.execute(task),
                     Found::HandedOut => {}
@@ -79,7 +81,7 @@ impl<O: Send + 'static> WorkerThread<O> {
                 break;
             }
             self.idle();
-            was_idle = true;
+            from_idle = true;
         }
         self.give_back_slot();
     }
@@ -178,28 +180,18 @@ impl<O: Send + 'static> WorkerThread<O> {
         outcome
     }
 
-    /// No task: spin for a few microseconds (work often arrives in bursts, and waking a parked
-    /// thread costs 2-25 us here), then give the slot back and park.
+    /// No task: search for a while, then give the slot back and park (when and how long:
+    /// `sleep.rs`).
     fn idle(&mut self) {
-        let backoff = Backoff::new();
-        self.shared.set_searching(true);
-        let found = loop {
-            if backoff.is_completed() {
-                break false;
-            }
-            backoff.snooze();
-            if self.shared.has_work(self.has_slot) || self.shared.is_drained() {
-                break true;
-            }
-        };
-        // Stop counting as a searcher before the last check in `sleep`, so a poster that saw
-        // us searching and woke nobody is seen by that check.
-        self.shared.set_searching(false);
-        if found {
+        let shared = self.shared.clone();
+        let holding = self.has_slot;
+        if shared.sleep.search(self.ran_since_parked, || {
+            shared.has_work(holding) || shared.is_drained()
+        }) {
             return;
         }
         self.give_back_slot();
-        let shared = &*self.shared;
+        self.ran_since_parked = false;
         shared
             .sleep
             .sleep(|| shared.has_work(false) || shared.is_drained() || shared.is_aborting());

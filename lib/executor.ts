@@ -13,7 +13,7 @@ import type { ExecutorStats } from './stats.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
 /**
- * Options of one submission.
+ * Options of one submission; an unknown key is refused with `TypeError` (naming the closest valid one).
  *
  * ```ts
  * const controller = new AbortController()
@@ -38,7 +38,7 @@ export interface SubmitOptions {
 }
 
 /**
- * Options of `executor.ready()`.
+ * Options of `executor.ready()`; an unknown key is refused with `TypeError`.
  *
  * ```ts
  * await executor.ready({ timeout: 1_000 })
@@ -73,7 +73,8 @@ export interface ExecutorEvents {
 }
 
 /**
- * Options of `executor.shutdown()`.
+ * Options of `executor.shutdown()`; an unknown key is refused with `TypeError` (so a misspelt
+ * `cancelPending` cannot silently run everything).
  *
  * ```ts
  * await executor.shutdown({ cancelPending: true }) // drop what has not started, wait for the rest

@@ -141,7 +141,9 @@ async function startOrder(executor: Executor): Promise<string | undefined> {
     ...[1, 2, 3].map((i) => executor.submit(task(`normal-${i}`), [])),
     ...[1, 2].map((i) => executor.submit(task(`high-${i}`), [], { priority: TaskPriority.HIGH })),
   ]
-  const valid = executor.getStats().queuedTasks === queued.length && sleeps.every((f) => !f.done())
+  // A kernel that ended while the batch went in lets a worker take a task at once: then
+  // fewer than all are queued, and the round is not counted.
+  const valid = executor.getStats().queuedTasks === queued.length
   await Promise.all([...sleeps, ...queued])
   return valid ? started.join(' ') : undefined
 }
@@ -189,7 +191,8 @@ test('activeThreads counts the tasks running at the moment of the call', async (
       await open.promise
     }),
   )
-  const sleeping = executor.submit(kernels.sleep, [1_000])
+  // Long enough to still run when the next task looks, even on a stalled machine.
+  const sleeping = executor.submit(kernels.sleep, [3_000])
   await waitUntil(() => started === 2 && executor.getStats().activeThreads === 3, 'two JS tasks and a kernel to run')
   // Seen from inside a running synchronous task, that task counts too.
   const inside = await executor.submit(() => executor.getStats().activeThreads)

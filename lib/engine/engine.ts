@@ -108,10 +108,6 @@ export class Engine implements MapHost, EventSink {
     this.#runners = [new KernelRunner(this.#native, canceller), this.#mainThread]
   }
 
-  get closed(): boolean {
-    return this.#closed
-  }
-
   /** The runner of `fn`, or `undefined` if `fn` is neither a function nor a kernel. */
   runnerFor(fn: unknown): Runner | undefined {
     for (const runner of this.#runners) if (runner.accepts(fn)) return runner

@@ -38,9 +38,9 @@ fn priority(meta: u32) -> Result<Priority> {
 
 fn task_kind(meta: u32) -> Result<TaskKind> {
     match (meta >> META_KIND_SHIFT) & 3 {
-        0 => Ok(TaskKind::External),
-        1 => Ok(TaskKind::Kernel),
-        2 => Ok(TaskKind::Chunk),
+        kind if kind == TaskKind::External as u32 => Ok(TaskKind::External),
+        kind if kind == TaskKind::Kernel as u32 => Ok(TaskKind::Kernel),
+        kind if kind == TaskKind::Chunk as u32 => Ok(TaskKind::Chunk),
         other => Err(invalid(format!("unknown task kind {other}"))),
     }
 }

@@ -112,7 +112,7 @@ impl Hub {
     }
 
     fn finish_in_pool(&self, run_time: Option<Duration>) {
-        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let pool = self.pool.read().unwrap_or_else(PoisonError::into_inner);
         if let Some(pool) = pool.as_ref() {
             match run_time {
                 Some(time) => pool.finish_external(&[time], 0),

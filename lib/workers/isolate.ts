@@ -15,6 +15,7 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { addon } from '../addon.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
 import { decode, encode, encodeError } from './codec.js'
+import { WorkerSharedBuffers } from './shared.js'
 import { compileSource, explainOuterVariable } from './source.js'
 import type { IsolateData } from './isolates.js'
 
@@ -40,6 +41,8 @@ const HEADER_NUMBERS = 64
 /** What `port.next` says of the task it returns (`HEADER_*`). */
 const header = new Float64Array(HEADER_ARGS + HEADER_NUMBERS)
 const functions = new Map<number, Fn>()
+/** Shared buffers the main thread posted; other messages met while looking are stale answers, dropped. */
+const shared = new WorkerSharedBuffers(channel, () => {})
 const sources = new Set<number>()
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -103,6 +106,7 @@ function argsFromPort(id: number): unknown[] {
     const seen = Atomics.load(signal, 0)
     const received = receiveMessageOnPort(channel)
     if (received !== undefined) {
+      if (shared.take(received.message)) continue
       const message = received.message as { id: number; args: unknown[] }
       if (message.id === id) return message.args
       continue // a stale answer for a task this worker no longer runs
@@ -116,7 +120,7 @@ function argsOf(id: number, flags: number): ArrayLike<unknown> {
   if ((flags & WORKER_ARGS_ON_PORT) !== 0) return argsFromPort(id)
   const count = header[HEADER_COUNT]!
   if (count >= 0) return Array.from(header.subarray(HEADER_ARGS, HEADER_ARGS + count))
-  return port.takeNumbers() ?? (decode(port.takeBytes()!) as unknown[])
+  return port.takeNumbers() ?? (decode(port.takeBytes()!, shared) as unknown[])
 }
 
 function callChunk(fn: Fn, items: ArrayLike<unknown>): unknown {
@@ -155,7 +159,7 @@ function complete(id: number, functionId: number, flags: number, value: unknown)
   }
   let bytes: Uint8Array | undefined
   try {
-    bytes = encode(value)
+    bytes = encode(value, shared)
   } catch (error) {
     fail(id, functionId, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
     return

@@ -55,6 +55,7 @@ impl WorkerPort {
         wake_up: Function<'_, (), ()>,
     ) -> Result<Self> {
         let hub = Hub::find(hub)?;
+        hub.join(seat as usize, generation);
         let wake_up = Arc::new(
             wake_up
                 .build_threadsafe_function::<()>()

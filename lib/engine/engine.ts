@@ -153,8 +153,8 @@ export class Engine implements MapHost, EventSink {
   }
 
   /** Spawns every worker isolate now (see `Executor.startWorkers`). */
-  startWorkers(): Promise<void> {
-    this.#checkAccepting()
+  async startWorkers(): Promise<void> {
+    if (this.#closed) throw new ExecutorShutdownError()
     return this.#workers.isolates.start()
   }
 

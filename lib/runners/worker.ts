@@ -100,7 +100,10 @@ function cloneError(error: unknown): TypeError {
 function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined, shared: SharedBuffers): Encoded {
   if (transfer !== undefined && transfer.length > 0) {
     try {
-      return { onPort: structuredClone(values, { transfer: transfer as ArrayBuffer[] }), transfer: undefined }
+      // Moved now, without a copy (the caller's buffers are detached); cloned together so that
+      // the list names the moved buffers, which the worker gets the same way.
+      const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
+      return { onPort: moved.values, transfer: moved.transfer }
     } catch (error) {
       throw cloneError(error)
     }

@@ -13,6 +13,7 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 
 import { addon } from '../addon.js'
+import { callEach, isThenable } from '../calls.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
 import { decode, encode, encodeError } from './codec.js'
 import { WorkerSharedBuffers } from './shared.js'
@@ -44,10 +45,6 @@ const functions = new Map<number, Fn>()
 /** Shared buffers the main thread posted; other messages met while looking are stale answers, dropped. */
 const shared = new WorkerSharedBuffers(channel, () => {})
 const sources = new Set<number>()
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function'
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -123,22 +120,6 @@ function argsOf(id: number, flags: number): ArrayLike<unknown> {
   return port.takeNumbers() ?? (decode(port.takeBytes()!, shared) as unknown[])
 }
 
-function callChunk(fn: Fn, items: ArrayLike<unknown>): unknown {
-  const out = new Array<unknown>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    const result = fn(items[i])
-    if (isThenable(result)) return finishChunk(fn, items, out, i, result)
-    out[i] = result
-  }
-  return out
-}
-
-async function finishChunk(fn: Fn, items: ArrayLike<unknown>, out: unknown[], from: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
-  out[from] = await pending
-  for (let i = from + 1; i < items.length; i++) out[i] = await fn(items[i])
-  return out
-}
-
 function allNumbers(values: unknown[]): boolean {
   for (const value of values) if (typeof value !== 'number') return false
   return true
@@ -211,7 +192,7 @@ function callNow(fn: Fn, id: number, flags: number): unknown {
 }
 
 function call(fn: Fn, flags: number, args: ArrayLike<unknown>): unknown {
-  return (flags & WORKER_CHUNK) !== 0 ? callChunk(fn, args) : fn.apply(undefined, args as unknown[])
+  return (flags & WORKER_CHUNK) !== 0 ? callEach(fn, args) : fn.apply(undefined, args as unknown[])
 }
 
 function settle(id: number, functionId: number, flags: number, result: unknown): Promise<void> | undefined {

@@ -8,6 +8,7 @@ use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::event_loop::hold_event_loop;
 use crate::handles::Handles;
 use crate::stats::NativeStats;
 use crate::wire::args::BatchArgs;
@@ -276,23 +277,7 @@ impl NativeExecutor {
     /// Whether pending work keeps the process alive (the event channel is weak otherwise).
     #[napi(catch_unwind)]
     pub fn keep_alive(&self, env: Env, keep: bool) -> Result<()> {
-        let raw = self.outbox.notifier().raw();
-        // SAFETY: called on the JS thread that owns `env`, with a threadsafe function this
-        // object keeps alive; ref/unref only toggle whether it holds the event loop open.
-        let status = unsafe {
-            if keep {
-                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
-            }
-        };
-        match status {
-            napi::sys::Status::napi_ok => Ok(()),
-            status => Err(Error::new(
-                Status::from(status),
-                "cannot ref/unref the event channel",
-            )),
-        }
+        hold_event_loop(env, self.outbox.notifier().raw(), keep)
     }
 
     /// Refuses new submissions; queued and running tasks go on.

@@ -10,6 +10,7 @@ use napi::bindgen_prelude::{Float64Array, Float64ArraySlice, Function, Uint8Arra
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::event_loop::hold_event_loop;
 use crate::wire::codes::WORKER_TIMED;
 use crate::wire::events::WorkerReport;
 use crate::workers::hub::{Hub, WorkerArgs};
@@ -84,7 +85,7 @@ impl WorkerPort {
         if !self.hub.queue.park(self.key, &self.wake_up) {
             return Ok(false);
         }
-        self.hold_loop(env, true)?;
+        hold_event_loop(env, self.wake_up.raw(), true)?;
         Ok(true)
     }
 
@@ -92,7 +93,7 @@ impl WorkerPort {
     #[napi(catch_unwind)]
     pub fn unpark(&self, env: Env) -> Result<()> {
         self.hub.queue.forget(self.key);
-        self.hold_loop(env, false)
+        hold_event_loop(env, self.wake_up.raw(), false)
     }
 
     /// The next task: at once, after spinning `spin_us` microseconds, or after blocking this
@@ -199,26 +200,6 @@ impl WorkerPort {
 }
 
 impl WorkerPort {
-    fn hold_loop(&self, env: Env, hold: bool) -> Result<()> {
-        let raw = self.wake_up.raw();
-        // SAFETY: called on this worker's JS thread, which owns `env`, with a threadsafe
-        // function this port keeps alive; ref/unref only toggle whether it holds the loop open.
-        let status = unsafe {
-            if hold {
-                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
-            }
-        };
-        match status {
-            napi::sys::Status::napi_ok => Ok(()),
-            status => Err(Error::new(
-                Status::from(status),
-                "cannot ref/unref the wake-up call",
-            )),
-        }
-    }
-
     fn finish(&self, id: f64, report: WorkerReport) -> bool {
         self.hub
             .finish(self.seat, self.generation, id as u64, report)

@@ -63,24 +63,27 @@ impl<T> Handoff<T> {
         Some(item)
     }
 
-    /// Queues `item` for the next taker.
-    pub fn give(&self, item: T) {
+    fn push(&self, item: T, front: bool) {
         let mut state = self.lock();
-        state.queue.push_back(item);
+        if front {
+            state.queue.push_front(item);
+        } else {
+            state.queue.push_back(item);
+        }
         self.len.fetch_add(1, Ordering::Release);
         if state.parked > 0 {
             self.given.notify_one();
         }
     }
 
+    /// Queues `item` for the next taker.
+    pub fn give(&self, item: T) {
+        self.push(item, false);
+    }
+
     /// Puts back at the front an item taken and not used: the taker could not run it.
     pub fn give_back(&self, item: T) {
-        let mut state = self.lock();
-        state.queue.push_front(item);
-        self.len.fetch_add(1, Ordering::Release);
-        if state.parked > 0 {
-            self.given.notify_one();
-        }
+        self.push(item, true);
     }
 
     /// The front item: at once, after spinning for up to `spin`, or after parking for up to

@@ -309,6 +309,7 @@ impl NativeExecutor {
         let mut stats: NativeStats = self.lock_pool().as_ref()?.stats().into();
         let (running, oldest) = self.hub.running();
         stats.worker_running = running as u32;
+        stats.worker_waiting = self.hub.queue.handoff.len() as u32;
         stats.oldest_worker_running_ms = oldest.as_secs_f64() * 1e3;
         Some(stats)
     }

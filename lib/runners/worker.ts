@@ -212,7 +212,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   share(native: NativeStats): RunnerShare {
-    return { running: native.workerRunning, oldestRunningMs: native.oldestWorkerRunningMs }
+    // A task waiting for a free worker holds its slot too: it counts as running, not idle.
+    return { running: native.workerRunning + native.workerWaiting, oldestRunningMs: native.oldestWorkerRunningMs }
   }
 
   /** A worker's report about task `id` (an `EventKind.Worker*` event). */

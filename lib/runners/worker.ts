@@ -6,10 +6,11 @@
  *
  * Protocol, for what does need the main thread:
  * - Arguments are encoded at submission (structured clone: later changes by the caller are not
- *   seen): numbers travel as numbers, anything else as `v8.serialize`d bytes. Arguments that
- *   hold shared memory, or with a `transfer` list, stay here (the transferred buffers are moved
- *   at once) until the worker that took the task asks for them (`WorkerNeedsArgs`), and go by
- *   `postMessage`.
+ *   seen): numbers travel as numbers, anything else as `v8.serialize`d bytes, typed arrays over
+ *   shared memory as references (`lib/workers/shared.ts`). Arguments with a `transfer` list, or
+ *   holding a bare SharedArrayBuffer, stay here (transferred buffers are moved at once) until
+ *   the worker that took the task asks for them (`WorkerNeedsArgs`), and go by `postMessage`:
+ *   those tasks need the main thread to start.
  * - A task with a `timeout` reports its start (`WorkerStarted`); at the limit, or when its
  *   signal aborts while it runs, the hub marks it stopped and its worker is terminated and
  *   replaced. Its future rejects at once; its slot returns when the worker has exited.
@@ -23,7 +24,7 @@ import { CancelledError, TimeoutError, type WorkerExitError } from '../errors.js
 import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
 import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_TIMED } from '../wire/codes.js'
-import { decode, decodeError, encode } from '../workers/codec.js'
+import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
 import { Isolates } from '../workers/isolates.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
@@ -96,10 +97,13 @@ function cloneError(error: unknown): TypeError {
 }
 
 /** Encodes `values` (see `Encoded`), moving `transfer`'s buffers out of the caller's hands. */
-function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined): Encoded {
+function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined, shared: SharedBuffers): Encoded {
   if (transfer !== undefined && transfer.length > 0) {
     try {
-      return { onPort: structuredClone(values, { transfer: transfer as ArrayBuffer[] }), transfer: undefined }
+      // Moved now, without a copy (the caller's buffers are detached); cloned together so that
+      // the list names the moved buffers, which the worker gets the same way.
+      const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
+      return { onPort: moved.values, transfer: moved.transfer }
     } catch (error) {
       throw cloneError(error)
     }
@@ -107,7 +111,7 @@ function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[]
   if (numeric(values)) return { numbers: values }
   let bytes: Uint8Array | undefined
   try {
-    bytes = encode(values)
+    bytes = encode(values, shared)
   } catch (error) {
     throw cloneError(error)
   }
@@ -117,6 +121,8 @@ function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[]
 /** What the runner needs of its executor. */
 export interface WorkerHost {
   settle(task: Task, outcome: Outcome, value: unknown): void
+  /** Takes `task` back if it has not started (from the batch, the queue or the hand-off); true if it will not run. */
+  takeBack(task: Task): boolean
   task(id: number): Task | undefined
 }
 
@@ -127,7 +133,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
   readonly #canceller: Canceller
   readonly isolates: Isolates
   /** Worker tasks accepted and not settled. */
-  #pending = 0
+  readonly #pending = new Set<IsolateTask>()
 
   constructor(native: NativeExecutor, host: WorkerHost, canceller: Canceller, jsWorkers: number, resourceLimits: ResourceLimits | undefined) {
     this.#native = native
@@ -135,7 +141,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
     this.#canceller = canceller
     this.isolates = new Isolates(native, jsWorkers, resourceLimits, {
       lost: (id, error) => this.#lost(id, error),
-      demand: () => this.#pending,
+      cannotStart: (error) => this.#cannotStart(error),
+      demand: () => this.#pending.size,
     })
   }
 
@@ -148,21 +155,21 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer, this.isolates.shared)))
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined, this.isolates.shared)))
   }
 
   #created(task: IsolateTask): IsolateTask {
-    this.#pending++
+    this.#pending.add(task)
     this.isolates.grow()
     return task
   }
 
   settled(task: IsolateTask): void {
-    this.#pending--
+    this.#pending.delete(task)
     task.timer?.clear()
   }
 
@@ -234,7 +241,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
     if (task === undefined) return
     switch (kind) {
       case EventKind.WorkerValue:
-        this.#host.settle(task, 'completed', decode(payload as Uint8Array))
+        this.#host.settle(task, 'completed', decode(payload as Uint8Array, this.isolates.shared))
         return
       case EventKind.WorkerNumbers:
         this.#host.settle(task, 'completed', Array.from(payload as Float64Array))
@@ -252,6 +259,13 @@ export class WorkerRunner implements Runner<IsolateTask> {
     this.#host.settle(task, error instanceof CancelledError ? 'cancelled' : 'failed', error)
     this.isolates.stop(seat)
     return true
+  }
+
+  /** Fails every waiting worker task that can still be taken back. */
+  #cannotStart(error: WorkerExitError): void {
+    for (const task of [...this.#pending]) {
+      if (this.#host.takeBack(task)) this.#host.settle(task, 'failed', error)
+    }
   }
 
   #lost(id: number, error: WorkerExitError): void {

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
+import { MainSharedBuffers } from './shared.js'
 
 /** What a worker is given (`workerData`). */
 export interface IsolateData {
@@ -33,6 +34,8 @@ interface Seat {
 export interface IsolatesHost {
   /** The worker running task `id` exited: the task fails with `error`. */
   lost(id: number, error: WorkerExitError): void
+  /** No worker runs and one failed to start: the worker tasks waiting fail with `error`. */
+  cannotStart(error: WorkerExitError): void
   /** Worker tasks accepted and not settled: how many workers could be busy. */
   demand(): number
 }
@@ -51,6 +54,10 @@ export class Isolates {
   #replaced = 0
   #closed = false
   readonly #exits = new Set<Promise<void>>()
+  /** Shared buffers named to the workers (see `shared.ts`). */
+  readonly shared = new MainSharedBuffers((message) => {
+    for (const entry of this.#seats) entry?.port.postMessage(message)
+  })
 
   constructor(native: NativeExecutor, max: number, resourceLimits: ResourceLimits | undefined, host: IsolatesHost) {
     this.#native = native
@@ -91,6 +98,7 @@ export class Isolates {
   #spawn(seat: number): void {
     if (this.#closed) return
     const { port1, port2 } = new MessageChannel()
+    for (const message of this.shared.live()) port1.postMessage(message)
     const signal = new Int32Array(new SharedArrayBuffer(4))
     const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal }
     const worker = new Worker(PROGRAM, {
@@ -122,9 +130,16 @@ export class Isolates {
     this.#seats[seat] = undefined
     this.#alive--
     entry.port.close()
+    const joined = this.#native.workerJoined(seat)
     const id = this.#native.workerExited(seat)
     if (id !== null) this.#host.lost(id, new WorkerExitError(code, undefined, entry.error))
     if (this.#closed) return
+    if (!joined) {
+      // It failed before taking tasks, as its replacement would: no respawning in a loop.
+      // The next submission tries again.
+      if (this.#alive === 0) this.#host.cannotStart(new WorkerExitError(code, `a worker thread failed to start (exit code ${code})`, entry.error))
+      return
+    }
     this.#replaced++
     this.grow()
   }

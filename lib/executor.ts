@@ -294,8 +294,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /**
    * Spawns every worker thread of `workerTask` functions now (up to `jsWorkers`), rather than
    * as tasks need them, and resolves once they are running: the first tasks then start
-   * without waiting for a thread to boot (about 20 ms each). Throws `ExecutorShutdownError`
-   * after `shutdown`.
+   * without waiting for a thread to boot (about 20 ms each). Rejects with
+   * `ExecutorShutdownError` after `shutdown`.
    *
    * ```ts
    * await using executor = new Executor({ jsWorkers: 4 })

@@ -99,6 +99,10 @@ export interface ShutdownOptions {
 
 type AnyFunction = (...args: never[]) => unknown
 
+/** The defaults of `submit`'s arguments, shared: a new object per call would be garbage per task. */
+const NO_ARGS: readonly unknown[] = Object.freeze([])
+const NO_OPTIONS: SubmitOptions = Object.freeze({})
+
 function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
   if (transfer === undefined) return undefined
   if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
@@ -201,7 +205,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
   // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
   // type here; the array check below is what the implementation relies on.
-  submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
+  submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = NO_ARGS, options: SubmitOptions = NO_OPTIONS): Future<unknown> {
     checkOptions('submit', options, SUBMIT_OPTIONS)
     const runner = this.#engine.runnerFor(fn)
     if (runner === undefined) throw new TypeError('submit takes a function, a worker task or a kernel')

@@ -33,7 +33,15 @@ import type { Failure, Runner, RunnerShare } from './runner.js'
 const MAX_NUMBER_ARGS = 1 << 16
 
 /** How a task's arguments travel (see the protocol above). */
-type Encoded = { numbers: readonly number[] } | { bytes: Uint8Array } | { onPort: readonly unknown[]; transfer: readonly ArrayBuffer[] | undefined }
+type Encoded = readonly number[] | Uint8Array | OnPort
+
+/** Arguments that go by `postMessage`, when the worker that took the task asks for them. */
+class OnPort {
+  constructor(
+    readonly values: readonly unknown[],
+    readonly transfer: readonly ArrayBuffer[] | undefined,
+  ) {}
+}
 
 /** A call of a worker function, or a `map` chunk of calls. */
 export class IsolateTask extends Task {
@@ -103,19 +111,19 @@ function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[]
       // Moved now, without a copy (the caller's buffers are detached); cloned together so that
       // the list names the moved buffers, which the worker gets the same way.
       const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
-      return { onPort: moved.values, transfer: moved.transfer }
+      return new OnPort(moved.values, moved.transfer)
     } catch (error) {
       throw cloneError(error)
     }
   }
-  if (numeric(values)) return { numbers: values }
+  if (numeric(values)) return values.slice() // a snapshot: the caller may reuse its array before the batch leaves
   let bytes: Uint8Array | undefined
   try {
     bytes = encode(values, shared)
   } catch (error) {
     throw cloneError(error)
   }
-  return bytes === undefined ? { onPort: values, transfer: undefined } : { bytes }
+  return bytes ?? new OnPort(values, undefined)
 }
 
 /** What the runner needs of its executor. */
@@ -180,15 +188,16 @@ export class WorkerRunner implements Runner<IsolateTask> {
   encode(task: IsolateTask, numbers: number[], objects: unknown[]): number {
     const encoded = task.encoded!
     let flags = (task.chunk ? WORKER_CHUNK : 0) | (task.timeout === undefined ? 0 : WORKER_TIMED)
-    if ('numbers' in encoded) flags |= WORKER_NUMBERS
-    else if ('onPort' in encoded) flags |= WORKER_ARGS_ON_PORT
-    numbers.push(task.definition.id, flags)
-    if ('numbers' in encoded) {
-      numbers.push(encoded.numbers.length)
-      for (const n of encoded.numbers) numbers.push(n)
+    if (encoded instanceof OnPort) {
+      flags |= WORKER_ARGS_ON_PORT
+      numbers.push(task.definition.id, flags)
+    } else if (encoded instanceof Uint8Array) {
+      numbers.push(task.definition.id, flags)
+      objects.push(encoded)
       task.encoded = undefined
-    } else if ('bytes' in encoded) {
-      objects.push(encoded.bytes)
+    } else {
+      numbers.push(task.definition.id, flags | WORKER_NUMBERS, encoded.length)
+      for (const n of encoded) numbers.push(n)
       task.encoded = undefined
     }
     return TaskKind.Worker << META_KIND_SHIFT
@@ -222,8 +231,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
     switch (kind) {
       case EventKind.WorkerNeedsArgs: {
         const encoded = task instanceof IsolateTask ? task.encoded : undefined
-        const args = encoded !== undefined && 'onPort' in encoded ? encoded : undefined
-        this.isolates.sendArgs(seat, id, args?.onPort, args?.transfer)
+        const args = encoded instanceof OnPort ? encoded : undefined
+        this.isolates.sendArgs(seat, id, args?.values, args?.transfer)
         if (task instanceof IsolateTask) task.encoded = undefined
         return
       }

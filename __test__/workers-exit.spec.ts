@@ -9,19 +9,21 @@ import test from 'ava'
 
 import { describeRun, runScript } from './helpers.js'
 
-test('a script that used worker tasks and ends without shutdown() while its workers are idle exits 0', async (t) => {
-  const run = await runScript(`
-    import { Executor, workerTask } from {{PACKAGE}}
-    const executor = new Executor({ maxWorkers: 2, jsWorkers: 2 })
-    await executor.startWorkers()
-    const square = workerTask((n) => n * n)
-    const results = await executor.map(square, [1, 2, 3, 4])
-    console.log('results', results.join(','), executor.getStats().workers.alive)
-  `)
-  t.false(run.timedOut, `idle workers kept the process alive\n${describeRun(run)}`)
-  t.is(run.code, 0, describeRun(run))
-  t.regex(run.stdout, /results 1,4,9,16 2/)
-})
+for (const start of ['on demand', 'with startWorkers()']) {
+  test(`a script that used worker tasks (started ${start}) and ends without shutdown() while its workers are idle exits 0`, async (t) => {
+    const run = await runScript(`
+      import { Executor, workerTask } from {{PACKAGE}}
+      const executor = new Executor({ maxWorkers: 2, jsWorkers: 2 })
+      ${start === 'on demand' ? '' : 'await executor.startWorkers()'}
+      const square = workerTask((n) => n * n)
+      const results = await executor.map(square, [1, 2, 3, 4])
+      console.log('results', results.join(','), executor.getStats().workers.alive)
+    `)
+    t.false(run.timedOut, `idle workers kept the process alive\n${describeRun(run)}`)
+    t.is(run.code, 0, describeRun(run))
+    t.regex(run.stdout, /results 1,4,9,16 [12]/)
+  })
+}
 
 test('a script that ends while a worker task runs: the task completes, then the process exits 0', async (t) => {
   const run = await runScript(`

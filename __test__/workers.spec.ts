@@ -145,6 +145,20 @@ test('the transfer option moves ArrayBuffers to the worker instead of copying th
   t.throws(() => executor.submit((b: Uint8Array) => b.length, [copied], { transfer: [copied.buffer] }), { instanceOf: TypeError })
 })
 
+test('transferred buffers are moved at every hop: the copy the runner holds is detached once posted to the worker', async (t) => {
+  // White-box: a moved buffer and a copied one look the same from the worker, so this looks at
+  // the arguments the runner keeps until the worker asks for them (`encoded`, internal).
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const size = workerTask((bytes: Uint8Array) => bytes.byteLength)
+  const data = new Uint8Array(1 << 20)
+  const future = executor.submit(size, [data], { transfer: [data.buffer] })
+  const held = (future as unknown as { encoded?: { onPort?: [Uint8Array] } }).encoded?.onPort
+  t.truthy(held, 'the runner no longer holds the arguments this way: update this test')
+  t.is(held![0].byteLength, 1 << 20)
+  t.is(await future, 1 << 20)
+  t.is(held![0].byteLength, 0, 'the buffer was copied to the worker, not transferred')
+})
+
 test('values that cannot be cloned: arguments throw TypeError at submit, a result rejects with TypeError', async (t) => {
   const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
   const echo = workerTask<(v: unknown) => unknown>(mjs, 'echo')

@@ -99,7 +99,11 @@ function cloneError(error: unknown): TypeError {
 function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined): Encoded {
   if (transfer !== undefined && transfer.length > 0) {
     try {
-      return { onPort: structuredClone(values, { transfer: transfer as ArrayBuffer[] }), transfer: undefined }
+      // The buffers move into the clone (the caller's are detached now), and the clone's own
+      // buffers, found through the cloned list, are what `postMessage` moves on to the worker:
+      // without them in its transfer list it would copy them.
+      const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
+      return { onPort: moved.values, transfer: moved.transfer }
     } catch (error) {
       throw cloneError(error)
     }

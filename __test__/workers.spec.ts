@@ -381,3 +381,14 @@ test('startWorkers() spawns every worker ahead of time, and shutdown() ends them
   await executor.shutdown()
   t.like(executor.getStats().workers, { alive: 0, busy: 0 })
 })
+
+test('startWorkers() resolves when some or all workers are already running', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
+  t.is(await executor.submit(square, [3]), 9) // spawns one worker, online by now
+  const settled = (promise: Promise<void>): Promise<string> =>
+    Promise.race([promise.then(() => 'resolved'), new Promise<string>((resolve) => setTimeout(() => resolve('still pending after 10 s'), 10_000).unref())])
+  t.is(await settled(executor.startWorkers()), 'resolved')
+  t.like(executor.getStats().workers, { alive: 2, started: 2 })
+  t.is(await settled(executor.startWorkers()), 'resolved', 'a second call waited for workers that were running already')
+  t.is(executor.getStats().workers.started, 2)
+})

@@ -87,6 +87,9 @@ test('arguments and results follow structured clone (typed arrays, Map, Set, Dat
   // Numbers alone take the short path; they must come back as the same numbers.
   const echoNumbers = workerTask<(v: number[]) => number[]>(mjs, 'echo')
   t.deepEqual(await executor.submit(echoNumbers, [[0.1, -0, Infinity, Number.MAX_VALUE]]), [0.1, -0, Infinity, Number.MAX_VALUE])
+  const isNegativeZero = workerTask((x: number) => (Object.is(x, -0) ? -0 : 1))
+  t.true(Object.is(await executor.submit(isNegativeZero, [-0]), -0), '-0 lost its sign on the numbers path')
+  t.true(Number.isNaN(await executor.submit(workerTask((x: number) => x), [Number.NaN])))
   const many = workerTask((...xs: number[]) => xs.reduce((a, b) => a + b, 0))
   t.is(await executor.submit(many, [1, 2, 3, 4.5]), 10.5)
 })

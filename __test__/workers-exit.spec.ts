@@ -9,6 +9,19 @@ import test from 'ava'
 
 import { describeRun, runScript } from './helpers.js'
 
+/** The start of a script whose worker task runs forever: it goes on once the task runs. */
+const BUSY_WORKER = `
+  import { Executor, workerTask } from {{PACKAGE}}
+  const executor = new Executor({ maxWorkers: 2, jsWorkers: 2 })
+  const flags = new Int32Array(new SharedArrayBuffer(4))
+  const forever = workerTask((f) => {
+    Atomics.store(f, 0, 1)
+    for (;;);
+  })
+  executor.submit(forever, [flags])
+  while (Atomics.load(flags, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+`
+
 for (const start of ['on demand', 'with startWorkers()']) {
   test(`a script that used worker tasks (started ${start}) and ends without shutdown() while its workers are idle exits 0`, async (t) => {
     const run = await runScript(`
@@ -44,16 +57,7 @@ test('a script that ends while a worker task runs: the task completes, then the 
 })
 
 test('process.exit() in the main thread while a worker task runs forever exits at once', async (t) => {
-  const run = await runScript(`
-    import { Executor, workerTask } from {{PACKAGE}}
-    const executor = new Executor({ maxWorkers: 2, jsWorkers: 2 })
-    const flags = new Int32Array(new SharedArrayBuffer(4))
-    const forever = workerTask((f) => {
-      Atomics.store(f, 0, 1)
-      for (;;);
-    })
-    executor.submit(forever, [flags])
-    while (Atomics.load(flags, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+  const run = await runScript(`${BUSY_WORKER}
     console.log('running')
     process.exit(5)
   `)
@@ -77,16 +81,7 @@ test('process.exit() right after worker tasks, while the workers wait natively f
 })
 
 test('an uncaught exception in the main thread while a worker task runs ends the process with code 1', async (t) => {
-  const run = await runScript(`
-    import { Executor, workerTask } from {{PACKAGE}}
-    const executor = new Executor({ maxWorkers: 2, jsWorkers: 2 })
-    const flags = new Int32Array(new SharedArrayBuffer(4))
-    const forever = workerTask((f) => {
-      Atomics.store(f, 0, 1)
-      for (;;);
-    })
-    executor.submit(forever, [flags])
-    while (Atomics.load(flags, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+  const run = await runScript(`${BUSY_WORKER}
     setTimeout(() => { throw new Error('main thread failure') }, 1)
   `)
   t.false(run.timedOut, `the process hung on a busy worker after an uncaught exception\n${describeRun(run)}`)

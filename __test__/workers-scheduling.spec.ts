@@ -16,27 +16,11 @@ import { HOLD_MS, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers
 /** Long enough for a broken executor to start a task it must not start (a window, not an assertion). */
 const WINDOW_MS = 150
 
-/**
- * Task `me` of two: announces itself, then waits (bounded) for the other to announce itself
- * too. True only if both ran at the same time: run one after the other, the first gives up.
- */
-const rendezvous = workerTask((flags: Int32Array, me: number, holdMs: number): boolean => {
-  Atomics.store(flags, me, 1)
-  Atomics.notify(flags, me)
-  const other = 1 - me
-  const deadline = Date.now() + holdMs
-  while (Atomics.load(flags, other) === 0) {
-    const left = deadline - Date.now()
-    if (left <= 0) return false
-    Atomics.wait(flags, other, 0, left)
-  }
-  return true
-})
-
 test('worker tasks run in parallel: two tasks that each wait for the other both see it', async (t) => {
   const { executor, gates } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
-  // 2 s: far beyond a worker's start-up; a serial executor makes the first give up after it.
-  const both = await Promise.all([executor.submit(rendezvous, [gates.flags, 0, 2_000]), executor.submit(rendezvous, [gates.flags, 1, 2_000])])
+  // Each announces itself in its own flag and waits for the other's: run one after the other,
+  // the first gives up. 2 s: far beyond a worker's start-up.
+  const both = await Promise.all([executor.submit(waitOnGate, [gates.flags, 0, 1, 2_000]), executor.submit(waitOnGate, [gates.flags, 1, 0, 2_000])])
   t.deepEqual(both, [true, true], 'the two tasks did not run at the same time')
 })
 

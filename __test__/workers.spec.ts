@@ -286,6 +286,12 @@ test('workerTask refuses what it cannot send to a worker', (t) => {
   t.true(workerTask(holder.twice) instanceof WorkerTask)
 })
 
+test('jsWorkers defaults to maxWorkers', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 3 })
+  await executor.startWorkers()
+  t.is(executor.getStats().workers.alive, 3)
+})
+
 test('jsWorkers: 0 refuses worker tasks with a RangeError', (t) => {
   const executor = new Executor({ maxWorkers: 1, jsWorkers: 0 })
   t.teardown(() => executor.shutdown())

@@ -163,11 +163,23 @@ function run(id: number): Promise<void> | undefined {
     if (!(fn instanceof Function)) {
       const args = argsOf(id, flags)
       return fn.then(
-        (loaded) => settle(id, functionId, flags, call(loaded, flags, args)),
+        (loaded) => attempt(id, functionId, flags, () => call(loaded, flags, args)),
         (error: unknown) => fail(id, functionId, error),
       )
     }
     result = callNow(fn, id, flags)
+  } catch (error) {
+    fail(id, functionId, error)
+    return undefined
+  }
+  return settle(id, functionId, flags, result)
+}
+
+/** Settles task `id` with what `calling` returns or throws. */
+function attempt(id: number, functionId: number, flags: number, calling: () => unknown): Promise<void> | undefined {
+  let result: unknown
+  try {
+    result = calling()
   } catch (error) {
     fail(id, functionId, error)
     return undefined

@@ -29,6 +29,8 @@ interface Seat {
   signal: Int32Array
   /** The last error the worker reported ('error' event), the cause of its exit. */
   error: unknown
+  /** It has started running ('online' event, which is emitted once). */
+  online: boolean
 }
 
 export interface IsolatesHost {
@@ -83,7 +85,10 @@ export class Isolates {
     const online: Array<Promise<unknown>> = []
     for (let seat = 0; seat < this.#max; seat++) {
       if (this.#seats[seat] === undefined) this.#spawn(seat)
-      const { worker } = this.#seats[seat]!
+      const entry = this.#seats[seat]
+      // Running already ('online' will not come again), or not spawned (closed).
+      if (entry === undefined || entry.online) continue
+      const { worker } = entry
       worker.ref() // until it is online: the caller waits for it
       online.push(
         new Promise<void>((resolve, reject) => {
@@ -108,10 +113,13 @@ export class Isolates {
       name: `ferris-js-worker-${seat}`,
     })
     worker.unref()
-    const entry: Seat = { worker, port: port1, signal, error: undefined }
+    const entry: Seat = { worker, port: port1, signal, error: undefined, online: false }
     this.#seats[seat] = entry
     this.#alive++
     this.#started++
+    worker.once('online', () => {
+      entry.online = true
+    })
     worker.on('error', (error) => {
       entry.error = error
     })

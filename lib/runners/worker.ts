@@ -237,8 +237,10 @@ export class WorkerRunner implements Runner<IsolateTask> {
         return
       }
       case EventKind.WorkerPosted: {
-        const value = this.isolates.takePosted(seat, id)
-        if (task !== undefined) this.#host.settle(task, 'completed', value)
+        const posted = this.isolates.takePosted(seat, id)
+        if (task === undefined) return
+        if (posted !== undefined) this.#host.settle(task, 'completed', posted.value)
+        else this.#host.settle(task, 'failed', new Error(`the result of worker task ${id} was lost: it was not on its worker's port`))
         return
       }
       case EventKind.WorkerStarted:

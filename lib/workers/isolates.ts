@@ -56,6 +56,8 @@ export class Isolates {
   #replaced = 0
   #closed = false
   readonly #exits = new Set<Promise<void>>()
+  /** Results posted by workers (they hold shared memory), by task id, until their event comes. */
+  readonly #posted = new Map<number, unknown>()
   /** Shared buffers named to the workers (see `shared.ts`). */
   readonly shared = new MainSharedBuffers((message) => {
     for (const entry of this.#seats) entry?.port.postMessage(message)
@@ -137,6 +139,7 @@ export class Isolates {
     if (this.#seats[seat] !== entry) return
     this.#seats[seat] = undefined
     this.#alive--
+    this.#readPosted(entry.port) // results posted just before it exited, whose events may still come
     entry.port.close()
     const joined = this.#native.workerJoined(seat)
     const id = this.#native.workerExited(seat)
@@ -170,13 +173,21 @@ export class Isolates {
   }
 
   /** The result of task `id`, posted by the worker at `seat` (it holds shared memory). */
-  takePosted(seat: number, id: number): unknown {
+  takePosted(seat: number, id: number): { value: unknown } | undefined {
     const entry = this.#seats[seat]
-    for (let received = entry && receiveMessageOnPort(entry.port); received !== undefined; received = receiveMessageOnPort(entry!.port)) {
-      const message = received.message as { id: number; value: unknown }
-      if (message.id === id) return message.value
+    if (entry !== undefined) this.#readPosted(entry.port)
+    if (!this.#posted.has(id)) return undefined
+    const value = this.#posted.get(id)
+    this.#posted.delete(id)
+    return { value }
+  }
+
+  /** Moves the results a worker posted from its port to `#posted`. */
+  #readPosted(port: MessagePort): void {
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const { id, value } = received.message as { id: number; value: unknown }
+      this.#posted.set(id, value)
     }
-    throw new Error(`the result of worker task ${id} was not on its worker's port`)
   }
 
   stats(): { alive: number; started: number; replaced: number } {

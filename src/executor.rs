@@ -170,8 +170,14 @@ impl NativeExecutor {
                 refusals.push(refuse(Refused::Closed, None));
                 continue;
             };
-            external |= matches!(job, Job::External(_));
-            match pool.submit_with_limit(priority, id as u64, job, time_limit) {
+            let submitted = match job {
+                Job::External(job) => {
+                    external = true;
+                    pool.submit_external(priority, id as u64, job)
+                }
+                job => pool.submit_with_limit(priority, id as u64, job, time_limit),
+            };
+            match submitted {
                 Ok(handle) => {
                     handles.insert(id as u64, handle);
                 }

@@ -11,7 +11,7 @@ use crate::depth::{QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 use crate::hooks::Hooks;
 use crate::registry::Shared;
 use crate::stats::{PoolStats, Totals};
-use crate::task::{Job, TaskHandle};
+use crate::task::{ExternalJob, Job, TaskHandle};
 use crate::worker;
 
 /// A fixed set of worker threads with priority queues, a bounded queue, and slots shared by
@@ -74,6 +74,25 @@ impl<O: Send + 'static> Pool<O> {
         let (task, handle) = Shared::new_task(priority, tag, job, time_limit);
         shared.queues.push(task);
         shared.wake_for_new_task();
+        Ok(handle)
+    }
+
+    /// Queues an external task without waking a worker for it: the caller hands it out itself
+    /// with [`Pool::hand_out_queued`] once it has queued its batch (which wakes a worker if a
+    /// native task stands in line first). A worker woken here would find the task gone, and
+    /// on a machine with few cores it would take a core from the threads that run it.
+    pub fn submit_external(
+        &self,
+        priority: Priority,
+        tag: u64,
+        job: ExternalJob,
+    ) -> Result<TaskHandle, SubmitError> {
+        let shared = &*self.shared;
+        shared
+            .depth
+            .admit(priority, shared.capacity, &shared.sleep)?;
+        let (task, handle) = Shared::new_task(priority, tag, Job::External(job), None);
+        shared.queues.push(task);
         Ok(handle)
     }
 

@@ -14,8 +14,9 @@ export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
 export { registerKernels, type PluginKernels } from './lib/plugins.js'
+export { WorkerTask, workerTask, type WorkerFunction, type WorkerTaskOf } from './lib/workers/worker-task.js'
 export type { ExecutorOptions } from './lib/options.js'
-export type { ExecutorStats, DurationSummary } from './lib/stats.js'
+export type { ExecutorStats, DurationSummary, WorkerStats } from './lib/stats.js'
 export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
 export type { ReturnWhen, WaitForOptions, WaitResult, CompletedFuture } from './lib/waiting.js'
 export {
@@ -27,4 +28,5 @@ export {
   KernelError,
   KernelPanicError,
   PluginError,
+  WorkerExitError,
 } from './lib/errors.js'

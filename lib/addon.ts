@@ -33,6 +33,13 @@ export type Addon = Pick<
   | 'META_KIND_SHIFT'
   | 'META_TIMED'
   | 'META_KERNEL_SHIFT'
+  | 'WORKER_CHUNK'
+  | 'WORKER_NUMBERS'
+  | 'WORKER_ARGS_ON_PORT'
+  | 'WORKER_TIMED'
+  | 'WorkerPort'
+  | 'defineWorkerFunction'
+  | 'workerFunction'
 >
 
 const BINARY_NAME = 'ferris-executor'

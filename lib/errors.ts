@@ -154,3 +154,24 @@ export class PluginError extends ExecutorError {
     this.reason = reason
   }
 }
+
+/**
+ * The worker thread running a worker task exited before the task settled: the task called
+ * `process.exit()`, an exception escaped from a timer or callback it left behind, or the
+ * worker ran out of memory (`resourceLimits`). Only that task fails; the worker is replaced.
+ * Code `ERR_FERRIS_WORKER_EXIT`; `exitCode` is the worker's exit code, `cause` what it
+ * reported before exiting, if anything.
+ *
+ * ```ts
+ * const exit = workerTask(() => process.exit(3))
+ * await executor.submit(exit, []).catch((e: WorkerExitError) => e.exitCode) // 3
+ * ```
+ */
+export class WorkerExitError extends ExecutorError {
+  readonly exitCode: number
+
+  constructor(exitCode: number, message?: string, cause?: unknown) {
+    super('ERR_FERRIS_WORKER_EXIT', message ?? `the worker running the task exited with code ${exitCode}`, cause === undefined ? undefined : { cause })
+    this.exitCode = exitCode
+  }
+}

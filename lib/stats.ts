@@ -37,9 +37,12 @@ export interface DurationSummary {
 export interface ExecutorStats {
   /** The `maxWorkers` option: pool threads, and the most tasks running at once (a count). */
   maxWorkers: number
+  /** The worker threads of `workerTask` functions. */
+  workers: WorkerStats
   /**
-   * Tasks running at the moment of the call (a count): kernels on pool threads plus JS
-   * functions called and not yet finished (an async one until its promise settles).
+   * Tasks running at the moment of the call (a count): kernels on pool threads, worker tasks
+   * on worker threads, plus JS functions called on the main thread and not yet finished (an
+   * async one until its promise settles).
    */
   activeThreads: number
   /** `maxWorkers - activeThreads` (a count). */
@@ -87,6 +90,18 @@ export interface ExecutorStats {
 }
 
 /** Counts kept by the executor as its futures settle. */
+/** The worker threads that run `workerTask` functions (counts). */
+export interface WorkerStats {
+  /** Running now (busy or idle). */
+  alive: number
+  /** Running a task now. */
+  busy: number
+  /** Spawned since the executor started, replacements included. */
+  started: number
+  /** Spawned to replace one that exited (a task crashed it, or was stopped by its `timeout` or signal). */
+  replaced: number
+}
+
 export interface Counts {
   submitted: number
   completed: number
@@ -100,11 +115,12 @@ function summary(s: NativeSummary): DurationSummary {
 }
 
 /** `running`: tasks running now, and `oldestRunningMs` how long the oldest of them has run (0: none), from the runners. */
-export function buildStats(native: NativeStats, counts: Counts, running: number, oldestRunningMs: number): ExecutorStats {
+export function buildStats(native: NativeStats, counts: Counts, running: number, oldestRunningMs: number, workers: WorkerStats): ExecutorStats {
   const uptime = native.uptimeMs
   const busyMs = native.run.total
   return {
     maxWorkers: native.workers,
+    workers,
     activeThreads: running,
     idleThreads: native.workers - running,
     queuedTasks: native.queued,

@@ -2,7 +2,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use ferris_pool::{Pool, PoolConfig, SchedulerKind, SubmitError};
+use ferris_pool::{Job, Pool, PoolConfig, SchedulerKind, SubmitError};
 use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Function, Unknown};
 use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
@@ -14,6 +14,7 @@ use crate::wire::args::BatchArgs;
 use crate::wire::codes::Refused;
 use crate::wire::events::{Completion, EventBatch, Outbox};
 use crate::wire::submit::{decode, Submission};
+use crate::workers::hub::Hub;
 
 /// A batched task the pool did not accept.
 #[napi(object)]
@@ -42,20 +43,30 @@ fn duration_ms(ms: f64) -> Duration {
 
 /// The pool, shared with the env cleanup hook that aborts it if the JS environment goes
 /// away first (a terminated worker thread, process exit).
-type PoolCell = Arc<Mutex<Option<Pool<Completion>>>>;
+pub(crate) type PoolCell = Arc<Mutex<Option<Pool<Completion>>>>;
 
 #[napi]
 pub struct NativeExecutor {
     pool: PoolCell,
     outbox: Arc<Outbox>,
     handles: Arc<Handles>,
-    cleanup: Option<CleanupEnvHook<PoolCell>>,
+    hub: Arc<Hub>,
+    cleanup: Option<CleanupEnvHook<(PoolCell, Arc<Hub>)>>,
     run_times: Vec<Duration>,
 }
 
 impl NativeExecutor {
     fn lock_pool(&self) -> MutexGuard<'_, Option<Pool<Completion>>> {
         self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where this executor's pool meets its worker isolates (`src/workers`).
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    pub(crate) fn handles(&self) -> &Handles {
+        &self.handles
     }
 }
 
@@ -95,7 +106,9 @@ impl NativeExecutor {
             )
         })?;
         let pool: PoolCell = Arc::new(Mutex::new(Some(pool)));
-        let cleanup = env.add_env_cleanup_hook(pool.clone(), |pool| {
+        let hub = Hub::new(pool.clone(), outbox.clone());
+        let cleanup = env.add_env_cleanup_hook((pool.clone(), hub.clone()), |(pool, hub)| {
+            hub.close(); // worker isolates waiting for tasks return
             let pool = pool.lock().unwrap_or_else(PoisonError::into_inner).take();
             drop(pool); // aborts and joins the workers
         })?;
@@ -103,6 +116,7 @@ impl NativeExecutor {
             pool,
             outbox,
             handles,
+            hub,
             cleanup: Some(cleanup),
             run_times: Vec::new(),
         })
@@ -124,6 +138,7 @@ impl NativeExecutor {
         let mut args = BatchArgs::new(numbers, objects);
         let mut refusals = Vec::new();
         let mut broken: Option<String> = None;
+        let mut external = false;
         for (&id, &meta) in ids.iter().zip(meta) {
             let refuse = |reason: Refused, message| Refusal {
                 id,
@@ -138,7 +153,7 @@ impl NativeExecutor {
                 priority,
                 job,
                 time_limit,
-            } = match decode(meta, &mut args) {
+            } = match decode(id as u64, meta, &mut args) {
                 Ok(submission) => submission,
                 Err(error) => {
                     // The arguments of the tasks after this one can no longer be located:
@@ -152,6 +167,7 @@ impl NativeExecutor {
                 refusals.push(refuse(Refused::Closed, None));
                 continue;
             };
+            external |= matches!(job, Job::External(_));
             match pool.submit_with_limit(priority, id as u64, job, time_limit) {
                 Ok(handle) => {
                     handles.insert(id as u64, handle);
@@ -161,6 +177,9 @@ impl NativeExecutor {
                 }
                 Err(SubmitError::Closed) => refusals.push(refuse(Refused::Closed, None)),
             }
+        }
+        if let (true, Some(pool)) = (external, pool.as_ref()) {
+            pool.hand_out_queued();
         }
         Ok(refusals)
     }
@@ -285,6 +304,7 @@ impl NativeExecutor {
     /// Stops the workers for good (after `close` and once nothing is pending).
     #[napi(catch_unwind)]
     pub fn dispose(&mut self, env: Env) -> Result<()> {
+        self.hub.close();
         let pool = self.lock_pool().take();
         drop(pool);
         if let Some(hook) = self.cleanup.take() {
@@ -295,6 +315,10 @@ impl NativeExecutor {
 
     #[napi(catch_unwind)]
     pub fn stats(&self) -> Option<NativeStats> {
-        self.lock_pool().as_ref().map(|pool| pool.stats().into())
+        let mut stats: NativeStats = self.lock_pool().as_ref()?.stats().into();
+        let (running, oldest) = self.hub.running();
+        stats.worker_running = running as u32;
+        stats.oldest_worker_running_ms = oldest.as_secs_f64() * 1e3;
+        Some(stats)
     }
 }

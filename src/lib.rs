@@ -12,3 +12,4 @@ mod plugins;
 mod stats;
 mod system;
 mod wire;
+mod workers;

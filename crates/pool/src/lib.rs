@@ -13,7 +13,7 @@
 //!
 //! ```
 //! use std::sync::{mpsc, Arc, Mutex};
-//! use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
+//! use ferris_pool::{ExternalJob, Hooks, Job, Pool, PoolConfig, Priority};
 //!
 //! /// Sends each native task's output, with its tag, down a channel.
 //! struct Results(Mutex<mpsc::Sender<(u64, u32)>>);
@@ -21,7 +21,7 @@
 //!     fn completed(&self, tag: u64, output: u32) {
 //!         self.0.lock().unwrap().send((tag, output)).unwrap();
 //!     }
-//!     fn external_ready(&self, _tag: u64) {}
+//!     fn external_ready(&self, _tag: u64, _job: ExternalJob) {}
 //!     fn panicked(&self, _tag: u64, _message: String) {}
 //! }
 //!
@@ -37,6 +37,7 @@ mod config;
 mod context;
 mod depth;
 mod fork;
+mod handoff;
 mod histogram;
 mod hooks;
 mod pool;
@@ -58,8 +59,9 @@ pub use config::{PoolConfig, Priority, SchedulerKind};
 pub use context::TaskContext;
 pub use depth::{QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use fork::Scope;
+pub use handoff::Handoff;
 pub use histogram::Summary;
 pub use hooks::Hooks;
 pub use pool::Pool;
 pub use stats::PoolStats;
-pub use task::{Job, NativeJob, TaskHandle};
+pub use task::{ExternalJob, Job, NativeJob, TaskHandle};

@@ -278,7 +278,7 @@ if (peersRan.length > 0) {
     return { workload, ratios: Object.fromEntries(ran.map((l) => [l, sign > 0 ? figures[l][key] / bestPeer : bestPeer / figures[l][key]])) }
   })
   const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
-  const title = `Against the best peer per figure (higher is better, log scale), ${THREADS} threads each`
+  const title = `Each figure against the best peer (higher is better, log scale)`
   writeFileSync(svgPath, speedupChart(relative, ran, machine(), { title, colors: LIBRARY_COLORS }))
   console.log(`\nwrote ${jsonPath} and ${svgPath}`)
 } else {

@@ -15,7 +15,8 @@
  *   idle CPU    the child's CPU time over 2 s with its 2 workers started and idle, in % of
  *               one core (its main thread and Node's own threads included)
  *
- * All the children are started first (one at a time) and stay open; then, figure by figure,
+ * All the children are started first, one at a time (each measures its idle CPU right after
+ * its warm-up, while the others sit idle), and stay open; then, figure by figure,
  * every library runs an untimed check of its result, and the samples go round the libraries
  * (one sample each, the order rotating), so that a busy stretch of this shared machine falls
  * on every library alike. Only one child works at any moment; the others' pools sit idle.
@@ -115,13 +116,6 @@ async function figure(op, rounds = samples) {
   }
 }
 
-// Idle first, before the other figures leave garbage for the collectors to find; one child at
-// a time, so it has no check.
-for (const child of working()) {
-  console.error(`  idle ${child.library}`)
-  const result = await child.request('idle').catch(() => undefined)
-  if (result !== undefined) raw.get(child.library).idle = [result]
-}
 for (const op of ['trivial', 'inline', 'roundTrip', 'cpu', 'small', 'map']) await figure(op)
 for (const child of children) await child.close()
 
@@ -137,7 +131,7 @@ for (const child of children) {
   const r = raw.get(child.library)
   const medianOf = (op, key) => median(r[op].map((x) => x[key]))
   const f = {}
-  f.idleCpuPercent = r.idle[0].idleCpuPercent
+  f.idleCpuPercent = child.idleCpuPercent
   f.trivialMs = medianOf('trivial', 'ms')
   f.trivialPerSecond = (settings.trivialTasks / f.trivialMs) * 1000
   if (!r.inline[0].unsupported) {

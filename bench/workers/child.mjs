@@ -29,8 +29,9 @@ function machineBusyMs() {
 export class LibraryChild {
   /** Set when a command failed, the child died or it hung: the library's figures are not reported. */
   failure
-  /** What the child said when ready: `{ inline, chunkedMap }`. */
+  /** What the child said when ready: `{ inline, chunkedMap }`, and its idle CPU (% of one core). */
   capabilities
+  idleCpuPercent
   /** Notes on how the child ended (a close that never settled, an exit that never came). */
   notes = []
   /** CPU milliseconds other processes used, and wall milliseconds, over this child's commands. */
@@ -72,6 +73,7 @@ export class LibraryChild {
   #onMessage(message) {
     if (message.ready) {
       this.capabilities = { inline: message.inline, chunkedMap: message.chunkedMap }
+      this.idleCpuPercent = message.idleCpuPercent
       return this.#settle('ready', undefined, true)
     }
     if (message.error !== undefined) return this.#settle(message.id, new Error(`${this.library}: ${message.error}`))

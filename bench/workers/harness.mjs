@@ -1,7 +1,8 @@
 /**
  * One library's side of `npm run bench:workers`, in a child process of its own (forked by
  * bench/workers.mjs with the library's name and the settings as JSON). It opens the library's
- * pool (bench/workers/<library>.mjs), warms it up, says `{ ready }`, then runs the parent's
+ * pool (bench/workers/<library>.mjs), warms it up, measures its idle CPU, says `{ ready }`
+ * with that figure, then runs the parent's
  * commands one at a time: `{ id, op, mode }` with `mode` 'check' (an untimed run whose
  * result is checked) or 'sample' (a timed run), answered by `{ id, result, cpuMs }` (this
  * process's CPU time during the command) or `{ id, error }`. The parent sends commands to
@@ -76,16 +77,17 @@ const expectedCpu = tasks.cpu(cpuIterations)
 const expectedSmall = tasks.small(smallIterations)
 const cpuOnPool = () => Promise.all(Array.from({ length: cpuTasks }, () => pool.run('cpu', cpuIterations)))
 
+/** This process's CPU time over `idleMs` with the pool started and idle, % of one core. */
+async function idleCpuPercent() {
+  await pause(300)
+  const before = process.cpuUsage()
+  const start = performance.now()
+  await pause(idleMs)
+  const used = process.cpuUsage(before)
+  return ((used.user + used.system) / 1000 / (performance.now() - start)) * 100
+}
+
 const ops = {
-  /** This process's CPU time over `idleMs` with the pool started and idle, % of one core. */
-  async idle() {
-    await pause(300)
-    const before = process.cpuUsage()
-    const start = performance.now()
-    await pause(idleMs)
-    const used = process.cpuUsage(before)
-    return { idleCpuPercent: ((used.user + used.system) / 1000 / (performance.now() - start)) * 100 }
-  },
   trivial: timed('trivial', burst(trivialTasks, (i) => pool.run('inc', i)), incsOk),
   async inline(mode) {
     if (!pool.openInline) return { unsupported: true }
@@ -160,5 +162,10 @@ try {
   await closeWithin(closeTimeoutMs)
   throw error
 }
+// Idle CPU right after the warm-up, so that every library is measured at the same moment of
+// its life: V8 collects the workers' garbage some seconds after they stop allocating (seen as
+// ~1-6 % of a core in workerpool's children when measured later).
+phase = 'idle CPU'
+const idle = await idleCpuPercent()
 phase = 'waiting for a command'
-process.send({ ready: true, inline: pool.openInline !== undefined, chunkedMap: pool.map !== undefined })
+process.send({ ready: true, idleCpuPercent: idle, inline: pool.openInline !== undefined, chunkedMap: pool.map !== undefined })

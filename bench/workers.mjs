@@ -24,7 +24,7 @@
  * so every library does exactly the same work. Figures are medians of the samples.
  *
  *   npm run bench:workers                  # table, bench/results/workers.json and .svg
- *   npm run bench:workers -- --quick       # fewer and smaller samples, about a minute
+ *   npm run bench:workers -- --quick       # fewer and smaller samples, under two minutes
  *   npm run bench:workers -- --only piscina,ferris
  *   npm run bench:workers -- --json FILE
  */

@@ -2,11 +2,12 @@
  * ferris-executor: a task executor for Node.js with a Rust work-stealing thread pool.
  *
  * ```ts
- * import { Executor, kernels, TaskPriority } from 'ferris-executor'
+ * import { Executor, kernels, TaskPriority, workerTask } from 'ferris-executor'
  *
  * await using executor = new Executor({ maxWorkers: 4 })
  * const checksum = await executor.submit(kernels.spin, [10_000_000], { priority: TaskPriority.HIGH })
- * const squares = await executor.map((n: number) => n * n, [1, 2, 3])
+ * const squares = await executor.map(workerTask((n: number) => n * n), [1, 2, 3]) // on worker threads
+ * const status = await executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
  * ```
  */
 export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'

@@ -2,13 +2,16 @@
  * Stress: a million tasks through one executor, and a check that every future settles exactly
  * once with the outcome it must have, and that the statistics add up exactly.
  *
- * The mix (drawn from a seeded generator, so a run can be repeated): JS sync, JS async and
- * native tasks in equal shares, all three priorities; about 1 % throwing (a JS throw or
- * rejection, or `kernels.testing.fail`), 0.5 % panicking kernels (`kernels.testing.panic`),
- * 1 % cancelled with `future.cancel()` while queued, 1 % cancelled by an `AbortSignal`, and
- * 1 % with a run-time `timeout` that fires. Submission runs ahead of completion until the
- * queue refuses (`QueueFullError`), then waits for room: those refusals are counted and must
- * match `rejectedTasks`.
+ * The mix (drawn from a seeded generator, so a run can be repeated): JS sync, JS async, native
+ * and worker tasks (`workerTask`, on worker threads) in equal shares, all three priorities;
+ * about 1 % throwing (a JS throw or rejection, in the main thread or a worker, or
+ * `kernels.testing.fail`), 0.5 % panicking kernels (`kernels.testing.panic`) or worker tasks
+ * that `process.exit()` their worker, 1 % cancelled with `future.cancel()` while queued, 1 %
+ * cancelled by an `AbortSignal`, and 1 % with a run-time `timeout` that fires. Stopping or
+ * crashing a worker task costs a worker (a new one takes ~20 ms to start), so those are capped
+ * at `WORKER_STOPS` each; the statistics must count the replaced workers. Submission runs ahead
+ * of completion until the queue refuses (`QueueFullError`), then waits for room: those
+ * refusals are counted and must match `rejectedTasks`.
  *
  *   npm run stress                     # 1 000 000 tasks
  *   node bench/stress.mjs --tasks 20000 --seed 7
@@ -26,7 +29,9 @@ import {
   QueueFullError,
   TaskPriority,
   TimeoutError,
+  WorkerExitError,
   kernels,
+  workerTask,
 } from '../dist/index.js'
 import { option } from './options.mjs'
 
@@ -60,6 +65,27 @@ const SPIN = Array.from({ length: 64 }, (_, n) => spinTwin(n))
 
 const PRIORITIES = [TaskPriority.HIGH, TaskPriority.NORMAL, TaskPriority.LOW]
 
+/** Most worker tasks that time out, crash their worker, or are aborted (each may replace a worker). */
+const WORKER_STOPS = 24
+/** Worker stops planned so far, by kind. */
+const workerStops = { timeout: 0, crash: 0, abort: 0 }
+/** Worker tasks the mix uses (each defined once; a definition is shipped once per worker). */
+const onWorker = {
+  multiply: workerTask((a, b) => a * b),
+  increment: workerTask(async (o) => {
+    await null
+    return { n: o.n + 1 }
+  }),
+  throws: workerTask((message) => {
+    throw Object.assign(new Error(message), { code: 'E_STRESS' })
+  }),
+  exit: workerTask((code) => process.exit(code)),
+  forever: workerTask(() => {
+    for (;;);
+  }),
+}
+const WORKER_FUNCTIONS = new Set(Object.values(onWorker))
+
 const failures = []
 function fail(message) {
   if (failures.length < 20) failures.push(message)
@@ -71,7 +97,7 @@ function fail(message) {
  * that races the start (then the future's own `cancelled()` says which must hold).
  */
 function plan(i, random) {
-  const kind = Math.floor(random() * 3) // 0 JS sync, 1 JS async, 2 native
+  const kind = Math.floor(random() * 4) // 0 JS sync, 1 JS async, 2 native, 3 worker
   const priority = PRIORITIES[Math.floor(random() * 3)]
   const roll = random()
   const n = Math.floor(random() * 64)
@@ -80,9 +106,15 @@ function plan(i, random) {
     // Throws or fails.
     if (kind === 0) return { fn: () => { throw thrown }, args: [], priority, expect: 'error', check: (e) => e === thrown, outcome: 'failed' }
     if (kind === 1) return { fn: async () => { await null; throw thrown }, args: [], priority, expect: 'error', check: (e) => e === thrown, outcome: 'failed' }
+    if (kind === 3) return { fn: onWorker.throws, args: [thrown.message], priority, expect: 'error', check: (e) => e.message === thrown.message && e.code === 'E_STRESS', outcome: 'failed' }
     return { fn: kernels.testing.fail, args: [`task ${i} fails`], priority, expect: 'error', check: (e) => e instanceof KernelError && !(e instanceof KernelPanicError), outcome: 'failed' }
   }
   if (roll < 0.015) {
+    if (kind === 3 && workerStops.crash < WORKER_STOPS) {
+      workerStops.crash++
+      const code = 1 + (i % 100)
+      return { fn: onWorker.exit, args: [code], priority, expect: 'error', check: (e) => e instanceof WorkerExitError && e.exitCode === code, outcome: 'failed', stop: 'crash' }
+    }
     return { fn: kernels.testing.panic, args: [`task ${i} panics`], priority, expect: 'error', check: (e) => e instanceof KernelPanicError, outcome: 'failed' }
   }
   if (roll < 0.025) {
@@ -91,10 +123,17 @@ function plan(i, random) {
     return { ...valueTask(kind, n, i), priority, cancel: random() < 0.5 ? 'now' : 'later' }
   }
   if (roll < 0.035) {
+    if (kind === 3 && workerStops.abort++ >= WORKER_STOPS) return { ...valueTask(kind, n, i), priority }
     return { ...valueTask(kind, n, i), priority, abort: true }
   }
   if (roll < 0.045) {
     const check = (e) => e instanceof TimeoutError
+    if (kind === 3) {
+      if (workerStops.timeout >= WORKER_STOPS) return { ...valueTask(kind, n, i), priority }
+      workerStops.timeout++
+      // Only terminating its worker ends it.
+      return { fn: onWorker.forever, args: [], priority, timeout: 1, expect: 'error', check, outcome: 'failed', stop: 'timeout' }
+    }
     if (kind === 2) return { fn: kernels.spin, args: [1e15], priority, timeout: 0, expect: 'error', check, outcome: 'failed' }
     // A JS task cannot be stopped: one that never settles is abandoned at its limit.
     return { fn: () => new Promise(() => {}), args: [], priority, timeout: 1, expect: 'error', check, outcome: 'failed' }
@@ -105,13 +144,18 @@ function plan(i, random) {
 function valueTask(kind, n, i) {
   if (kind === 0) return { fn: (a, b) => a * b, args: [i, 3], expect: 'value', value: i * 3, outcome: 'completed' }
   if (kind === 1) return { fn: async (a) => { await null; return a + 1 }, args: [i], expect: 'value', value: i + 1, outcome: 'completed' }
-  return { fn: kernels.spin, args: [n], expect: 'value', value: SPIN[n], outcome: 'completed' }
+  if (kind === 2) return { fn: kernels.spin, args: [n], expect: 'value', value: SPIN[n], outcome: 'completed' }
+  // Numbers only, or an object (serialized) with an async function.
+  if (i % 2 === 0) return { fn: onWorker.multiply, args: [i, 3], expect: 'value', value: i * 3, outcome: 'completed' }
+  return { fn: onWorker.increment, args: [{ n: i }], expect: 'value', value: i + 1, map: (v) => v.n, outcome: 'completed' }
 }
 
 async function main() {
   const executor = new Executor({ maxWorkers: availableParallelism() })
   const random = generator(SEED)
   const tally = { accepted: 0, refused: 0, completed: 0, failed: 0, cancelled: 0, settled: 0, cancelRaces: 0, abortRaces: 0 }
+  // Worker tasks; those that ended their worker (crashed, timed out); aborted ones cancelled (running or not).
+  const workers = { tasks: 0, stopped: 0, abortsCancelled: 0 }
   let roomWaiter
   let lastProgress = Date.now()
   const watchdog = setInterval(() => {
@@ -132,6 +176,8 @@ async function main() {
       wake()
     }
     const cancelled = future.cancelled()
+    if (task.stop && !cancelled) workers.stopped++
+    if (task.worker && task.abort && cancelled) workers.abortsCancelled++
     let outcome
     if (cancelled) {
       outcome = 'cancelled'
@@ -148,7 +194,7 @@ async function main() {
         const want = task.expect === 'either' ? 'value' : task.expect
         if (want === 'value') {
           if (e !== undefined) fail(`task ${task.i}: expected ${task.value}, got error ${e}`)
-          else future.result().then((v) => v !== task.value && fail(`task ${task.i}: expected ${task.value}, got ${v}`))
+          else future.result().then((v) => (task.map ? task.map(v) : v) !== task.value && fail(`task ${task.i}: expected ${task.value}, got ${v}`))
         } else if (e === undefined || !task.check(e)) {
           fail(`task ${task.i}: expected an error, got ${e}`)
         }
@@ -165,6 +211,8 @@ async function main() {
   for (let i = 0; i < TASKS; i++) {
     const task = plan(i, random)
     task.i = i
+    task.worker = WORKER_FUNCTIONS.has(task.fn)
+    if (task.worker) workers.tasks++
     const controller = task.abort ? new AbortController() : undefined
     let future
     for (;;) {
@@ -201,6 +249,11 @@ async function main() {
   const seconds = (performance.now() - started) / 1000
   clearInterval(watchdog)
 
+  // A stopped task settles before its worker has exited: wait for the last replacements.
+  const replacedAtLeast = workers.stopped
+  for (let waited = 0; executor.getStats().workers.replaced < replacedAtLeast && waited < 10_000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
   const stats = executor.getStats()
   const expectEqual = (name, got, want) => got !== want && fail(`stats.${name} = ${got}, expected ${want}`)
   expectEqual('submittedTasks', stats.submittedTasks, tally.accepted)
@@ -212,6 +265,13 @@ async function main() {
   expectEqual('activeThreads', stats.activeThreads, 0)
   expectEqual('queuedTasks', stats.queuedTasks, 0)
   expectEqual('settled futures', tally.settled, tally.accepted)
+  expectEqual('workers.busy', stats.workers.busy, 0)
+  // Every crash and timeout replaced its worker; an abort replaced one only if it hit a running task.
+  const { replaced, alive } = stats.workers
+  if (replaced < workers.stopped || replaced > workers.stopped + workers.abortsCancelled) {
+    fail(`stats.workers.replaced = ${replaced}, expected ${workers.stopped} (crashes and timeouts) to ${workers.stopped + workers.abortsCancelled} (plus aborts)`)
+  }
+  if (alive > executor.maxWorkers) fail(`stats.workers.alive = ${alive}, more than jsWorkers ${executor.maxWorkers}`)
   await executor.shutdown()
 
   const result = {
@@ -225,10 +285,14 @@ async function main() {
     cancelsThatLostTheRace: tally.cancelRaces,
     abortsThatLostTheRace: tally.abortRaces,
     queueFullRefusals: tally.refused,
+    workerTasks: workers.tasks,
+    workerCrashesAndTimeouts: workers.stopped,
+    workerAbortsCancelled: workers.abortsCancelled,
+    workersReplaced: stats.workers.replaced,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     failures,
   }
-  console.log(`stress: ${TASKS} tasks in ${result.seconds} s (${result.tasksPerSecond}/s): ${tally.completed} completed, ${tally.failed} failed, ${tally.cancelled} cancelled; ${tally.cancelRaces + tally.abortRaces} cancels lost the race to the start; ${tally.refused} QueueFullError refusals waited out; peak RSS ${result.peakRssMiB} MiB`)
+  console.log(`stress: ${TASKS} tasks in ${result.seconds} s (${result.tasksPerSecond}/s): ${tally.completed} completed, ${tally.failed} failed, ${tally.cancelled} cancelled; ${tally.cancelRaces + tally.abortRaces} cancels lost the race to the start; ${tally.refused} QueueFullError refusals waited out; ${workers.tasks} worker tasks, ${workers.stopped} of them crashed or timed out, ${stats.workers.replaced} workers replaced; peak RSS ${result.peakRssMiB} MiB`)
   console.log(failures.length === 0 ? 'stress: every future settled once with the right outcome; the stats add up' : `stress: FAILED\n  ${failures.join('\n  ')}`)
   console.log(JSON.stringify(result))
   process.exitCode = failures.length === 0 ? 0 : 1

@@ -28,7 +28,8 @@ export class ExecutorError extends Error {
 
 /**
  * The task was cancelled before it started: by `future.cancel()`, an `AbortSignal` or
- * `shutdown({ cancelPending: true })`. Its `cause` is the abort reason, if any.
+ * `shutdown({ cancelPending: true })`; or it was a worker task whose `AbortSignal` aborted
+ * while it ran (its worker was terminated). Its `cause` is the abort reason, if any.
  *
  * ```ts
  * const future = executor.submit(kernels.sleep, [100], { signal: AbortSignal.timeout(10) })
@@ -158,7 +159,8 @@ export class PluginError extends ExecutorError {
 /**
  * The worker thread running a worker task exited before the task settled: the task called
  * `process.exit()`, an exception escaped from a timer or callback it left behind, or the
- * worker ran out of memory (`resourceLimits`). Only that task fails; the worker is replaced.
+ * worker ran out of memory (`resourceLimits`). Only that task fails; a new worker takes the
+ * place of the lost one when a task next needs it.
  * Code `ERR_FERRIS_WORKER_EXIT`; `exitCode` is the worker's exit code, `cause` what it
  * reported before exiting, if anything.
  *
@@ -168,8 +170,10 @@ export class PluginError extends ExecutorError {
  * ```
  */
 export class WorkerExitError extends ExecutorError {
+  /** The worker thread's exit code: what the task passed to `process.exit()`, or 1 for an uncaught exception or running out of memory. */
   readonly exitCode: number
 
+  /** Raised by the executor; code `ERR_FERRIS_WORKER_EXIT`. `cause`: the error the worker reported before exiting, if any. */
   constructor(exitCode: number, message?: string, cause?: unknown) {
     super('ERR_FERRIS_WORKER_EXIT', message ?? `the worker running the task exited with code ${exitCode}`, cause === undefined ? undefined : { cause })
     this.exitCode = exitCode

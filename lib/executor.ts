@@ -99,6 +99,10 @@ export interface ShutdownOptions {
 
 type AnyFunction = (...args: never[]) => unknown
 
+/** The defaults of `submit`'s arguments, shared: a new object per call would be garbage per task. */
+const NO_ARGS: readonly unknown[] = Object.freeze([])
+const NO_OPTIONS: SubmitOptions = Object.freeze({})
+
 function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
   if (transfer === undefined) return undefined
   if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
@@ -113,14 +117,16 @@ function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[
  * bounded queue, cancellation and statistics, in the shape of Python's
  * `concurrent.futures.Executor`.
  *
- * JS functions run on the JS thread (their concurrency is bounded by `maxWorkers`, and
- * priorities order them); native kernels run on the pool's threads, in parallel.
+ * Three kinds of task share its queue, priorities and `maxWorkers` slots: plain JS functions
+ * run on the JS thread (for async work to throttle and prioritise), `workerTask` functions on
+ * worker threads (CPU-bound JavaScript, in parallel), native kernels on the pool's threads.
  *
  * ```ts
  * await using executor = new Executor({ maxWorkers: 4 })
  * const a = executor.submit(kernels.spin, [1_000_000], { priority: TaskPriority.HIGH })
  * const b = executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
- * console.log(await a, await b)
+ * const c = executor.submit(workerTask((n: number) => n * n), [12])
+ * console.log(await a, await b, await c)
  * ```
  */
 export class Executor extends EventEmitter<ExecutorEvents> {
@@ -183,13 +189,14 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Queues `fn(...args)` (a JS function or a native kernel) and returns its future. Throws
+   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its future. Throws
    * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
    * `TypeError`/`RangeError` for bad arguments.
    *
    * ```ts
    * const future = executor.submit((a: number, b: number) => a + b, [1, 2])
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
+   * const parallel = executor.submit(workerTask((a: number, b: number) => a + b), [1, 2])
    * ```
    */
   submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
@@ -198,7 +205,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
   // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
   // type here; the array check below is what the implementation relies on.
-  submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
+  submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = NO_ARGS, options: SubmitOptions = NO_OPTIONS): Future<unknown> {
     checkOptions('submit', options, SUBMIT_OPTIONS)
     const runner = this.#engine.runnerFor(fn)
     if (runner === undefined) throw new TypeError('submit takes a function, a worker task or a kernel')
@@ -291,7 +298,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   /**
    * Spawns every worker thread of `workerTask` functions now (up to `jsWorkers`), rather than
    * as tasks need them, and resolves once they are running: the first tasks then start
-   * without waiting for a thread to boot (about 20 ms each).
+   * without waiting for a thread to boot (about 20 ms each). Rejects with
+   * `ExecutorShutdownError` after `shutdown`.
    *
    * ```ts
    * await using executor = new Executor({ jsWorkers: 4 })

@@ -17,7 +17,10 @@ import { Stop } from './stop.js'
  * ```
  */
 export interface BatchOptions {
-  /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
+  /**
+   * Items per task. Default 1 for functions on the main thread; for kernels and worker tasks
+   * over an array, about 8 chunks per worker (at most 1024 items each), else 16.
+   */
   chunkSize?: number
   /** Priority of every task. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority

@@ -64,7 +64,7 @@ export interface ExecutorStats {
   completedTasks: number
   /** Tasks that threw, rejected, timed out, or whose kernel failed or panicked. */
   failedTasks: number
-  /** Tasks cancelled before they started. */
+  /** Tasks cancelled before they started, and worker tasks stopped while they ran because their `signal` aborted. */
   cancelledTasks: number
   /** Submissions refused: queue full, executor shut down, signal already aborted. */
   rejectedTasks: number
@@ -89,8 +89,14 @@ export interface ExecutorStats {
   uptime: number
 }
 
-/** Counts kept by the executor as its futures settle. */
-/** The worker threads that run `workerTask` functions (counts). */
+/**
+ * The worker threads that run `workerTask` functions (counts), in `executor.getStats().workers`.
+ *
+ * ```ts
+ * const { alive, busy, started, replaced } = executor.getStats().workers
+ * console.log(`${busy}/${alive} workers busy; ${replaced} lost to crashes and stops`)
+ * ```
+ */
 export interface WorkerStats {
   /** Running now (busy or idle). */
   alive: number
@@ -98,10 +104,15 @@ export interface WorkerStats {
   busy: number
   /** Spawned since the executor started, replacements included. */
   started: number
-  /** Spawned to replace one that exited (a task crashed it, or was stopped by its `timeout` or signal). */
+  /**
+   * Workers that exited while the executor was open (a task crashed its worker, or was stopped
+   * by its `timeout` or signal); a new one is spawned in place of each when a task next needs
+   * it, and counts in `started`.
+   */
   replaced: number
 }
 
+/** Counts kept by the executor as its futures settle. */
 export interface Counts {
   submitted: number
   completed: number

@@ -110,7 +110,11 @@ export class Engine implements MapHost, EventSink {
     )
     this.#workers = new WorkerRunner(
       this.#native,
-      { task: (id) => this.#table.get(id), settle: (task, outcome, value) => this.#table.settle(task, outcome, value) },
+      {
+        task: (id) => this.#table.get(id),
+        settle: (task, outcome, value) => this.#table.settle(task, outcome, value),
+        takeBack: (task) => this.#takeBack(task),
+      },
       canceller,
       jsWorkers,
       resourceLimits,
@@ -149,8 +153,8 @@ export class Engine implements MapHost, EventSink {
   }
 
   /** Spawns every worker isolate now (see `Executor.startWorkers`). */
-  startWorkers(): Promise<void> {
-    this.#checkAccepting()
+  async startWorkers(): Promise<void> {
+    if (this.#closed) throw new ExecutorShutdownError()
     return this.#workers.isolates.start()
   }
 
@@ -208,9 +212,14 @@ export class Engine implements MapHost, EventSink {
   #cancel(future: Future<unknown>, error = new CancelledError()): boolean {
     const task = this.#table.get(future._id)
     if (task !== future || future.running()) return future.cancelled()
-    const cancelled = this.#batch.remove(task) || this.#native.cancel(task._id) || task.runner.abandon(task)
+    const cancelled = this.#takeBack(task)
     if (cancelled) this.#table.settle(task, 'cancelled', error)
     return cancelled
+  }
+
+  /** Takes `task` back from wherever it waits to start; true if it will never run. */
+  #takeBack(task: Task): boolean {
+    return this.#batch.remove(task) || this.#native.cancel(task._id) || task.runner.abandon(task)
   }
 
   /** `task`'s signal aborted: cancels it if it has not started, else stops it if its runner can. */

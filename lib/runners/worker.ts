@@ -6,10 +6,11 @@
  *
  * Protocol, for what does need the main thread:
  * - Arguments are encoded at submission (structured clone: later changes by the caller are not
- *   seen): numbers travel as numbers, anything else as `v8.serialize`d bytes. Arguments that
- *   hold shared memory, or with a `transfer` list, stay here (the transferred buffers are moved
- *   at once) until the worker that took the task asks for them (`WorkerNeedsArgs`), and go by
- *   `postMessage`.
+ *   seen): numbers travel as numbers, anything else as `v8.serialize`d bytes, typed arrays over
+ *   shared memory as references (`lib/workers/shared.ts`). Arguments with a `transfer` list, or
+ *   holding a bare SharedArrayBuffer, stay here (transferred buffers are moved at once) until
+ *   the worker that took the task asks for them (`WorkerNeedsArgs`), and go by `postMessage`:
+ *   those tasks need the main thread to start.
  * - A task with a `timeout` reports its start (`WorkerStarted`); at the limit, or when its
  *   signal aborts while it runs, the hub marks it stopped and its worker is terminated and
  *   replaced. Its future rejects at once; its slot returns when the worker has exited.
@@ -23,7 +24,7 @@ import { CancelledError, TimeoutError, type WorkerExitError } from '../errors.js
 import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
 import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_TIMED } from '../wire/codes.js'
-import { decode, decodeError, encode } from '../workers/codec.js'
+import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
 import { Isolates } from '../workers/isolates.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
@@ -32,7 +33,15 @@ import type { Failure, Runner, RunnerShare } from './runner.js'
 const MAX_NUMBER_ARGS = 1 << 16
 
 /** How a task's arguments travel (see the protocol above). */
-type Encoded = { numbers: readonly number[] } | { bytes: Uint8Array } | { onPort: readonly unknown[]; transfer: readonly ArrayBuffer[] | undefined }
+type Encoded = readonly number[] | Uint8Array | OnPort
+
+/** Arguments that go by `postMessage`, when the worker that took the task asks for them. */
+class OnPort {
+  constructor(
+    readonly values: readonly unknown[],
+    readonly transfer: readonly ArrayBuffer[] | undefined,
+  ) {}
+}
 
 /** A call of a worker function, or a `map` chunk of calls. */
 export class IsolateTask extends Task {
@@ -96,27 +105,32 @@ function cloneError(error: unknown): TypeError {
 }
 
 /** Encodes `values` (see `Encoded`), moving `transfer`'s buffers out of the caller's hands. */
-function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined): Encoded {
+function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined, shared: SharedBuffers): Encoded {
   if (transfer !== undefined && transfer.length > 0) {
     try {
-      return { onPort: structuredClone(values, { transfer: transfer as ArrayBuffer[] }), transfer: undefined }
+      // Moved now, without a copy (the caller's buffers are detached); cloned together so that
+      // the list names the moved buffers, which the worker gets the same way.
+      const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
+      return new OnPort(moved.values, moved.transfer)
     } catch (error) {
       throw cloneError(error)
     }
   }
-  if (numeric(values)) return { numbers: values }
+  if (numeric(values)) return values.slice() // a snapshot: the caller may reuse its array before the batch leaves
   let bytes: Uint8Array | undefined
   try {
-    bytes = encode(values)
+    bytes = encode(values, shared)
   } catch (error) {
     throw cloneError(error)
   }
-  return bytes === undefined ? { onPort: values, transfer: undefined } : { bytes }
+  return bytes ?? new OnPort(values, undefined)
 }
 
 /** What the runner needs of its executor. */
 export interface WorkerHost {
   settle(task: Task, outcome: Outcome, value: unknown): void
+  /** Takes `task` back if it has not started (from the batch, the queue or the hand-off); true if it will not run. */
+  takeBack(task: Task): boolean
   task(id: number): Task | undefined
 }
 
@@ -127,7 +141,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
   readonly #canceller: Canceller
   readonly isolates: Isolates
   /** Worker tasks accepted and not settled. */
-  #pending = 0
+  readonly #pending = new Set<IsolateTask>()
 
   constructor(native: NativeExecutor, host: WorkerHost, canceller: Canceller, jsWorkers: number, resourceLimits: ResourceLimits | undefined) {
     this.#native = native
@@ -135,7 +149,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
     this.#canceller = canceller
     this.isolates = new Isolates(native, jsWorkers, resourceLimits, {
       lost: (id, error) => this.#lost(id, error),
-      demand: () => this.#pending,
+      cannotStart: (error) => this.#cannotStart(error),
+      demand: () => this.#pending.size,
     })
   }
 
@@ -148,21 +163,21 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer, this.isolates.shared)))
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined, this.isolates.shared)))
   }
 
   #created(task: IsolateTask): IsolateTask {
-    this.#pending++
+    this.#pending.add(task)
     this.isolates.grow()
     return task
   }
 
   settled(task: IsolateTask): void {
-    this.#pending--
+    this.#pending.delete(task)
     task.timer?.clear()
   }
 
@@ -173,15 +188,16 @@ export class WorkerRunner implements Runner<IsolateTask> {
   encode(task: IsolateTask, numbers: number[], objects: unknown[]): number {
     const encoded = task.encoded!
     let flags = (task.chunk ? WORKER_CHUNK : 0) | (task.timeout === undefined ? 0 : WORKER_TIMED)
-    if ('numbers' in encoded) flags |= WORKER_NUMBERS
-    else if ('onPort' in encoded) flags |= WORKER_ARGS_ON_PORT
-    numbers.push(task.definition.id, flags)
-    if ('numbers' in encoded) {
-      numbers.push(encoded.numbers.length)
-      for (const n of encoded.numbers) numbers.push(n)
+    if (encoded instanceof OnPort) {
+      flags |= WORKER_ARGS_ON_PORT
+      numbers.push(task.definition.id, flags)
+    } else if (encoded instanceof Uint8Array) {
+      numbers.push(task.definition.id, flags)
+      objects.push(encoded)
       task.encoded = undefined
-    } else if ('bytes' in encoded) {
-      objects.push(encoded.bytes)
+    } else {
+      numbers.push(task.definition.id, flags | WORKER_NUMBERS, encoded.length)
+      for (const n of encoded) numbers.push(n)
       task.encoded = undefined
     }
     return TaskKind.Worker << META_KIND_SHIFT
@@ -205,7 +221,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   share(native: NativeStats): RunnerShare {
-    return { running: native.workerRunning, oldestRunningMs: native.oldestWorkerRunningMs }
+    // A task waiting for a free worker holds its slot too: it counts as running, not idle.
+    return { running: native.workerRunning + native.workerWaiting, oldestRunningMs: native.oldestWorkerRunningMs }
   }
 
   /** A worker's report about task `id` (an `EventKind.Worker*` event). */
@@ -214,14 +231,16 @@ export class WorkerRunner implements Runner<IsolateTask> {
     switch (kind) {
       case EventKind.WorkerNeedsArgs: {
         const encoded = task instanceof IsolateTask ? task.encoded : undefined
-        const args = encoded !== undefined && 'onPort' in encoded ? encoded : undefined
-        this.isolates.sendArgs(seat, id, args?.onPort, args?.transfer)
+        const args = encoded instanceof OnPort ? encoded : undefined
+        this.isolates.sendArgs(seat, id, args?.values, args?.transfer)
         if (task instanceof IsolateTask) task.encoded = undefined
         return
       }
       case EventKind.WorkerPosted: {
-        const value = this.isolates.takePosted(seat, id)
-        if (task !== undefined) this.#host.settle(task, 'completed', value)
+        const posted = this.isolates.takePosted(seat, id)
+        if (task === undefined) return
+        if (posted !== undefined) this.#host.settle(task, 'completed', posted.value)
+        else this.#host.settle(task, 'failed', new Error(`the result of worker task ${id} was lost: it was not on its worker's port`))
         return
       }
       case EventKind.WorkerStarted:
@@ -234,7 +253,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
     if (task === undefined) return
     switch (kind) {
       case EventKind.WorkerValue:
-        this.#host.settle(task, 'completed', decode(payload as Uint8Array))
+        this.#host.settle(task, 'completed', decode(payload as Uint8Array, this.isolates.shared))
         return
       case EventKind.WorkerNumbers:
         this.#host.settle(task, 'completed', Array.from(payload as Float64Array))
@@ -252,6 +271,13 @@ export class WorkerRunner implements Runner<IsolateTask> {
     this.#host.settle(task, error instanceof CancelledError ? 'cancelled' : 'failed', error)
     this.isolates.stop(seat)
     return true
+  }
+
+  /** Fails every waiting worker task that can still be taken back. */
+  #cannotStart(error: WorkerExitError): void {
+    for (const task of [...this.#pending]) {
+      if (this.#host.takeBack(task)) this.#host.settle(task, 'failed', error)
+    }
   }
 
   #lost(id: number, error: WorkerExitError): void {

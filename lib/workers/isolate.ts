@@ -13,19 +13,14 @@
 import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 
 import { addon } from '../addon.js'
+import { callEach, isThenable } from '../calls.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
 import { decode, encode, encodeError } from './codec.js'
+import { WorkerSharedBuffers } from './shared.js'
 import { compileSource, explainOuterVariable } from './source.js'
 import type { IsolateData } from './isolates.js'
 
 type Fn = (...args: unknown[]) => unknown
-interface Input {
-  id: number
-  function: number
-  flags: number
-  numbers?: Float64Array | null
-  bytes?: Uint8Array | null
-}
 
 /** Spin after a task before blocking: the next one often comes within microseconds (worker-isolates.md). */
 const SPIN_US = 50
@@ -41,12 +36,15 @@ const { hub, seat, generation, port: channel, signal } = workerData as IsolateDa
 /** Resolves the wait of a parked worker; set while it is parked. */
 let wake: (() => void) | undefined
 const port = new addon.WorkerPort(hub, seat, generation, () => wake?.())
+const { HEADER_FUNCTION, HEADER_FLAGS, HEADER_COUNT, HEADER_ARGS } = addon
+/** Numeric arguments that fit in the header travel in it (a map chunk of numbers usually does not). */
+const HEADER_NUMBERS = 64
+/** What `port.next` says of the task it returns (`HEADER_*`). */
+const header = new Float64Array(HEADER_ARGS + HEADER_NUMBERS)
 const functions = new Map<number, Fn>()
+/** Shared buffers the main thread posted; other messages met while looking are stale answers, dropped. */
+const shared = new WorkerSharedBuffers(channel, () => {})
 const sources = new Set<number>()
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function'
-}
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -105,6 +103,7 @@ function argsFromPort(id: number): unknown[] {
     const seen = Atomics.load(signal, 0)
     const received = receiveMessageOnPort(channel)
     if (received !== undefined) {
+      if (shared.take(received.message)) continue
       const message = received.message as { id: number; args: unknown[] }
       if (message.id === id) return message.args
       continue // a stale answer for a task this worker no longer runs
@@ -113,26 +112,12 @@ function argsFromPort(id: number): unknown[] {
   }
 }
 
-function argsOf(input: Input): unknown[] {
-  if ((input.flags & WORKER_ARGS_ON_PORT) !== 0) return argsFromPort(input.id)
-  if (input.numbers != null) return Array.from(input.numbers)
-  return decode(input.bytes!) as unknown[]
-}
-
-function callChunk(fn: Fn, items: unknown[]): unknown {
-  const out = new Array<unknown>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    const result = fn(items[i])
-    if (isThenable(result)) return finishChunk(fn, items, out, i, result)
-    out[i] = result
-  }
-  return out
-}
-
-async function finishChunk(fn: Fn, items: unknown[], out: unknown[], from: number, pending: PromiseLike<unknown>): Promise<unknown[]> {
-  out[from] = await pending
-  for (let i = from + 1; i < items.length; i++) out[i] = await fn(items[i])
-  return out
+/** The arguments of the task `port.next` returned (an array, or a Float64Array of numbers). */
+function argsOf(id: number, flags: number): ArrayLike<unknown> {
+  if ((flags & WORKER_ARGS_ON_PORT) !== 0) return argsFromPort(id)
+  const count = header[HEADER_COUNT]!
+  if (count >= 0) return Array.from(header.subarray(HEADER_ARGS, HEADER_ARGS + count))
+  return port.takeNumbers() ?? (decode(port.takeBytes()!, shared) as unknown[])
 }
 
 function allNumbers(values: unknown[]): boolean {
@@ -144,21 +129,20 @@ function fail(id: number, functionId: number, error: unknown): void {
   port.threw(id, encodeError(sources.has(functionId) ? explainOuterVariable(error) : error))
 }
 
-function complete(input: Input, value: unknown): void {
-  const { id } = input
+function complete(id: number, functionId: number, flags: number, value: unknown): void {
   if (typeof value === 'number') {
     port.returnedNumber(id, value)
     return
   }
-  if ((input.flags & WORKER_CHUNK) !== 0 && allNumbers(value as unknown[])) {
+  if ((flags & WORKER_CHUNK) !== 0 && allNumbers(value as unknown[])) {
     port.returnedNumbers(id, Float64Array.from(value as number[]))
     return
   }
   let bytes: Uint8Array | undefined
   try {
-    bytes = encode(value)
+    bytes = encode(value, shared)
   } catch (error) {
-    fail(id, input.function, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
+    fail(id, functionId, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
     return
   }
   if (bytes !== undefined) {
@@ -169,34 +153,68 @@ function complete(input: Input, value: unknown): void {
   port.posted(id)
 }
 
-/** Runs one task; returns a promise while it (or the import of its module) is pending. */
-function run(input: Input): Promise<void> | undefined {
-  const { id, function: functionId, flags } = input
+/** Runs task `id` (described by `header`); returns a promise while it (or the import of its module) is pending. */
+function run(id: number): Promise<void> | undefined {
+  const functionId = header[HEADER_FUNCTION]!
+  const flags = header[HEADER_FLAGS]!
   let result: unknown
   try {
     const fn = lookUp(functionId)
-    const args = argsOf(input)
-    if (!(fn instanceof Function)) return fn.then((loaded) => settle(input, call(loaded, flags, args)), (error) => fail(id, functionId, error))
-    result = call(fn, flags, args)
+    if (!(fn instanceof Function)) {
+      const args = argsOf(id, flags)
+      return fn.then(
+        (loaded) => attempt(id, functionId, flags, () => call(loaded, flags, args)),
+        (error: unknown) => fail(id, functionId, error),
+      )
+    }
+    result = callNow(fn, id, flags)
   } catch (error) {
     fail(id, functionId, error)
     return undefined
   }
-  return settle(input, result)
+  return settle(id, functionId, flags, result)
 }
 
-function call(fn: Fn, flags: number, args: unknown[]): unknown {
-  return (flags & WORKER_CHUNK) !== 0 ? callChunk(fn, args) : fn.apply(undefined, args)
+/** Settles task `id` with what `calling` returns or throws. */
+function attempt(id: number, functionId: number, flags: number, calling: () => unknown): Promise<void> | undefined {
+  let result: unknown
+  try {
+    result = calling()
+  } catch (error) {
+    fail(id, functionId, error)
+    return undefined
+  }
+  return settle(id, functionId, flags, result)
 }
 
-function settle(input: Input, result: unknown): Promise<void> | undefined {
+/** Calls `fn` on the task's arguments: straight from the header for a call with a few numbers. */
+function callNow(fn: Fn, id: number, flags: number): unknown {
+  if ((flags & (WORKER_CHUNK | WORKER_ARGS_ON_PORT)) === 0) {
+    const a = HEADER_ARGS
+    switch (header[HEADER_COUNT]) {
+      case 0:
+        return fn()
+      case 1:
+        return fn(header[a])
+      case 2:
+        return fn(header[a], header[a + 1])
+    }
+  }
+  return call(fn, flags, argsOf(id, flags))
+}
+
+function call(fn: Fn, flags: number, args: ArrayLike<unknown>): unknown {
+  return (flags & WORKER_CHUNK) !== 0 ? callEach(fn, args) : fn.apply(undefined, args as unknown[])
+}
+
+function settle(id: number, functionId: number, flags: number, result: unknown): Promise<void> | undefined {
   if (!isThenable(result)) {
-    complete(input, result)
+    complete(id, functionId, flags, result)
     return undefined
   }
   return Promise.resolve(result).then(
-    (value) => complete(input, value),
-    (error: unknown) => fail(input.id, input.function, error),
+    (value) => complete(id, functionId, flags, value),
+    (error: unknown) => fail(id, functionId, error),
   )
 }
 
@@ -211,11 +229,11 @@ async function serve(): Promise<void> {
   let spin = 0
   let sliceStart = performance.now()
   for (;;) {
-    let input = port.next(spin, 0) as Input | null
+    let id = port.next(spin, 0, header)
     // Only an idle worker asks what its event loop holds (the check costs microseconds): one
     // with timers or sockets of its own parks at once, so that they run on time.
-    if (input === null) input = port.next(0, hasOwnWork() ? 0 : IDLE_WAIT_MS) as Input | null
-    if (input === null) {
+    if (id < 0) id = port.next(0, hasOwnWork() ? 0 : IDLE_WAIT_MS, header)
+    if (id < 0) {
       if (port.retired) break
       spin = 0
       await (port.park() ? parked() : turn())
@@ -223,7 +241,7 @@ async function serve(): Promise<void> {
       continue
     }
     spin = SPIN_US
-    const pending = run(input)
+    const pending = run(id)
     if (pending !== undefined) {
       await pending
       sliceStart = performance.now()

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
+import { MainSharedBuffers } from './shared.js'
 
 /** What a worker is given (`workerData`). */
 export interface IsolateData {
@@ -28,11 +29,15 @@ interface Seat {
   signal: Int32Array
   /** The last error the worker reported ('error' event), the cause of its exit. */
   error: unknown
+  /** It has started running ('online' event, which is emitted once). */
+  online: boolean
 }
 
 export interface IsolatesHost {
   /** The worker running task `id` exited: the task fails with `error`. */
   lost(id: number, error: WorkerExitError): void
+  /** No worker runs and one failed to start: the worker tasks waiting fail with `error`. */
+  cannotStart(error: WorkerExitError): void
   /** Worker tasks accepted and not settled: how many workers could be busy. */
   demand(): number
 }
@@ -51,6 +56,12 @@ export class Isolates {
   #replaced = 0
   #closed = false
   readonly #exits = new Set<Promise<void>>()
+  /** Results posted by workers (they hold shared memory), by task id, until their event comes. */
+  readonly #posted = new Map<number, unknown>()
+  /** Shared buffers named to the workers (see `shared.ts`). */
+  readonly shared = new MainSharedBuffers((message) => {
+    for (const entry of this.#seats) entry?.port.postMessage(message)
+  })
 
   constructor(native: NativeExecutor, max: number, resourceLimits: ResourceLimits | undefined, host: IsolatesHost) {
     this.#native = native
@@ -76,7 +87,10 @@ export class Isolates {
     const online: Array<Promise<unknown>> = []
     for (let seat = 0; seat < this.#max; seat++) {
       if (this.#seats[seat] === undefined) this.#spawn(seat)
-      const { worker } = this.#seats[seat]!
+      const entry = this.#seats[seat]
+      // Running already ('online' will not come again), or not spawned (closed).
+      if (entry === undefined || entry.online) continue
+      const { worker } = entry
       worker.ref() // until it is online: the caller waits for it
       online.push(
         new Promise<void>((resolve, reject) => {
@@ -91,6 +105,7 @@ export class Isolates {
   #spawn(seat: number): void {
     if (this.#closed) return
     const { port1, port2 } = new MessageChannel()
+    for (const message of this.shared.live()) port1.postMessage(message)
     const signal = new Int32Array(new SharedArrayBuffer(4))
     const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal }
     const worker = new Worker(PROGRAM, {
@@ -100,10 +115,13 @@ export class Isolates {
       name: `ferris-js-worker-${seat}`,
     })
     worker.unref()
-    const entry: Seat = { worker, port: port1, signal, error: undefined }
+    const entry: Seat = { worker, port: port1, signal, error: undefined, online: false }
     this.#seats[seat] = entry
     this.#alive++
     this.#started++
+    worker.once('online', () => {
+      entry.online = true
+    })
     worker.on('error', (error) => {
       entry.error = error
     })
@@ -121,10 +139,18 @@ export class Isolates {
     if (this.#seats[seat] !== entry) return
     this.#seats[seat] = undefined
     this.#alive--
+    this.#readPosted(entry.port) // results posted just before it exited, whose events may still come
     entry.port.close()
+    const joined = this.#native.workerJoined(seat)
     const id = this.#native.workerExited(seat)
     if (id !== null) this.#host.lost(id, new WorkerExitError(code, undefined, entry.error))
     if (this.#closed) return
+    if (!joined) {
+      // It failed before taking tasks, as its replacement would: no respawning in a loop.
+      // The next submission tries again.
+      if (this.#alive === 0) this.#host.cannotStart(new WorkerExitError(code, `a worker thread failed to start (exit code ${code})`, entry.error))
+      return
+    }
     this.#replaced++
     this.grow()
   }
@@ -147,13 +173,21 @@ export class Isolates {
   }
 
   /** The result of task `id`, posted by the worker at `seat` (it holds shared memory). */
-  takePosted(seat: number, id: number): unknown {
+  takePosted(seat: number, id: number): { value: unknown } | undefined {
     const entry = this.#seats[seat]
-    for (let received = entry && receiveMessageOnPort(entry.port); received !== undefined; received = receiveMessageOnPort(entry!.port)) {
-      const message = received.message as { id: number; value: unknown }
-      if (message.id === id) return message.value
+    if (entry !== undefined) this.#readPosted(entry.port)
+    if (!this.#posted.has(id)) return undefined
+    const value = this.#posted.get(id)
+    this.#posted.delete(id)
+    return { value }
+  }
+
+  /** Moves the results a worker posted from its port to `#posted`. */
+  #readPosted(port: MessagePort): void {
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const { id, value } = received.message as { id: number; value: unknown }
+      this.#posted.set(id, value)
     }
-    throw new Error(`the result of worker task ${id} was not on its worker's port`)
   }
 
   stats(): { alive: number; started: number; replaced: number } {

@@ -5,14 +5,16 @@
 
 /** A function compiled from `source` (`String(fn)`): an expression, or method shorthand (`name(x) { ... }`). */
 export function compileSource(source: string): (...args: unknown[]) => unknown {
-  // Indirect eval: global scope, so the function sees what it would see in a worker.
+  // Indirect eval: global scope, so the function sees what it would see in a worker. Strict,
+  // as the module it came from was: a write to an outer variable then throws (instead of
+  // creating a global in the worker), and `this` is undefined.
   const evaluate = eval
   let compiled: unknown
   try {
-    compiled = evaluate(`(${source}\n)`)
+    compiled = evaluate(`'use strict';(${source}\n)`)
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error
-    compiled = Object.values(evaluate(`({${source}\n})`) as object)[0]
+    compiled = Object.values(evaluate(`'use strict';({${source}\n})`) as object)[0]
   }
   if (typeof compiled !== 'function') throw new TypeError('the source text is not a function')
   return compiled as (...args: unknown[]) => unknown

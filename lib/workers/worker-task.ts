@@ -39,10 +39,24 @@ export class WorkerTask<A extends unknown[] = unknown[], R = unknown> {
   }
 }
 
-/** A function type whose arguments and result a `WorkerTask` takes. */
+/**
+ * Any function type: the bound on `workerTask`'s type parameter, whose arguments and result
+ * the `WorkerTask` takes.
+ *
+ * ```ts
+ * const onWorkers = <F extends WorkerFunction>(fn: F): WorkerTaskOf<F> => workerTask(fn)
+ * ```
+ */
 export type WorkerFunction = (...args: never[]) => unknown
 
-/** The `WorkerTask` of function type `F`. */
+/**
+ * The `WorkerTask` of function type `F`: its parameters and its (awaited) result.
+ *
+ * ```ts
+ * import type * as Work from './work.js'
+ * type Blur = WorkerTaskOf<typeof Work.blur> // what workerTask<typeof Work.blur>(url, 'blur') returns
+ * ```
+ */
 export type WorkerTaskOf<F extends WorkerFunction> = WorkerTask<Parameters<F>, Awaited<ReturnType<F>>>
 
 function moduleUrl(module: unknown): string {
@@ -58,22 +72,40 @@ function moduleUrl(module: unknown): string {
  * A JavaScript function that runs on worker threads, in parallel with the main thread and
  * with each other, under the same priorities, queue and `maxWorkers` as every other task.
  *
- * `workerTask(moduleUrl, exportName)` calls a module's export: the module (ESM or CommonJS) is
- * imported once per worker, so it may import anything. `workerTask(fn)` ships `fn`'s source
- * text, compiled once per worker: `fn` must be self-contained, since the variables around it do
- * not exist in the worker (using one rejects the task with a `ReferenceError` that says so).
- * Arguments and results are copied with the structured-clone algorithm (typed arrays, `Map`,
- * `Set`, `Date`, `BigInt`, nested objects); a typed array over a `SharedArrayBuffer` is
- * shared, and the `transfer` submit option moves `ArrayBuffer`s instead of copying them.
+ * `workerTask(fn)` ships `fn`'s source text, compiled once per worker: `fn` must be
+ * self-contained, since the variables around it do not exist in the worker (reading one
+ * rejects the task with a `ReferenceError` that says so); pass what it needs as arguments, or
+ * `await import(...)` modules inside it. Throws `TypeError` for a built-in or bound function
+ * (no source to send) and a class. Arguments and results are copied with the
+ * structured-clone algorithm (typed arrays, `Map`, `Set`, `Date`, `BigInt`, nested objects);
+ * a typed array over a `SharedArrayBuffer` is shared, and the `transfer` submit option moves
+ * `ArrayBuffer`s instead of copying them.
+ *
+ * ```ts
+ * const square = workerTask((n: number) => n * n)
+ * await executor.map(square, [1, 2, 3]) // [1, 4, 9], computed on worker threads
+ * ```
+ *
+ * @typeParam F - the function's type, inferred: the task's arguments and result follow it.
+ */
+export function workerTask<F extends WorkerFunction>(fn: F): WorkerTaskOf<F>
+/**
+ * A module's export that runs on worker threads: the module (ESM or CommonJS) is imported once
+ * per worker, so it may import anything and keep state between the tasks of one worker.
+ * `module` is a `URL` (`new URL('./work.js', import.meta.url)`), a `file:` or `data:` URL
+ * string, or an absolute file path. A module that cannot be loaded rejects the task with code
+ * `ERR_FERRIS_WORKER_MODULE`, a missing export or one that is not a function with
+ * `ERR_FERRIS_WORKER_EXPORT`; both messages name the module and the export.
  *
  * ```ts
  * import type * as Work from './work.js'
  * const blur = workerTask<typeof Work.blur>(new URL('./work.js', import.meta.url), 'blur')
- * const square = workerTask((n: number) => n * n)
- * await executor.map(square, [1, 2, 3]) // [1, 4, 9], computed on worker threads
+ * const image = await executor.submit(blur, [pixels, 640, 480])
  * ```
+ *
+ * @typeParam F - the export's type (`typeof Work.blur` from `import type * as Work`), which
+ *   types the task's arguments and result; without it, they are `unknown`.
  */
-export function workerTask<F extends WorkerFunction>(fn: F): WorkerTaskOf<F>
 export function workerTask<F extends WorkerFunction = (...args: unknown[]) => unknown>(
   module: URL | string,
   exportName: string,

@@ -47,6 +47,12 @@ impl NativeExecutor {
         self.hub().is_running(id as u64)
     }
 
+    /// Whether the worker seated last at `seat` got as far as joining (else it failed to start).
+    #[napi(catch_unwind)]
+    pub fn worker_joined(&self, seat: u32) -> bool {
+        self.hub().joined(seat as usize)
+    }
+
     /// The worker at `seat` exited: returns the id of the task it was running (its future
     /// must be settled), if any.
     #[napi(catch_unwind)]

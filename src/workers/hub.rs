@@ -54,6 +54,8 @@ struct Running {
 #[derive(Default)]
 struct Seat {
     generation: u32,
+    /// Its worker made its port: it got as far as taking tasks.
+    joined: bool,
     retired: bool,
     task: Option<Running>,
 }
@@ -112,7 +114,7 @@ impl Hub {
     }
 
     fn finish_in_pool(&self, run_time: Option<Duration>) {
-        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let pool = self.pool.read().unwrap_or_else(PoisonError::into_inner);
         if let Some(pool) = pool.as_ref() {
             match run_time {
                 Some(time) => pool.finish_external(&[time], 0),
@@ -142,6 +144,7 @@ impl Hub {
         }
         let seat = &mut seats[seat];
         seat.generation = seat.generation.wrapping_add(1);
+        seat.joined = false;
         seat.retired = false;
         seat.task = None;
         seat.generation
@@ -197,6 +200,18 @@ impl Hub {
     }
 
     // A worker's side (`WorkerPort`).
+
+    /// Whether the worker seated last at `seat` made its port.
+    pub fn joined(&self, seat: usize) -> bool {
+        self.seats().get(seat).is_some_and(|s| s.joined)
+    }
+
+    /// The worker of `generation` at `seat` made its port.
+    pub fn join(&self, seat: usize, generation: u32) {
+        if let Some(s) = self.seats().get_mut(seat) {
+            s.joined |= s.generation == generation;
+        }
+    }
 
     /// Whether the worker of `generation` still holds `seat`.
     pub fn holds(&self, seat: usize, generation: u32) -> bool {

@@ -1,14 +1,16 @@
 //! `WorkerPort`: a JS worker isolate's end of its executor's [`Hub`], made by the isolate's
 //! own copy of the addon (`lib/workers/isolate.ts` runs the loop). Its calls only convert and
 //! forward to the hub.
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Float64Array, Function, Uint8Array};
+use napi::bindgen_prelude::{Float64Array, Float64ArraySlice, Function, Uint8Array};
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::event_loop::hold_event_loop;
 use crate::wire::codes::WORKER_TIMED;
 use crate::wire::events::WorkerReport;
 use crate::workers::hub::{Hub, WorkerArgs};
@@ -17,19 +19,22 @@ use crate::workers::queue::WakeUp;
 /// Tells ports apart on the parked list.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
-/// A task a worker took: call function `function` with the arguments in `numbers` or
-/// `bytes` (`v8.serialize`d), or ask for them (`WORKER_ARGS_ON_PORT` in `flags`).
-#[napi(object)]
-pub struct WorkerTaskInput {
-    pub id: f64,
-    pub function: u32,
-    pub flags: u32,
-    pub numbers: Option<Float64Array>,
-    pub bytes: Option<Uint8Array>,
-}
+/// The layout of the header `next` fills in: the task's function id, its flags, and the
+/// count of its numeric arguments, which follow (-1: none, or too many to fit: take them with
+/// `takeNumbers`, or the serialized ones with `takeBytes`).
+#[napi]
+pub const HEADER_FUNCTION: u32 = 0;
+#[napi]
+pub const HEADER_FLAGS: u32 = 1;
+#[napi]
+pub const HEADER_COUNT: u32 = 2;
+#[napi]
+pub const HEADER_ARGS: u32 = 3;
 
 #[napi]
 pub struct WorkerPort {
+    /// The arguments of the task `next` returned, when they did not fit in its header.
+    args: RefCell<Option<WorkerArgs>>,
     hub: Arc<Hub>,
     seat: usize,
     generation: u32,
@@ -51,6 +56,7 @@ impl WorkerPort {
         wake_up: Function<'_, (), ()>,
     ) -> Result<Self> {
         let hub = Hub::find(hub)?;
+        hub.join(seat as usize, generation);
         let wake_up = Arc::new(
             wake_up
                 .build_threadsafe_function::<()>()
@@ -63,6 +69,7 @@ impl WorkerPort {
         let queue = hub.queue.clone();
         env.add_env_cleanup_hook((), move |()| queue.forget(key))?;
         Ok(WorkerPort {
+            args: RefCell::new(None),
             hub,
             seat: seat as usize,
             generation,
@@ -78,7 +85,7 @@ impl WorkerPort {
         if !self.hub.queue.park(self.key, &self.wake_up) {
             return Ok(false);
         }
-        self.hold_loop(env, true)?;
+        hold_event_loop(env, self.wake_up.raw(), true)?;
         Ok(true)
     }
 
@@ -86,32 +93,66 @@ impl WorkerPort {
     #[napi(catch_unwind)]
     pub fn unpark(&self, env: Env) -> Result<()> {
         self.hub.queue.forget(self.key);
-        self.hold_loop(env, false)
+        hold_event_loop(env, self.wake_up.raw(), false)
     }
 
     /// The next task: at once, after spinning `spin_us` microseconds, or after blocking this
-    /// thread up to `wait_ms` milliseconds; null if none came (or the worker is retired).
+    /// thread up to `wait_ms` milliseconds. Returns its id and fills in `header` (see
+    /// `HEADER_*`); -1 if none came (or the worker is retired). A header and no object per
+    /// task: this is the per-task path of every worker task.
     #[napi(catch_unwind)]
-    pub fn next(&self, spin_us: f64, wait_ms: f64) -> Option<WorkerTaskInput> {
+    pub fn next(
+        &self,
+        spin_us: f64,
+        wait_ms: f64,
+        mut header: Float64ArraySlice<'_>,
+    ) -> Result<f64> {
+        // SAFETY: the caller's own array (`lib/workers/isolate.ts`), not shared with another
+        // thread; JavaScript cannot touch it while this call runs on its thread.
+        let header = unsafe { header.as_mut() };
+        let [function, flags, count, args @ ..] = header else {
+            return Err(Error::new(Status::InvalidArg, "the header is too short"));
+        };
         let spin = Duration::from_secs_f64(spin_us.clamp(0.0, 1e6) / 1e6);
         let wait = Duration::from_secs_f64(wait_ms.clamp(0.0, 1e3) / 1e3);
-        let job = self.hub.next(self.seat, self.generation, spin, wait)?;
+        let Some(job) = self.hub.next(self.seat, self.generation, spin, wait) else {
+            return Ok(-1.0);
+        };
         if job.flags & WORKER_TIMED != 0 {
             self.hub
                 .report(job.id, WorkerReport::Started(self.seat as u32));
         }
-        let (numbers, bytes) = match job.args {
-            WorkerArgs::Numbers(numbers) => (Some(Float64Array::new(numbers)), None),
-            WorkerArgs::Bytes(bytes) => (None, Some(Uint8Array::new(bytes))),
-            WorkerArgs::OnPort => (None, None),
-        };
-        Some(WorkerTaskInput {
-            id: job.id as f64,
-            function: job.function,
-            flags: job.flags,
-            numbers,
-            bytes,
-        })
+        *function = job.function as f64;
+        *flags = job.flags as f64;
+        *count = -1.0;
+        match job.args {
+            WorkerArgs::Numbers(numbers) if numbers.len() <= args.len() => {
+                args[..numbers.len()].copy_from_slice(&numbers);
+                *count = numbers.len() as f64;
+            }
+            other => *self.args.borrow_mut() = Some(other),
+        }
+        Ok(job.id as f64)
+    }
+
+    /// The numeric arguments of the last task, when they did not fit in its header.
+    #[napi(catch_unwind)]
+    pub fn take_numbers(&self) -> Option<Float64Array> {
+        let mut args = self.args.borrow_mut();
+        match args.take()? {
+            WorkerArgs::Numbers(numbers) => Some(Float64Array::new(numbers)),
+            other => args.replace(other).and(None),
+        }
+    }
+
+    /// The serialized arguments of the last task.
+    #[napi(catch_unwind)]
+    pub fn take_bytes(&self) -> Option<Uint8Array> {
+        let mut args = self.args.borrow_mut();
+        match args.take()? {
+            WorkerArgs::Bytes(bytes) => Some(Uint8Array::new(bytes)),
+            other => args.replace(other).and(None),
+        }
     }
 
     /// This worker no longer holds its seat: it must stop taking tasks and end.
@@ -159,26 +200,6 @@ impl WorkerPort {
 }
 
 impl WorkerPort {
-    fn hold_loop(&self, env: Env, hold: bool) -> Result<()> {
-        let raw = self.wake_up.raw();
-        // SAFETY: called on this worker's JS thread, which owns `env`, with a threadsafe
-        // function this port keeps alive; ref/unref only toggle whether it holds the loop open.
-        let status = unsafe {
-            if hold {
-                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
-            }
-        };
-        match status {
-            napi::sys::Status::napi_ok => Ok(()),
-            status => Err(Error::new(
-                Status::from(status),
-                "cannot ref/unref the wake-up call",
-            )),
-        }
-    }
-
     fn finish(&self, id: f64, report: WorkerReport) -> bool {
         self.hub
             .finish(self.seat, self.generation, id as u64, report)

@@ -6,7 +6,9 @@
 //! * [`Handoff::take`] takes the front item. When there is none, the taker spins for up to
 //!   `spin` (a taker that has just finished a task is likely to get the next one within
 //!   microseconds, and a parked thread takes tens of microseconds to wake on a VM), then parks
-//!   for up to `wait`, then gives up with `None`. It never parks without a bound: a JavaScript
+//!   for up to `wait`, then gives up with `None`. One taker spins at a time, yielding its core
+//!   between looks: more spinners would only take cores from the thread that gives (on two
+//!   cores, two spinning workers halved the giving thread's rate). It never parks without a bound: a JavaScript
 //!   thread must get back to its event loop now and then, or its timers stop and terminating
 //!   it hangs.
 //! * The parked count is only changed under the queue's lock, and `give` reads it under the
@@ -24,6 +26,8 @@ pub struct Handoff<T> {
     state: Mutex<State<T>>,
     /// Items queued: lets spinning takers look without the lock.
     len: AtomicUsize,
+    /// A taker is spinning.
+    spinning: AtomicBool,
     closed: AtomicBool,
     given: Condvar,
 }
@@ -41,6 +45,7 @@ impl<T> Default for Handoff<T> {
                 parked: 0,
             }),
             len: AtomicUsize::new(0),
+            spinning: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             given: Condvar::new(),
         }
@@ -58,24 +63,27 @@ impl<T> Handoff<T> {
         Some(item)
     }
 
-    /// Queues `item` for the next taker.
-    pub fn give(&self, item: T) {
+    fn push(&self, item: T, front: bool) {
         let mut state = self.lock();
-        state.queue.push_back(item);
+        if front {
+            state.queue.push_front(item);
+        } else {
+            state.queue.push_back(item);
+        }
         self.len.fetch_add(1, Ordering::Release);
         if state.parked > 0 {
             self.given.notify_one();
         }
     }
 
+    /// Queues `item` for the next taker.
+    pub fn give(&self, item: T) {
+        self.push(item, false);
+    }
+
     /// Puts back at the front an item taken and not used: the taker could not run it.
     pub fn give_back(&self, item: T) {
-        let mut state = self.lock();
-        state.queue.push_front(item);
-        self.len.fetch_add(1, Ordering::Release);
-        if state.parked > 0 {
-            self.given.notify_one();
-        }
+        self.push(item, true);
     }
 
     /// The front item: at once, after spinning for up to `spin`, or after parking for up to
@@ -84,15 +92,11 @@ impl<T> Handoff<T> {
         if let Some(item) = self.pop(&mut self.lock()) {
             return Some(item);
         }
-        if !spin.is_zero() {
-            let until = Instant::now() + spin;
-            while Instant::now() < until && !self.closed.load(Ordering::Acquire) {
-                if self.len.load(Ordering::Acquire) > 0 {
-                    if let Some(item) = self.pop(&mut self.lock()) {
-                        return Some(item);
-                    }
-                }
-                std::hint::spin_loop();
+        if !spin.is_zero() && !self.spinning.swap(true, Ordering::AcqRel) {
+            let item = self.spin(spin);
+            self.spinning.store(false, Ordering::Release);
+            if item.is_some() {
+                return item;
             }
         }
         let until = Instant::now() + wait;
@@ -113,6 +117,20 @@ impl<T> Handoff<T> {
                 .0;
             state.parked -= 1;
         }
+    }
+
+    /// Looks for an item until `spin` has passed, yielding the core between looks.
+    fn spin(&self, spin: Duration) -> Option<T> {
+        let until = Instant::now() + spin;
+        while Instant::now() < until && !self.closed.load(Ordering::Acquire) {
+            if self.len.load(Ordering::Acquire) > 0 {
+                if let Some(item) = self.pop(&mut self.lock()) {
+                    return Some(item);
+                }
+            }
+            std::thread::yield_now();
+        }
+        None
     }
 
     /// Removes the first queued item for which `matches` is true, if no taker has taken it.

@@ -2,8 +2,8 @@
 use crate::task::ExternalJob;
 
 /// How the pool reports to its owner; `O` is what native jobs return. The methods run on
-/// worker threads, or on the owner's thread inside [`Pool::finish_external`](crate::Pool::finish_external),
-/// and must not block.
+/// worker threads, or on whichever thread calls [`Pool::finish_external`](crate::Pool::finish_external)
+/// or [`Pool::hand_out_queued`](crate::Pool::hand_out_queued), and must not block.
 pub trait Hooks<O>: Send + Sync + 'static {
     /// A native task returned `output`. Its run is already counted in [`Pool::stats`](crate::Pool::stats).
     fn completed(&self, tag: u64, output: O);

@@ -6,10 +6,12 @@
 //! and aged so that LOW cannot starve. Native tasks run on the workers under `catch_unwind`.
 //!
 //! Vocabulary: an *external* task ([`Job::External`]) is one the pool schedules but does not
-//! run: its *owner* (whoever owns the pool; in the binding, the JavaScript thread) runs it
-//! outside the pool's threads. The pool *hands it out* through [`Hooks::external_ready`],
-//! and it holds a slot until the owner reports it finished with [`Pool::finish_external`], so
-//! at most `workers` tasks of any kind run at once.
+//! run: its *owner* (whoever owns the pool; in the binding, the JavaScript thread or the
+//! JavaScript worker isolates) runs it outside the pool's threads. The pool *hands it out*,
+//! with the payload it was submitted with, through [`Hooks::external_ready`], and it holds a
+//! slot until its runner reports it finished with [`Pool::finish_external`] (from any
+//! thread), so at most `workers` tasks of any kind run at once. [`Handoff`] is where the
+//! binding's worker isolates take the external tasks meant for them.
 //!
 //! ```
 //! use std::sync::{mpsc, Arc, Mutex};

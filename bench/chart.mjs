@@ -1,14 +1,16 @@
 /** An SVG bar chart of speedups over js-main, one group of bars per workload. */
 
-const COLORS = { 'js-executor': '#9aa5b1', 'native-1': '#f0a04b', 'native-N': '#c2410c' }
+const COLORS = { 'js-executor': '#9aa5b1', 'js-workers': '#2563eb', 'native-1': '#f0a04b', 'native-N': '#c2410c' }
 
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;')
 
 /**
  * `speedups`: `[{ workload, ratios: { [variant]: x } }]`; bars are drawn on a log scale so
- * that 0.5x and 20x both read clearly, with a line at 1x (js-main).
+ * that 0.5x and 20x both read clearly, with a line at 1x (js-main, or what `title` names).
+ * `colors` adds bar colours for variants not in COLORS.
  */
-export function speedupChart(speedups, variants, machine) {
+export function speedupChart(speedups, variants, machine, { title = 'Speedup over js-main (log scale)', colors = {} } = {}) {
+  const color = (variant) => colors[variant] ?? COLORS[variant] ?? '#555'
   const groupWidth = 24 * variants.length + 24
   const [left, top, plotHeight] = [56, 40, 260]
   const width = left + speedups.length * groupWidth + 150
@@ -20,7 +22,7 @@ export function speedupChart(speedups, variants, machine) {
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${left}" y="20" font-size="13">Speedup over js-main (log scale): ${escape(machine.cores)} cores, ${escape(machine.cpu)}, Node ${escape(machine.node)}</text>`,
+    `<text x="${left}" y="20" font-size="13">${escape(title)}: ${escape(machine.cores)} cores, ${escape(machine.cpu)}, Node ${escape(machine.node)}</text>`,
   ]
   for (let e = minLog; e <= maxLog; e++) {
     for (const m of [1, 2, 5]) {
@@ -37,14 +39,14 @@ export function speedupChart(speedups, variants, machine) {
       const value = s.ratios[v]
       const [ya, yb] = [y(Math.max(value, 10 ** minLog)), y(1)]
       out.push(
-        `<rect x="${x0 + i * 24}" y="${Math.min(ya, yb)}" width="20" height="${Math.abs(yb - ya)}" fill="${COLORS[v] ?? '#555'}"><title>${escape(s.workload)} ${v}: ${value.toFixed(2)}x</title></rect>`,
+        `<rect x="${x0 + i * 24}" y="${Math.min(ya, yb)}" width="20" height="${Math.abs(yb - ya)}" fill="${color(v)}"><title>${escape(s.workload)} ${v}: ${value.toFixed(2)}x</title></rect>`,
       )
     })
     out.push(`<text x="${x0 + (24 * variants.length) / 2}" y="${top + plotHeight + 16}" text-anchor="middle">${escape(s.workload)}</text>`)
   })
   variants.forEach((v, i) => {
     const ly = top + 10 + i * 18
-    out.push(`<rect x="${width - 130}" y="${ly - 10}" width="12" height="12" fill="${COLORS[v] ?? '#555'}"/>`)
+    out.push(`<rect x="${width - 130}" y="${ly - 10}" width="12" height="12" fill="${color(v)}"/>`)
     out.push(`<text x="${width - 112}" y="${ly}">${v}</text>`)
   })
   out.push('</svg>')

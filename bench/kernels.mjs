@@ -1,14 +1,19 @@
 /**
  * Native kernels against their JavaScript twins: the package's main benchmark.
  *
- * For each workload, four variants, each checked for a correct result before it is timed:
+ * For each workload, five variants, each checked for a correct result before it is timed:
  *   js-main      the JS twin (bench/twins.mjs) on the main thread
  *   js-executor  the JS twin submitted through an Executor, in chunks (JS tasks run on the
  *                main thread: this shows the executor's overhead, not parallelism)
+ *   js-workers   the same chunks as worker tasks (`workerTask(twins.mjs URL, name)`) on JS
+ *                workers on every core: parallel JavaScript, what a kernel has to beat
  *   native-1     the native kernel on an Executor with maxWorkers: 1
  *   native-N     the native kernel with maxWorkers = cores
  * Chunked workloads (mandelbrot rows, primeCount ranges, dot and sumOfSquares slices) go
  * through `map`; the others are one `submit` whose kernel splits its work over the pool.
+ * The JS variants cut every workload into the same chunks (CHUNKS of them, or the few
+ * independent calls fib and sort allow): js-executor through `map`, js-workers one `submit`
+ * per chunk (the arrays are in shared memory, so workers read them in place).
  * Medians of several samples after a warm-up (tinybench), all measured in this one run.
  *
  *   npm run bench                 # full sizes; table, bench/results/latest.json + .svg
@@ -20,22 +25,23 @@
  * submitted to an idle executor, native-1 against native-N, the spin(0) round trip on an
  * idle and on a warm executor, and the CPU an idle executor burns.
  */
-import { createHash } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 
-import { Executor, kernels } from '../dist/index.js'
+import { Executor, kernels, workerTask } from '../dist/index.js'
 import { speedupChart } from './chart.mjs'
 import { CORES, closeTo, fmt, machine, measure as measureRuns, options, sameFloats, sharedRandom, writeJson } from './common.mjs'
 import { createProgress } from './progress.mjs'
 import { reportSmallKernels, runSmallKernels, smallKernelTicks } from './small-kernels.mjs'
 import * as twins from './twins.mjs'
 
+const twinsUrl = new URL('./twins.mjs', import.meta.url)
+
 const { quick, jsonPath, only } = options('latest.json')
 const SAMPLES = quick ? 3 : 7
 /** Chunks per chunked workload: several per core, so that uneven chunks still balance. */
 const CHUNKS = CORES * 8
-const VARIANTS = ['js-main', 'js-executor', 'native-1', 'native-N']
+const VARIANTS = ['js-main', 'js-executor', 'js-workers', 'native-1', 'native-N']
 
 /** `[start, end)` bounds cutting `length` into `parts` nearly equal ranges. */
 function ranges(length, parts) {
@@ -62,8 +68,10 @@ const sum = (values) => values.reduce((a, b) => a + b, 0)
 
 
 /**
- * A workload: `jsMain()` runs the twin, `jsChunks` lists `[fn, items, combine]` for the
- * executor, `native(executor)` runs the kernel, `same(result, reference)` checks a result.
+ * A workload: `jsMain()` runs the twin, `chunks` lists `[twin, argsPerChunk, combine]` for
+ * js-executor and js-workers (the export of bench/twins.mjs, its arguments for each chunk,
+ * how the chunks' results make the whole), `native(executor)` runs the kernel,
+ * `same(result, reference)` checks a result.
  */
 function workloads() {
   const list = []
@@ -74,7 +82,7 @@ function workloads() {
     workload: 'mandelbrot',
     size: `${mw}x${mh}, ${mi} iterations`,
     jsMain: () => twins.mandelbrot(mw, mh, mi),
-    jsChunks: [(band) => twins.mandelbrot(...band), bands, (parts) => concat(parts, Uint32Array)],
+    chunks: ['mandelbrot', bands, (parts) => concat(parts, Uint32Array)],
     native: async (ex) => concat(await ex.map(kernels.mandelbrot, bands), Uint32Array),
     same: isDeepStrictEqual,
   })
@@ -85,7 +93,7 @@ function workloads() {
     workload: 'primeCount',
     size: `[0, ${primeHi.toExponential(0)})`,
     jsMain: () => twins.primeCount(0, primeHi),
-    jsChunks: [([lo, hi]) => twins.primeCount(lo, hi), primeRanges, sum],
+    chunks: ['primeCount', primeRanges, sum],
     native: async (ex) => sum(await ex.map(kernels.primeCount, primeRanges)),
     same: (a, b) => a === b,
   })
@@ -96,7 +104,7 @@ function workloads() {
     workload: 'matmul',
     size: `${n}x${n}`,
     jsMain: () => twins.matmul(ma, mb, n),
-    jsChunks: [([r0, r1]) => twins.matmul(ma, mb, n, r0, r1), ranges(n, CHUNKS), (parts) => concat(parts, Float64Array)],
+    chunks: ['matmul', ranges(n, CHUNKS).map(([r0, r1]) => [ma, mb, n, r0, r1]), (parts) => concat(parts, Float64Array)],
     native: (ex) => ex.submit(kernels.matmul, [ma, mb, n]),
     same: sameFloats,
   })
@@ -107,7 +115,7 @@ function workloads() {
     size: `n = ${fibN}`,
     jsMain: () => twins.fib(fibN),
     // fib(n) = 2 fib(n-2) + fib(n-3): three independent calls.
-    jsChunks: [(k) => twins.fib(k), [fibN - 2, fibN - 2, fibN - 3], sum],
+    chunks: ['fib', [[fibN - 2], [fibN - 2], [fibN - 3]], sum],
     native: (ex) => ex.submit(kernels.fib, [fibN]),
     same: (a, b) => a === b,
   })
@@ -118,7 +126,7 @@ function workloads() {
     workload: 'monteCarloPi',
     size: `${samples.toExponential(0)} samples`,
     jsMain: () => twins.monteCarloPi(samples, 42),
-    jsChunks: [([b0, b1]) => twins.monteCarloHits(samples, 42, b0, b1), blocks, (hits) => (4 * sum(hits)) / samples],
+    chunks: ['monteCarloHits', blocks.map(([b0, b1]) => [samples, 42, b0, b1]), (hits) => (4 * sum(hits)) / samples],
     native: (ex) => ex.submit(kernels.monteCarloPi, [samples, 42]),
     same: (a, b) => a === b,
   })
@@ -130,7 +138,7 @@ function workloads() {
     size: `${sortLength.toExponential(0)} doubles`,
     jsMain: () => twins.sort(unsorted),
     // A sort does not split into independent chunks: one task.
-    jsChunks: [(data) => twins.sort(data), [unsorted], (parts) => parts[0]],
+    chunks: ['sort', [[unsorted]], (parts) => parts[0]],
     native: (ex) => ex.submit(kernels.sort, [unsorted]),
     same: (a, b) => a.length === b.length && a.every((x, i) => Object.is(x, b[i])),
   })
@@ -143,7 +151,7 @@ function workloads() {
     workload: 'histogram',
     size: `${histLength.toExponential(0)} doubles, 64 bins`,
     jsMain: () => twins.histogram(histData, 64, -1, 1),
-    jsChunks: [(slice) => twins.histogram(slice, 64, -1, 1), histSlices, addCounts],
+    chunks: ['histogram', histSlices.map((slice) => [slice, 64, -1, 1]), addCounts],
     native: (ex) => ex.submit(kernels.histogram, [histData, 64, -1, 1]),
     same: isDeepStrictEqual,
   })
@@ -157,7 +165,7 @@ function workloads() {
     size: `${streamLength.toExponential(0)} doubles`,
     bytes: streamLength * 8,
     jsMain: () => twins.sumOfSquares(x),
-    jsChunks: [([s, e]) => twins.sumOfSquares(x, s, e), slices, sum],
+    chunks: ['sumOfSquares', slices.map(([s, e]) => [x, s, e]), sum],
     native: async (ex) => sum(await ex.map(kernels.sumOfSquares, slices.map(([s, e]) => x.subarray(s, e)))),
     same: closeTo,
   })
@@ -166,7 +174,7 @@ function workloads() {
     size: `${streamLength.toExponential(0)} doubles`,
     bytes: streamLength * 16,
     jsMain: () => twins.dot(x, y),
-    jsChunks: [([s, e]) => twins.dot(x, y, s, e), slices, sum],
+    chunks: ['dot', slices.map(([s, e]) => [x, y, s, e]), sum],
     native: async (ex) => sum(await ex.map(kernels.dot, slices.map(([s, e]) => [x.subarray(s, e), y.subarray(s, e)]))),
     same: closeTo,
   })
@@ -177,8 +185,8 @@ function workloads() {
   list.push({
     workload: 'sha256',
     size: `${hashLength >> 20} MiB (js: node:crypto)`,
-    jsMain: () => new Uint8Array(createHash('sha256').update(bytes).digest()),
-    jsChunks: [(data) => new Uint8Array(createHash('sha256').update(data).digest()), [bytes], (parts) => parts[0]],
+    jsMain: () => twins.sha256(bytes),
+    chunks: ['sha256', [[bytes]], (parts) => parts[0]],
     native: (ex) => ex.submit(kernels.sha256, [bytes]),
     same: isDeepStrictEqual,
   })
@@ -202,21 +210,26 @@ const mainTicks = all.length > 0 ? all.length * VARIANTS.length * (SAMPLES + 2) 
 const progress = createProgress({ total: mainTicks + (withSmall ? smallKernelTicks(SMALL_SAMPLES) : 0), label: 'bench' })
 const measure = (name, fn) => measureRuns(name, fn, SAMPLES, progress.tick)
 
-/** The main group: every workload in four variants, then the memory bandwidth. */
+/** The main group: every workload in every variant, then the memory bandwidth. */
 async function runMain() {
   const results = []
   const jsExecutor = new Executor({ maxWorkers: CORES })
+  const jsWorkers = new Executor({ maxWorkers: CORES, jsWorkers: CORES })
+  await jsWorkers.startWorkers()
   const native1 = new Executor({ maxWorkers: 1 })
   const nativeN = new Executor({ maxWorkers: CORES })
   for (const w of all) {
     const reference = w.jsMain()
-    const [chunkFn, items, combine] = w.jsChunks
+    const [twin, argsPerChunk, combine] = w.chunks
+    const task = workerTask(twinsUrl, twin)
+    const onWorkers = async () => combine(await Promise.all(argsPerChunk.map((args) => jsWorkers.submit(task, args))))
     results.push(await variant(w, 'js-main', 0, w.jsMain, reference))
-    results.push(await variant(w, 'js-executor', CORES, async () => combine(await jsExecutor.map(chunkFn, items)), reference))
+    results.push(await variant(w, 'js-executor', CORES, async () => combine(await jsExecutor.map((args) => twins[twin](...args), argsPerChunk)), reference))
+    results.push(await variant(w, 'js-workers', CORES, onWorkers, reference))
     results.push(await variant(w, 'native-1', 1, () => w.native(native1), reference))
     results.push(await variant(w, 'native-N', CORES, () => w.native(nativeN), reference))
   }
-  await Promise.all([jsExecutor.shutdown(), native1.shutdown(), nativeN.shutdown()])
+  await Promise.all([jsExecutor.shutdown(), jsWorkers.shutdown(), native1.shutdown(), nativeN.shutdown()])
 
   // Memory bandwidth for the streaming kernels: a plain copy of 100 million doubles reads and
   // writes 800 MB each; sumOfSquares reads 800 MB, dot 1.6 GB.

@@ -10,3 +10,4 @@ export const MONTE_CARLO_BLOCK: number
 export function monteCarloHits(samples: number, seed: number, firstBlock?: number, endBlock?: number): number
 export function monteCarloPi(samples: number, seed: number): number
 export function histogram(data: Float64Array, bins: number, min: number, max: number): Uint32Array
+export function sha256(bytes: Uint8Array): Uint8Array

@@ -1,7 +1,9 @@
 // JavaScript twins of the native kernels: the same computations, written the way a JS
-// developer would, for `npm run bench` (js-main, js-executor) and for the tests that check each
-// kernel against its twin. Each twin's result is comparable to its kernel's: integers and
-// counts identical, floating-point sums equal up to rounding (summation order differs).
+// developer would, for `npm run bench` (js-main, js-executor, and js-workers, which loads this
+// module in worker threads) and for the tests that check each kernel against its twin. Each
+// twin's result is comparable to its kernel's: integers and counts identical, floating-point
+// sums equal up to rounding (summation order differs).
+import { createHash } from 'node:crypto'
 
 /** Sum of x² over `data`, from `start` to `end`. */
 export function sumOfSquares(data, start = 0, end = data.length) {
@@ -149,4 +151,9 @@ export function histogram(data, bins, min, max) {
     if (x >= min && x <= max) counts[Math.min(Math.floor((x - min) / (max - min) * bins), bins - 1)]++
   }
   return counts
+}
+
+/** SHA-256 digest of `bytes`: what a JS developer calls, `node:crypto` (OpenSSL). */
+export function sha256(bytes) {
+  return new Uint8Array(createHash('sha256').update(bytes).digest())
 }

@@ -1,0 +1,160 @@
+/**
+ * JavaScript functions on worker threads: ferris-executor's JS workers against piscina,
+ * tinypool, workerpool and poolifier (issue 14, section 3). Each library runs in a child
+ * process of its own (bench/workers/harness.mjs, with bench/workers/<library>.mjs), with 2
+ * threads, on the same tasks (bench/workers/tasks.mjs):
+ *
+ *   trivial     50 000 `inc` tasks (x => x + 1) submitted at once and awaited: tasks/s; also
+ *               the inline form, a function shipped as source text, where a library has one
+ *   round trip  one `inc` at a time with warm workers: p50
+ *   cpu         16 tasks of about 50 ms, submitted at once, against the same 16 run one after
+ *               the other on the child's main thread: the speedup (median of per-pair ratios)
+ *   small       20 000 tasks of about 100 us submitted at once: total time
+ *   map         ours: `executor.map(square, 1e6 items, { chunkSize })`; the peers have no
+ *               chunked map, so theirs is their per-task rate on 50 000 `square` tasks
+ *   idle CPU    the child's CPU time over 2 s with its 2 workers started and idle, in % of
+ *               one core (its main thread and Node's own threads included)
+ *
+ * All the children are started first, one at a time (each measures its idle CPU right after
+ * its warm-up, while the others sit idle), and stay open; then, figure by figure,
+ * every library runs an untimed check of its result, and the samples go round the libraries
+ * (one sample each, the order rotating), so that a busy stretch of this shared machine falls
+ * on every library alike. Only one child works at any moment; the others' pools sit idle.
+ * The two task lengths are iteration counts calibrated on this process's main thread first,
+ * so every library does exactly the same work. Figures are medians of the samples.
+ *
+ *   npm run bench:workers                  # table, bench/results/workers.json and .svg
+ *   npm run bench:workers -- --quick       # fewer and smaller samples, under two minutes
+ *   npm run bench:workers -- --only piscina,ferris
+ *   npm run bench:workers -- --json FILE
+ */
+import { readFileSync } from 'node:fs'
+
+import { median, options } from './common.mjs'
+import { LibraryChild } from './workers/child.mjs'
+import { report } from './workers/report.mjs'
+import { cpu } from './workers/tasks.mjs'
+
+const { quick, jsonPath, only } = options('workers.json')
+const OURS = 'ferris'
+const PEERS = ['piscina', 'tinypool', 'workerpool', 'poolifier']
+const unknown = only?.filter((name) => ![OURS, ...PEERS].includes(name)) ?? []
+if (unknown.length > 0) throw new RangeError(`--only takes ${[OURS, ...PEERS].join(', ')}; got ${unknown.join(', ')}`)
+const LIBRARIES = [OURS, ...PEERS].filter((name) => only === undefined || only.includes(name))
+
+const samples = quick ? 3 : 7
+const roundTripsPerSample = quick ? 150 : 300
+const settings = {
+  threads: 2,
+  samples,
+  trivialTasks: quick ? 10_000 : 50_000,
+  tripsPerSample: roundTripsPerSample,
+  roundTrips: samples * roundTripsPerSample,
+  cpuTasks: 16,
+  // Target task lengths, from the issue's table.
+  cpuTaskMs: 50,
+  smallTaskUs: 100,
+  smallTasks: quick ? 5_000 : 20_000,
+  mapItems: quick ? 200_000 : 1_000_000,
+  peerMapItems: quick ? 10_000 : 50_000,
+  idleMs: 2_000,
+  /** How long a pool's close may take before the run reports it as stuck. */
+  closeTimeoutMs: 10_000,
+}
+Object.assign(settings, calibrate(settings))
+
+/** Iterations of the tasks' busy loop for the target task lengths, on this machine. */
+function calibrate({ cpuTaskMs, smallTaskUs }) {
+  const probe = 10_000_000
+  for (let i = 0; i < 5; i++) cpu(probe / 10)
+  const times = []
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now()
+    cpu(probe)
+    times.push(performance.now() - start)
+  }
+  const perMs = probe / median(times)
+  return { cpuIterations: Math.round(perMs * cpuTaskMs), smallIterations: Math.round((perMs * smallTaskUs) / 1000) }
+}
+
+function version(name) {
+  const path = name === OURS ? '../package.json' : `../node_modules/${name}/package.json`
+  return JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')).version
+}
+
+console.error(
+  `bench:workers: ${LIBRARIES.join(', ')}; ${settings.threads} threads each; cpu task ${settings.cpuIterations} iterations ` +
+    `(~${settings.cpuTaskMs} ms), small task ${settings.smallIterations} (~${settings.smallTaskUs} us)`,
+)
+
+const children = []
+for (const library of LIBRARIES) {
+  try {
+    children.push(await LibraryChild.start(library, settings))
+  } catch (error) {
+    console.error(`  ${library} failed to start: ${error.message}`)
+  }
+}
+const working = () => children.filter((c) => c.failure === undefined)
+/** Per library: what each figure's samples returned. */
+const raw = new Map(children.map((c) => [c.library, {}]))
+
+/**
+ * One figure: a check on every library, then `rounds` rounds of one sample per library,
+ * the order rotating from round to round. A library whose command fails drops out.
+ */
+async function figure(op, rounds = samples) {
+  console.error(`  ${op}`)
+  for (const child of working()) await child.request(op, 'check').catch(() => {})
+  for (let round = 0; round < rounds; round++) {
+    const order = working()
+    for (let k = 0; k < order.length; k++) {
+      const child = order[(k + round) % order.length]
+      const result = await child.request(op, 'sample').catch(() => undefined)
+      if (result !== undefined) (raw.get(child.library)[op] ??= []).push(result)
+    }
+  }
+}
+
+for (const op of ['trivial', 'inline', 'roundTrip', 'cpu', 'small', 'map']) await figure(op)
+for (const child of children) await child.close()
+
+const figures = {}
+const notes = {}
+const failures = []
+for (const child of children) {
+  if (child.failure !== undefined) {
+    failures.push(child.library)
+    console.error(`\n${child.failure.message}`)
+    continue
+  }
+  const r = raw.get(child.library)
+  const medianOf = (op, key) => median(r[op].map((x) => x[key]))
+  const f = {}
+  f.idleCpuPercent = child.idleCpuPercent
+  f.trivialMs = medianOf('trivial', 'ms')
+  f.trivialPerSecond = (settings.trivialTasks / f.trivialMs) * 1000
+  if (!r.inline[0].unsupported) {
+    f.inlineMs = medianOf('inline', 'ms')
+    f.inlinePerSecond = (settings.trivialTasks / f.inlineMs) * 1000
+  }
+  f.roundTripP50Us = median(r.roundTrip.flatMap((x) => x.trips)) * 1000
+  f.cpuSerialMs = medianOf('cpu', 'serialMs')
+  f.cpuParallelMs = medianOf('cpu', 'parallelMs')
+  f.cpuSpeedup = median(r.cpu.map((x) => x.serialMs / x.parallelMs))
+  f.smallMs = medianOf('small', 'ms')
+  f.mapMs = medianOf('map', 'ms')
+  Object.assign(f, { mapItems: r.map[0].items, mapChunked: r.map[0].chunked })
+  f.mapPerSecond = (f.mapItems / f.mapMs) * 1000
+  f.othersLoad = child.othersLoad
+  figures[child.library] = f
+  notes[child.library] = child.notes
+}
+failures.push(...LIBRARIES.filter((l) => !children.some((c) => c.library === l)))
+
+const versions = Object.fromEntries(LIBRARIES.map((l) => [l, version(l)]))
+report({ settings, figures, notes, failures, ourName: OURS, peers: PEERS, versions, jsonPath })
+if (failures.length > 0) {
+  console.error(`\nfailed: ${failures.join(', ')}`)
+  process.exitCode = 1
+}

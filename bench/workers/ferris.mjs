@@ -1,0 +1,24 @@
+/**
+ * ferris-executor: worker tasks from the tasks module (`workerTask(url, name)`), an inline
+ * `workerTask(x => x + 1)`, and `map` over a worker task with chunking. The API is the one of
+ * issue 14 (js-workers); the package is loaded from the build in dist/.
+ */
+import { Executor, workerTask } from '../../dist/index.js'
+
+/** Items per task of the map figure: large enough that a chunk's cost dwarfs its round trip. */
+export const MAP_CHUNK_SIZE = 4096
+
+export async function open({ threads, tasksUrl, maxTasksAtOnce }) {
+  // The default queue bound (10 000) is below the bursts submitted at once.
+  const executor = new Executor({ maxWorkers: threads, jsWorkers: threads, queueCapacity: maxTasksAtOnce })
+  await executor.startWorkers()
+  const tasks = {}
+  for (const name of ['inc', 'square', 'cpu', 'small']) tasks[name] = workerTask(tasksUrl, name)
+  const inc = workerTask((x) => x + 1)
+  return {
+    run: (name, arg) => executor.submit(tasks[name], [arg]),
+    openInline: async () => ({ run: (arg) => executor.submit(inc, [arg]), close: async () => {} }),
+    map: (items) => executor.map(tasks.square, items, { chunkSize: MAP_CHUNK_SIZE }),
+    close: () => executor.shutdown(),
+  }
+}

@@ -1,0 +1,171 @@
+/**
+ * One library's side of `npm run bench:workers`, in a child process of its own (forked by
+ * bench/workers.mjs with the library's name and the settings as JSON). It opens the library's
+ * pool (bench/workers/<library>.mjs), warms it up, measures its idle CPU, says `{ ready }`
+ * with that figure, then runs the parent's
+ * commands one at a time: `{ id, op, mode }` with `mode` 'check' (an untimed run whose
+ * result is checked) or 'sample' (a timed run), answered by `{ id, result, cpuMs }` (this
+ * process's CPU time during the command) or `{ id, error }`. The parent sends commands to
+ * one library at a time, alternating between libraries sample by sample, so that a busy
+ * stretch of this shared machine falls on every library alike.
+ *
+ * A library module exports `open({ threads, tasksUrl, maxTasksAtOnce })`, resolving to
+ * `{ run(name, arg), close(), openInline?(), map?(items) }`: `run` submits one task (an
+ * export of tasks.mjs) and returns a promise (or thenable) of its result.
+ */
+import * as tasks from './tasks.mjs'
+
+const [library, settingsJson] = process.argv.slice(2)
+const settings = JSON.parse(settingsJson)
+const { threads, trivialTasks, tripsPerSample, cpuTasks, cpuIterations, smallTasks, smallIterations } = settings
+const { mapItems, peerMapItems, idleMs, closeTimeoutMs } = settings
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Milliseconds `fn` took (awaited). */
+async function time(fn) {
+  const start = performance.now()
+  await fn()
+  return performance.now() - start
+}
+
+function expect(condition, what) {
+  if (!condition) throw new Error(`${library} ${what}: wrong result`)
+}
+
+/** `count` tasks submitted at once (each `run(i)`), all awaited. */
+const burst = (count, run) => () => Promise.all(Array.from({ length: count }, (_, i) => run(i)))
+const incsOk = (results) => results.length > 0 && results.every((r, i) => r === i + 1)
+const squaresOk = (count) => (results) => results.length === count && results.every((r, i) => r === i * i)
+
+/**
+ * A figure whose sample is one timed run of `fn`: 'check' runs it once and checks the result
+ * with `ok`, 'sample' answers the milliseconds it took.
+ */
+const timed = (what, fn, ok) => async (mode) => {
+  if (mode === 'sample') return { ms: await time(fn) }
+  expect(ok(await fn()), what)
+  return {}
+}
+
+/** What the command being run is, named if the process ends with tasks that never settled. */
+let phase = 'opening the pool'
+process.on('beforeExit', () => {
+  if (phase !== 'done') console.error(`${library}: the event loop emptied with tasks unsettled, during ${phase}`)
+})
+
+const { open } = await import(`./${library}.mjs`)
+const pool = await open({
+  threads,
+  tasksUrl: new URL('./tasks.mjs', import.meta.url),
+  maxTasksAtOnce: Math.max(trivialTasks, smallTasks, peerMapItems),
+})
+let inline
+
+/** Closes what is open; resolves whether it closed within `ms` (a ref'd timer keeps the loop alive). */
+async function closeWithin(ms) {
+  phase = 'closing the pool'
+  let timer
+  const timedOut = new Promise((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  const closing = Promise.all([inline?.close(), pool.close()]).then(() => true)
+  const closed = await Promise.race([closing, timedOut])
+  clearTimeout(timer)
+  return closed
+}
+
+const expectedCpu = tasks.cpu(cpuIterations)
+const expectedSmall = tasks.small(smallIterations)
+const cpuOnPool = () => Promise.all(Array.from({ length: cpuTasks }, () => pool.run('cpu', cpuIterations)))
+
+/** This process's CPU time over `idleMs` with the pool started and idle, % of one core. */
+async function idleCpuPercent() {
+  await pause(300)
+  const before = process.cpuUsage()
+  const start = performance.now()
+  await pause(idleMs)
+  const used = process.cpuUsage(before)
+  return ((used.user + used.system) / 1000 / (performance.now() - start)) * 100
+}
+
+const ops = {
+  trivial: timed('trivial', burst(trivialTasks, (i) => pool.run('inc', i)), incsOk),
+  async inline(mode) {
+    if (!pool.openInline) return { unsupported: true }
+    inline ??= await pool.openInline()
+    return timed('trivial inline', burst(trivialTasks, (i) => inline.run(i)), incsOk)(mode)
+  },
+  /** One task at a time, each submitted when the previous result is back: each trip's ms. */
+  async roundTrip(mode) {
+    const trips = []
+    for (let i = 0; i < tripsPerSample; i++) {
+      const start = performance.now()
+      const value = await pool.run('inc', i)
+      trips.push(performance.now() - start)
+      if (mode === 'check') expect(value === i + 1, 'round trip')
+    }
+    return mode === 'sample' ? { trips } : {}
+  },
+  /** The cpu tasks one after the other on this thread, then all at once on the pool. */
+  async cpu(mode) {
+    if (mode === 'check') {
+      expect((await cpuOnPool()).every((r) => r === expectedCpu), 'cpu')
+      return {}
+    }
+    const serialMs = await time(() => {
+      for (let i = 0; i < cpuTasks; i++) tasks.cpu(cpuIterations)
+    })
+    return { serialMs, parallelMs: await time(cpuOnPool) }
+  },
+  small: timed(
+    'small',
+    burst(smallTasks, () => pool.run('small', smallIterations)),
+    (results) => results.length === smallTasks && results.every((r) => r === expectedSmall),
+  ),
+  // map: ours chunked; a peer has no chunked map, so its figure is its per-task rate on
+  // `peerMapItems` items, each one task.
+  async map(mode) {
+    if (pool.map) {
+      const items = Array.from({ length: mapItems }, (_, i) => i)
+      return { ...(await timed('map', () => pool.map(items), squaresOk(mapItems))(mode)), items: mapItems, chunked: true }
+    }
+    const perTask = timed('map per task', burst(peerMapItems, (i) => pool.run('square', i)), squaresOk(peerMapItems))
+    return { ...(await perTask(mode)), items: peerMapItems, chunked: false }
+  },
+  async close() {
+    return { closed: await closeWithin(closeTimeoutMs) }
+  },
+}
+
+process.on('message', async ({ id, op, mode }) => {
+  phase = `${op} ${mode ?? ''}`
+  const before = process.cpuUsage()
+  let reply
+  try {
+    reply = { id, result: await ops[op](mode) }
+  } catch (error) {
+    reply = { id, error: error?.stack ?? String(error) }
+  }
+  const used = process.cpuUsage(before)
+  phase = op === 'close' ? 'done' : 'waiting for a command'
+  process.send({ ...reply, cpuMs: (used.user + used.system) / 1000 }, () => {
+    // A pool that did not close may hold the process open: then this process ends itself.
+    if (op === 'close') reply.result?.closed ? process.disconnect() : process.exit(0)
+  })
+})
+
+phase = 'warm-up'
+try {
+  // Both workers started and their tasks compiled before anything is measured.
+  expect(incsOk(await burst(2000, (i) => pool.run('inc', i))()), 'warm-up')
+  await Promise.all(Array.from({ length: threads * 4 }, () => pool.run('small', smallIterations)))
+} catch (error) {
+  await closeWithin(closeTimeoutMs)
+  throw error
+}
+// Idle CPU right after the warm-up, so that every library is measured at the same moment of
+// its life: V8 collects the workers' garbage some seconds after they stop allocating (seen as
+// ~1-6 % of a core in workerpool's children when measured later).
+phase = 'idle CPU'
+const idle = await idleCpuPercent()
+phase = 'waiting for a command'
+process.send({ ready: true, idleCpuPercent: idle, inline: pool.openInline !== undefined, chunkedMap: pool.map !== undefined })

@@ -310,9 +310,9 @@ test('idle workers keep taking and finishing queued tasks while the main thread 
   const TASKS = 40
   // counters[0]: tasks finished, counted from inside the tasks; counters[1]: workers set up.
   const counters = new Int32Array(new SharedArrayBuffer(8))
-  // Arguments holding shared memory travel through the main thread, so each worker is given
-  // the counters once, beforehand: the two setup tasks wait for each other, so each worker
-  // gets one. The counted tasks then take numbers only.
+  // Each worker is given the counters once, beforehand (the two setup tasks wait for each
+  // other, so each worker gets one), so that the counted tasks take numbers only: the test
+  // then needs nothing of the main thread but the tasks' submission.
   const install = workerTask((c: Int32Array, holdMs: number) => {
     ;(globalThis as { counters?: Int32Array }).counters = c
     Atomics.add(c, 1, 1)

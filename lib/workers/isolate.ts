@@ -42,8 +42,8 @@ const HEADER_NUMBERS = 64
 /** What `port.next` says of the task it returns (`HEADER_*`). */
 const header = new Float64Array(HEADER_ARGS + HEADER_NUMBERS)
 const functions = new Map<number, Fn>()
-/** Shared buffers the main thread posted; other messages met while looking are stale answers, dropped. */
-const shared = new WorkerSharedBuffers(channel, () => {})
+/** Shared buffers the main thread posted. */
+const shared = new WorkerSharedBuffers(channel)
 const sources = new Set<number>()
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

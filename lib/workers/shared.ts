@@ -61,18 +61,17 @@ export class MainSharedBuffers implements SharedBuffers {
 }
 
 /**
- * A worker's registry: the buffers the main thread posted. Messages of other kinds met while
- * reading the port go to `other`.
+ * A worker's registry: the buffers the main thread posted. A message of another kind met while
+ * looking for a buffer can only be a stale answer (arguments for a task this worker no longer
+ * runs): it is dropped.
  */
 export class WorkerSharedBuffers implements SharedBuffers {
   readonly #buffers = new Map<number, SharedArrayBuffer>()
   readonly #ids = new WeakMap<SharedArrayBuffer, number>()
   readonly #port: MessagePort
-  readonly #other: (message: unknown) => void
 
-  constructor(port: MessagePort, other: (message: unknown) => void) {
+  constructor(port: MessagePort) {
     this.#port = port
-    this.#other = other
   }
 
   /** Handles a message from the main thread; false if it was not about shared buffers. */
@@ -99,7 +98,7 @@ export class WorkerSharedBuffers implements SharedBuffers {
       if (buffer !== undefined) return buffer
       const received = receiveMessageOnPort(this.#port)
       if (received === undefined) throw new Error(`shared buffer ${id} never reached this worker`)
-      if (!this.take(received.message)) this.#other(received.message)
+      this.take(received.message)
     }
   }
 }

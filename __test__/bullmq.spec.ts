@@ -3,13 +3,22 @@
  * values and errors across the queue, priorities, cancellation, timeouts, unknown names and
  * bad job data, map/imap/wait/asCompleted, stats and closing.
  */
+import { mkdirSync, symlinkSync } from 'node:fs'
+import { join } from 'node:path'
+
 import test from 'ava'
 import { Job } from 'bullmq'
 
 import { CancelledError, ExecutorShutdownError, Future, KernelError, KernelPanicError, TaskPriority, TimeoutError, kernels } from '../index.js'
 import { BadJobError, JobFailedError, QueueExecutor, UnknownTaskError } from '../lib/bullmq/index.js'
 import { clientFor, queueName, rawQueue, serveFor, startRedis, waitForStats, type RedisServer } from './bullmq-helpers.js'
-import { gate, spinTwin, waitUntil, type Gate } from './helpers.js'
+import { PACKAGE_ROOT, describeRun, gate, runScripts, spinTwin, waitUntil, type Gate } from './helpers.js'
+
+/** `node_modules/ferris-executor` in `dir`, linked to this checkout (as packaging.spec.ts does). */
+function linkPackage(dir: string): void {
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'ferris-executor'), 'dir')
+}
 
 let redis: RedisServer
 test.before(async () => {
@@ -292,4 +301,43 @@ test('close({ wait: false }) rejects pending futures with ExecutorShutdownError;
   await client.close({ wait: false })
   await t.throwsAsync(future, { instanceOf: ExecutorShutdownError })
   t.is((await watcher.getStats()).queue.prioritized, 1)
+})
+
+test('the main entry loads without bullmq installed; ferris-executor/bullmq resolves through package.json exports', async (t) => {
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier === 'bullmq' || specifier === 'ioredis') {
+      throw Object.assign(new Error('Cannot find package ' + specifier), { code: 'ERR_MODULE_NOT_FOUND' })
+    }
+    return next(specifier, context)
+  }`
+  const withoutBullmq = await runScripts(
+    {
+      'hooks.mjs': hooks,
+      'main.mjs': `import { register } from 'node:module'
+        register('./hooks.mjs', import.meta.url)
+        const main = await import({{PACKAGE}})
+        const future = new main.Executor({ maxWorkers: 1 }).submit(main.kernels.spin, [3])
+        let subpath = 'loaded'
+        try { await import('ferris-executor/bullmq') } catch (error) { subpath = error.code }
+        console.log(JSON.stringify({ spin: await future, subpath }))
+        process.exit(0)`,
+    },
+    'main.mjs',
+    20_000,
+    linkPackage,
+  )
+  t.is(withoutBullmq.code, 0, describeRun(withoutBullmq))
+  t.deepEqual(JSON.parse(withoutBullmq.stdout), { spin: spinTwin(3), subpath: 'ERR_MODULE_NOT_FOUND' })
+
+  const byName = await runScripts(
+    {
+      'main.mjs': `const m = await import('ferris-executor/bullmq')
+        console.log(JSON.stringify([typeof m.serve, typeof m.QueueExecutor, typeof m.UnknownTaskError]))`,
+    },
+    'main.mjs',
+    20_000,
+    linkPackage,
+  )
+  t.is(byName.code, 0, describeRun(byName))
+  t.deepEqual(JSON.parse(byName.stdout), ['function', 'function', 'function'])
 })

@@ -1,0 +1,168 @@
+/**
+ * `ferris-executor/bullmq` on a local Redis (started here: scripts/redis-server.mjs), side by
+ * side in one run:
+ *   1. CPU-bound kernel jobs (`spin`, calibrated to about 20 ms) through a `QueueExecutor`,
+ *      served by 1 process and by 2 processes (each an executor of one worker);
+ *   2. trivial jobs (`echo(x) => x`) served by `serve` against a plain BullMQ `Worker` running
+ *      the same function, each one process of concurrency 1; jobs are submitted at once and
+ *      every result is awaited by the producer (a `QueueExecutor`, and a `Queue.addBulk` with
+ *      `QueueEvents` for the plain worker).
+ * Every serving process is started before the first sample and serves its own queue; samples
+ * of the compared sides alternate, so that load from elsewhere hits both alike. Figures are
+ * medians; each ratio is the median of the per-pair ratios.
+ *
+ *   npm run bench:cluster                # writes bench/results/cluster.json
+ *   npm run bench:cluster -- --quick     # fewer samples and jobs
+ */
+import { spawn } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+
+import { Queue, QueueEvents } from 'bullmq'
+
+import { Executor, kernels } from '../dist/index.js'
+import { QueueExecutor } from '../dist/lib/bullmq/index.js'
+import { startRedis } from '../scripts/redis-server.mjs'
+import { fmt, machine, median, options, writeJson } from './common.mjs'
+
+const { quick, jsonPath } = options('cluster.json')
+const SAMPLES = quick ? 3 : 7
+const CPU_JOBS = quick ? 20 : 60
+const TRIVIAL_JOBS = quick ? 500 : 2_000
+/** The issue's CPU-bound job: about 20 ms of one core. */
+const TARGET_MS = 20
+
+const SERVE_SCRIPT = fileURLToPath(new URL('./cluster-serve.mjs', import.meta.url))
+
+function startServing(port, queue, kind) {
+  const child = spawn(process.execPath, [SERVE_SCRIPT, JSON.stringify({ port, queue, kind })], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`a serving process exited (${code}) before it was ready`)))
+    child.stdout.setEncoding('utf8').on('data', (d) => d.includes('ready') && resolve(child))
+  })
+}
+
+/** `spin` iterations for about TARGET_MS on this machine, and the median of 9 local runs of it. */
+async function calibrate() {
+  const executor = new Executor({ maxWorkers: 1 })
+  let iterations = 1_000_000
+  for (;;) {
+    const times = []
+    for (let i = 0; i < 9; i++) {
+      const start = performance.now()
+      await executor.submit(kernels.spin, [iterations])
+      times.push(performance.now() - start)
+    }
+    const ms = median(times)
+    if (ms >= 5) {
+      iterations = Math.round((iterations * TARGET_MS) / ms)
+      break
+    }
+    iterations *= 4
+  }
+  const times = []
+  for (let i = 0; i < 9; i++) {
+    const start = performance.now()
+    await executor.submit(kernels.spin, [iterations])
+    times.push(performance.now() - start)
+  }
+  await executor.shutdown()
+  return { iterations, localMs: median(times) }
+}
+
+/** Times `a` and `b` alternately, SAMPLES times each after one warm-up of each. */
+async function pair(a, b) {
+  await a()
+  await b()
+  const [ta, tb, ratios] = [[], [], []]
+  for (let i = 0; i < SAMPLES; i++) {
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a]
+    let start = performance.now()
+    await first()
+    const t1 = performance.now() - start
+    start = performance.now()
+    await second()
+    const t2 = performance.now() - start
+    const [x, y] = i % 2 === 0 ? [t1, t2] : [t2, t1]
+    ta.push(x)
+    tb.push(y)
+    ratios.push(x / y)
+  }
+  return { aMs: median(ta), bMs: median(tb), ratio: median(ratios) }
+}
+
+/** A plain BullMQ producer: adds `n` jobs in one `addBulk` and resolves once each one's completion event is read. */
+function plainProducer(connection, queue) {
+  const producer = new Queue(queue, { connection })
+  const events = new QueueEvents(queue, { connection })
+  const waiting = new Map()
+  events.on('completed', ({ jobId, returnvalue }) => waiting.get(jobId)?.(returnvalue))
+  return {
+    ready: () => Promise.all([producer.waitUntilReady(), events.waitUntilReady()]),
+    async run(n) {
+      const ids = Array.from({ length: n }, () => randomUUID())
+      const done = ids.map((id) => new Promise((resolve) => waiting.set(id, resolve)))
+      await producer.addBulk(ids.map((jobId, x) => ({ name: 'echo', data: { x }, opts: { jobId, removeOnComplete: true } })))
+      const results = await Promise.all(done)
+      for (const id of ids) waiting.delete(id)
+      if (results[n - 1] !== n - 1) throw new Error('plain worker: wrong result')
+    },
+    close: () => Promise.all([events.close(), producer.close()]),
+  }
+}
+
+const loadBefore = loadavg()[0]
+const redis = await startRedis()
+const children = []
+try {
+  const { connection, port } = redis
+  const { iterations, localMs } = await calibrate()
+  const queues = { one: randomUUID(), two: randomUUID(), trivial: randomUUID(), plain: randomUUID() }
+  for (const [queue, kind] of [[queues.one, 'ferris'], [queues.two, 'ferris'], [queues.two, 'ferris'], [queues.trivial, 'ferris'], [queues.plain, 'plain']]) {
+    children.push(await startServing(port, queue, kind))
+  }
+  const client = (queue) => new QueueExecutor({ queue, connection, jobOptions: { removeOnComplete: true } })
+  const [one, two, trivial] = [client(queues.one), client(queues.two), client(queues.trivial)]
+  const plain = plainProducer(connection, queues.plain)
+  await plain.ready()
+
+  const cpuJobs = (executor) => async () => {
+    const results = await Promise.all(Array.from({ length: CPU_JOBS }, () => executor.submit('spin', [iterations])))
+    if (results.length !== CPU_JOBS || typeof results[0] !== 'number') throw new Error('wrong result')
+  }
+  const cpu = await pair(cpuJobs(one), cpuJobs(two))
+  const trivialJobs = async () => {
+    const results = await Promise.all(Array.from({ length: TRIVIAL_JOBS }, (_, x) => trivial.submit('echo', [x])))
+    if (results[TRIVIAL_JOBS - 1] !== TRIVIAL_JOBS - 1) throw new Error('serve: wrong result')
+  }
+  const rate = await pair(trivialJobs, () => plain.run(TRIVIAL_JOBS))
+  await Promise.all([one.close(), two.close(), trivial.close(), plain.close()])
+
+  const perSecond = (jobs, ms) => (jobs / ms) * 1000
+  const figures = [
+    {
+      figure: `2 serving processes / 1, CPU-bound kernel jobs/s (${CPU_JOBS} spin jobs of ~${TARGET_MS} ms, maxWorkers 1 each)`,
+      value: cpu.ratio,
+      goal: '>= 1.8',
+      detail: `${fmt(perSecond(CPU_JOBS, cpu.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, cpu.bMs), 1)} on 2`,
+    },
+    {
+      figure: `trivial jobs/s, serve / plain BullMQ Worker (${TRIVIAL_JOBS} echo jobs, concurrency 1)`,
+      value: 1 / rate.ratio,
+      goal: '>= 0.9',
+      detail: `${fmt(perSecond(TRIVIAL_JOBS, rate.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, rate.bMs))} jobs/s`,
+    },
+  ]
+  console.log(`\nferris-executor over BullMQ, local redis-server: medians of ${SAMPLES} alternating samples, ${machine().cores} cores, ${machine().cpu}`)
+  const load = { before: loadBefore, after: loadavg()[0] }
+  console.log(`spin(${fmt(iterations)}) takes ${fmt(localMs, 1)} ms on a local executor; 1-minute load average ${fmt(load.before, 2)} before, ${fmt(load.after, 2)} after\n`)
+  console.log('| figure | measured | goal | medians |')
+  console.log('| --- | --- | --- | --- |')
+  for (const f of figures) console.log(`| ${f.figure} | ${fmt(f.value, 2)} | ${f.goal} | ${f.detail} |`)
+  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, iterations, cpu, rate, figures })
+  console.log(`\nwrote ${jsonPath}`)
+} finally {
+  for (const child of children) child.kill('SIGKILL')
+  await redis.stop()
+}

@@ -96,6 +96,7 @@ test.serial('Redis restarted (append-only file) with jobs queued and running: no
   const queued = before.map((n) => client.submit('spin', [n]))
   await waitForStats(client, (s) => s.queue.prioritized === before.length, 'the jobs in Redis')
   await redis.restart()
+  t.is((await client.getStats()).queue.prioritized, before.length, 'the queued jobs survived the restart')
   // Submitted after the restart, through the same client.
   const after = Array.from({ length: 10 }, (_, i) => 1000 + i)
   const later = after.map((n) => client.submit('spin', [n]))

@@ -24,7 +24,7 @@ import { Queue, QueueEvents } from 'bullmq'
 import { Executor, kernels } from '../dist/index.js'
 import { QueueExecutor } from '../dist/lib/bullmq/index.js'
 import { startRedis } from '../scripts/redis-server.mjs'
-import { fmt, machine, median, options, writeJson } from './common.mjs'
+import { alternate, fmt, machine, median, options, writeJson } from './common.mjs'
 
 const { quick, jsonPath } = options('cluster.json')
 const SAMPLES = quick ? 3 : 7
@@ -43,54 +43,32 @@ function startServing(port, queue, kind) {
   })
 }
 
-/** `spin` iterations for about TARGET_MS on this machine, and the median of 9 local runs of it. */
-async function calibrate() {
-  const executor = new Executor({ maxWorkers: 1 })
-  let iterations = 1_000_000
-  for (;;) {
-    const times = []
-    for (let i = 0; i < 9; i++) {
-      const start = performance.now()
-      await executor.submit(kernels.spin, [iterations])
-      times.push(performance.now() - start)
-    }
-    const ms = median(times)
-    if (ms >= 5) {
-      iterations = Math.round((iterations * TARGET_MS) / ms)
-      break
-    }
-    iterations *= 4
-  }
+/** Median milliseconds of 9 runs of `spin(iterations)` on `executor`. */
+async function timeSpin(executor, iterations) {
   const times = []
   for (let i = 0; i < 9; i++) {
     const start = performance.now()
     await executor.submit(kernels.spin, [iterations])
     times.push(performance.now() - start)
   }
-  await executor.shutdown()
-  return { iterations, localMs: median(times) }
+  return median(times)
 }
 
-/** Times `a` and `b` alternately, SAMPLES times each after one warm-up of each. */
-async function pair(a, b) {
-  await a()
-  await b()
-  const [ta, tb, ratios] = [[], [], []]
-  for (let i = 0; i < SAMPLES; i++) {
-    const [first, second] = i % 2 === 0 ? [a, b] : [b, a]
-    let start = performance.now()
-    await first()
-    const t1 = performance.now() - start
-    start = performance.now()
-    await second()
-    const t2 = performance.now() - start
-    const [x, y] = i % 2 === 0 ? [t1, t2] : [t2, t1]
-    ta.push(x)
-    tb.push(y)
-    ratios.push(x / y)
-  }
-  return { aMs: median(ta), bMs: median(tb), ratio: median(ratios) }
+/** `spin` iterations for about TARGET_MS on this machine, and the median of 9 local runs of it. */
+async function calibrate() {
+  const executor = new Executor({ maxWorkers: 1 })
+  let iterations = 1_000_000
+  let ms
+  // (grow until a run is long enough to scale from without timer noise)
+  while ((ms = await timeSpin(executor, iterations)) < 5) iterations *= 4
+  iterations = Math.round((iterations * TARGET_MS) / ms)
+  const localMs = await timeSpin(executor, iterations)
+  await executor.shutdown()
+  return { iterations, localMs }
 }
+
+/** The two sides sampled alternately (common.mjs). */
+const pair = (a, b) => alternate(a, b, SAMPLES)
 
 /** A plain BullMQ producer: adds `n` jobs in one `addBulk` and resolves once each one's completion event is read. */
 function plainProducer(connection, queue) {

@@ -18,12 +18,12 @@
  */
 export { serve, type Server, type ServeOptions, type ServeWorkerOptions, type ServedTask, type TaskMap } from './serve.js'
 export {
-  QueueExecutor,
   type QueueExecutorOptions,
   type QueueSubmitOptions,
   type QueueCloseOptions,
   type QueueStats,
   type TaskArgs,
   type TaskResult,
-} from './queue-executor.js'
+} from './options.js'
+export { QueueExecutor } from './queue-executor.js'
 export { UnknownTaskError, BadJobError, JobFailedError } from './errors.js'

@@ -6,96 +6,17 @@ import { Job, Queue, QueueEvents, type ConnectionOptions, type DefaultJobOptions
 import { CancelledError, ExecutorShutdownError } from '../errors.js'
 import { checkTimeout, Future } from '../future.js'
 import { Imap } from '../imap.js'
-import type { Kernel } from '../kernels.js'
 import { mapAll, type ImapOptions, type MapHost, type MapOptions } from '../mapping.js'
 import { SHUTDOWN_OPTIONS, SUBMIT_OPTIONS, checkOptions } from '../options.js'
-import { priorityLevel, type TaskPriority } from '../scheduling.js'
+import { priorityLevel } from '../scheduling.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from '../waiting.js'
 import { decodeError, decodeValue, encodeValue } from './codec.js'
 import { JobFailedError } from './errors.js'
 import { JOB_FORMAT, bullPriority, type JobData } from './job-data.js'
+import type { QueueCloseOptions, QueueExecutorOptions, QueueStats, QueueSubmitOptions, TaskArgs, TaskResult } from './options.js'
 import { errorReporter } from './report.js'
 import type { ServedTask, TaskMap } from './serve.js'
 import { JobTracker, type Sent } from './tracker.js'
-
-/**
- * Options of `new QueueExecutor()`.
- *
- * ```ts
- * const client = new QueueExecutor({ queue: 'cpu', connection: { host: '127.0.0.1', port: 6379 } })
- * ```
- */
-export interface QueueExecutorOptions {
-  /** The BullMQ queue's name (the one `serve` takes jobs from). */
-  queue: string
-  /** How to reach Redis: ioredis options (`{ host, port, password, ... }`) or a client. */
-  connection: ConnectionOptions
-  /** BullMQ's key prefix. Default `'bull'`, as BullMQ's. */
-  prefix?: string
-  /**
-   * BullMQ options of every job (`attempts`, `backoff`, `removeOnComplete`, `removeOnFail`).
-   * Default: finished jobs are kept an hour (completed) or a week (failed); a future gets its
-   * result from the queue's event stream, so removing them at once is safe too.
-   */
-  jobOptions?: DefaultJobOptions
-  /** Receives connection errors (BullMQ retries them); default: a process warning per distinct message. */
-  onError?: (error: Error) => void
-}
-
-/**
- * Options of one `submit`; an unknown key is refused with `TypeError`.
- *
- * ```ts
- * client.submit('spin', [1e6], { priority: TaskPriority.HIGH, timeout: 5_000, signal })
- * ```
- */
-export interface QueueSubmitOptions {
-  /** Mapped to BullMQ priorities (HIGH 1, NORMAL 2, LOW 3). Default `TaskPriority.NORMAL`. */
-  priority?: TaskPriority
-  /** Aborting removes the job if it is still waiting; its future then rejects with `CancelledError`. */
-  signal?: AbortSignal
-  /** Most milliseconds the job may run on the serving executor (queued time does not count); then it fails with `TimeoutError`. */
-  timeout?: number
-}
-
-/**
- * Options of `close()`.
- *
- * ```ts
- * await client.close({ cancelPending: true })
- * ```
- */
-export interface QueueCloseOptions {
-  /** Wait until every submitted job's future settles (default). Else they reject with `ExecutorShutdownError`; the jobs go on in the queue. */
-  wait?: boolean
-  /** First remove the jobs still waiting in the queue (their futures reject with `CancelledError`). Default false. */
-  cancelPending?: boolean
-}
-
-/**
- * What `getStats()` resolves with: BullMQ's job counts of the whole queue, and the jobs this
- * client submitted.
- *
- * ```ts
- * const { queue, pendingJobs } = await client.getStats()
- * console.log(queue.waiting + queue.prioritized, 'jobs wait in Redis')
- * ```
- */
-export interface QueueStats {
-  /** Counts of the queue in Redis, from every client. */
-  queue: { waiting: number; prioritized: number; active: number; delayed: number; completed: number; failed: number }
-  submittedJobs: number
-  completedJobs: number
-  failedJobs: number
-  cancelledJobs: number
-  /** Submitted by this client and not settled yet. */
-  pendingJobs: number
-}
-
-/** The arguments of a task, as the client passes them. */
-export type TaskArgs<T> = T extends Kernel<infer A, unknown> ? A : T extends (...args: infer A) => unknown ? A : unknown[]
-/** What a task's future resolves with. */
-export type TaskResult<T> = T extends Kernel<unknown[], infer R> ? R : T extends (...args: never[]) => infer R ? Awaited<R> : unknown
 
 /**
  * Jobs a `map` keeps in the queue at once ("queue capacity" for the shared map code), and

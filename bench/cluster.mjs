@@ -2,11 +2,14 @@
  * `ferris-executor/bullmq` on a local Redis (started here: scripts/redis-server.mjs), side by
  * side in one run:
  *   1. CPU-bound kernel jobs (`spin`, calibrated to about 20 ms) through a `QueueExecutor`,
- *      served by 1 process and by 2 processes (each an executor of one worker);
+ *      served by 1 process and by 2 processes (each an executor of one worker); next to the
+ *      ceiling of this machine at the time: the same jobs run by 1 and by 2 processes on
+ *      local executors, without the queue;
  *   2. trivial jobs (`echo(x) => x`) served by `serve` against a plain BullMQ `Worker` running
  *      the same function, each one process of concurrency 1; jobs are submitted at once and
  *      every result is awaited by the producer (a `QueueExecutor`, and a `Queue.addBulk` with
- *      `QueueEvents` for the plain worker).
+ *      `QueueEvents` for the plain worker); and, for reference, the plain worker calling
+ *      `executor.submit(echo)` itself, which isolates what the executor adds per job.
  * Every serving process is started before the first sample and serves its own queue; samples
  * of the compared sides alternate, so that load from elsewhere hits both alike. Figures are
  * medians; each ratio is the median of the per-pair ratios.
@@ -36,7 +39,7 @@ const TARGET_MS = 20
 const SERVE_SCRIPT = fileURLToPath(new URL('./cluster-serve.mjs', import.meta.url))
 
 function startServing(port, queue, kind) {
-  const child = spawn(process.execPath, [SERVE_SCRIPT, JSON.stringify({ port, queue, kind })], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [SERVE_SCRIPT, JSON.stringify({ port, queue, kind })], { stdio: ['pipe', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`a serving process exited (${code}) before it was ready`)))
     child.stdout.setEncoding('utf8').on('data', (d) => d.includes('ready') && resolve(child))
@@ -70,6 +73,19 @@ async function calibrate() {
 /** The two sides sampled alternately (common.mjs). */
 const pair = (a, b) => alternate(a, b, SAMPLES)
 
+/** Resolves once `child` (a 'local' serving process) has run `n` spin jobs. */
+function runLocal(child, n, iterations) {
+  return new Promise((resolve) => {
+    const onData = (data) => {
+      if (!data.includes('done')) return
+      child.stdout.off('data', onData)
+      resolve()
+    }
+    child.stdout.on('data', onData)
+    child.stdin.write(`${n} ${iterations}\n`)
+  })
+}
+
 /** A plain BullMQ producer: adds `n` jobs in one `addBulk` and resolves once each one's completion event is read. */
 function plainProducer(connection, queue) {
   const producer = new Queue(queue, { connection })
@@ -96,26 +112,42 @@ const children = []
 try {
   const { connection, port } = redis
   const { iterations, localMs } = await calibrate()
-  const queues = { one: randomUUID(), two: randomUUID(), trivial: randomUUID(), plain: randomUUID() }
-  for (const [queue, kind] of [[queues.one, 'ferris'], [queues.two, 'ferris'], [queues.two, 'ferris'], [queues.trivial, 'ferris'], [queues.plain, 'plain']]) {
+  const queues = { one: randomUUID(), two: randomUUID(), trivial: randomUUID(), plain: randomUUID(), plainExecutor: randomUUID() }
+  const serving = [
+    [queues.one, 'ferris'],
+    [queues.two, 'ferris'],
+    [queues.two, 'ferris'],
+    [queues.trivial, 'ferris'],
+    [queues.plain, 'plain'],
+    [queues.plainExecutor, 'plain-executor'],
+    [undefined, 'local'],
+    [undefined, 'local'],
+  ]
+  for (const [queue, kind] of serving) {
     children.push(await startServing(port, queue, kind))
   }
   const client = (queue) => new QueueExecutor({ queue, connection, jobOptions: { removeOnComplete: true } })
   const [one, two, trivial] = [client(queues.one), client(queues.two), client(queues.trivial)]
-  const plain = plainProducer(connection, queues.plain)
-  await plain.ready()
+  const [plain, plainExecutor] = [plainProducer(connection, queues.plain), plainProducer(connection, queues.plainExecutor)]
+  await Promise.all([plain.ready(), plainExecutor.ready()])
 
   const cpuJobs = (executor) => async () => {
     const results = await Promise.all(Array.from({ length: CPU_JOBS }, () => executor.submit('spin', [iterations])))
     if (results.length !== CPU_JOBS || typeof results[0] !== 'number') throw new Error('wrong result')
   }
   const cpu = await pair(cpuJobs(one), cpuJobs(two))
+  const [localA, localB] = children.slice(-2)
+  const ceiling = await pair(
+    () => runLocal(localA, CPU_JOBS, iterations),
+    () => Promise.all([runLocal(localA, CPU_JOBS / 2, iterations), runLocal(localB, CPU_JOBS / 2, iterations)]),
+  )
   const trivialJobs = async () => {
     const results = await Promise.all(Array.from({ length: TRIVIAL_JOBS }, (_, x) => trivial.submit('echo', [x])))
     if (results[TRIVIAL_JOBS - 1] !== TRIVIAL_JOBS - 1) throw new Error('serve: wrong result')
   }
   const rate = await pair(trivialJobs, () => plain.run(TRIVIAL_JOBS))
-  await Promise.all([one.close(), two.close(), trivial.close(), plain.close()])
+  const executorCost = await pair(() => plainExecutor.run(TRIVIAL_JOBS), () => plain.run(TRIVIAL_JOBS))
+  await Promise.all([one.close(), two.close(), trivial.close(), plain.close(), plainExecutor.close()])
 
   const perSecond = (jobs, ms) => (jobs / ms) * 1000
   const figures = [
@@ -126,10 +158,22 @@ try {
       detail: `${fmt(perSecond(CPU_JOBS, cpu.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, cpu.bMs), 1)} on 2`,
     },
     {
+      figure: `(ceiling) the same jobs on local executors in 2 processes / 1, no queue`,
+      value: ceiling.ratio,
+      goal: '',
+      detail: `${fmt(perSecond(CPU_JOBS, ceiling.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, ceiling.bMs), 1)} on 2`,
+    },
+    {
       figure: `trivial jobs/s, serve / plain BullMQ Worker (${TRIVIAL_JOBS} echo jobs, concurrency 1)`,
       value: 1 / rate.ratio,
       goal: '>= 0.9',
       detail: `${fmt(perSecond(TRIVIAL_JOBS, rate.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, rate.bMs))} jobs/s`,
+    },
+    {
+      figure: `(reference) trivial jobs/s, plain Worker calling executor.submit(echo) / plain Worker`,
+      value: 1 / executorCost.ratio,
+      goal: '',
+      detail: `${fmt(perSecond(TRIVIAL_JOBS, executorCost.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, executorCost.bMs))} jobs/s`,
     },
   ]
   console.log(`\nferris-executor over BullMQ, local redis-server: medians of ${SAMPLES} alternating samples, ${machine().cores} cores, ${machine().cpu}`)
@@ -138,7 +182,7 @@ try {
   console.log('| figure | measured | goal | medians |')
   console.log('| --- | --- | --- | --- |')
   for (const f of figures) console.log(`| ${f.figure} | ${fmt(f.value, 2)} | ${f.goal} | ${f.detail} |`)
-  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, iterations, cpu, rate, figures })
+  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, iterations, cpu, ceiling, rate, executorCost, figures })
   console.log(`\nwrote ${jsonPath}`)
 } finally {
   for (const child of children) child.kill('SIGKILL')

@@ -11,10 +11,12 @@ import { fileURLToPath } from 'node:url'
 
 import test from 'ava'
 import { Job } from 'bullmq'
+import { Redis } from 'ioredis'
 
 import { kernels } from '../index.js'
-import { QueueExecutor } from '../lib/bullmq/index.js'
-import { jobEvents, queueName, rawQueue, serveFor, startRedis, waitForStats } from './bullmq-helpers.js'
+import { decodeValue } from '../lib/bullmq/codec.js'
+import { JobFailedError, QueueExecutor } from '../lib/bullmq/index.js'
+import { jobEvents, queueName, rawQueue, redisProxy, serveFor, startRedis, waitForStats } from './bullmq-helpers.js'
 import { spinTwin, waitUntil } from './helpers.js'
 
 const SERVE_SCRIPT = fileURLToPath(new URL('./fixtures/bullmq-serve.mjs', import.meta.url))
@@ -116,4 +118,42 @@ test.serial('Redis restarted (append-only file) with jobs queued and running: no
   const stats = await client.getStats()
   t.like(stats, { submittedJobs: 42, completedJobs: 42, failedJobs: 0, cancelledJobs: 0, pendingJobs: 0 })
   t.like(stats.queue, { completed: 42, failed: 0 })
+})
+
+test.serial('a client cut off while its jobs finish and their events are trimmed away settles them from the jobs', async (t) => {
+  const redis = await startRedis()
+  t.teardown(() => redis.stop())
+  const queue = queueName()
+  const proxy = await redisProxy(t, redis.port)
+  const client = new QueueExecutor({ queue, connection: { host: '127.0.0.1', port: proxy.port }, onError: () => {} })
+  t.teardown(() => client.close({ wait: false }))
+  const counts = [3, 30, 300]
+  const futures = counts.map((n) => client.submit('spin', [n]))
+  const gone = client.submit('spin', [4])
+  await waitForStats(client, (s) => s.queue.prioritized === counts.length + 1, 'the jobs in Redis')
+
+  proxy.cut()
+  // While the client is away: the jobs run, one is removed, and the event stream is emptied.
+  await serveFor(t, redis, queue, { spin: kernels.spin })
+  const raw = rawQueue(t, redis, queue)
+  const deadline = Date.now() + 30_000
+  while ((await raw.getJobCounts('completed')).completed < counts.length + 1) {
+    if (Date.now() > deadline) throw new Error('the jobs did not complete')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  const completed = await raw.getCompleted()
+  const goneJob = completed.find((job) => (decodeValue((job.data as { args: string }).args) as number[])[0] === 4)!
+  t.is(await raw.remove(goneJob.id!), 1)
+  const direct = new Redis(redis.connection)
+  t.teardown(() => direct.disconnect())
+  await direct.xtrim(`bull:${queue}:events`, 'MAXLEN', 0)
+  t.is(await direct.xlen(`bull:${queue}:events`), 0)
+  t.false(futures.some((f) => f.done()) || gone.done(), 'nothing settled while the client was cut off')
+
+  proxy.restore()
+  // (result with a deadline: without the reconciliation these would wait forever)
+  t.deepEqual(await Promise.all(futures.map((f) => f.result({ timeout: 30_000 }))), counts.map(spinTwin))
+  const error = await gone.exception({ timeout: 30_000 })
+  t.true(error instanceof JobFailedError, String(error))
+  t.regex((error as JobFailedError).message, /no longer in the queue/)
 })

@@ -3,6 +3,7 @@
  * queue per test, servers and clients closed at teardown. Not a spec file.
  */
 import { randomUUID } from 'node:crypto'
+import { connect, createServer, type Socket } from 'node:net'
 
 import type { ExecutionContext } from 'ava'
 import { Queue } from 'bullmq'
@@ -77,5 +78,45 @@ export async function jobEvents(redis: RedisServer, queue: string, jobId: string
     return events
   } finally {
     client.disconnect()
+  }
+}
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of `targetPort`, to cut one client off Redis while the
+ * others go on: `cut()` closes its connections and refuses new ones, `restore()` accepts again.
+ */
+export async function redisProxy(t: ExecutionContext, targetPort: number): Promise<{ port: number; cut(): void; restore(): void }> {
+  const sockets = new Set<Socket>()
+  let open = true
+  const server = createServer((client) => {
+    if (!open) return void client.destroy()
+    const upstream = connect(targetPort, '127.0.0.1')
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      sockets.add(a)
+      a.on('error', () => b.destroy())
+      a.on('close', () => {
+        sockets.delete(a)
+        b.destroy()
+      })
+      a.pipe(b)
+    }
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy()
+    server.close()
+  })
+  return {
+    port: (server.address() as { port: number }).port,
+    cut() {
+      open = false
+      for (const socket of sockets) socket.destroy()
+    },
+    restore() {
+      open = true
+    },
   }
 }

@@ -76,7 +76,7 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
     const lastEventId = await this.#tracker.lastEventId(this.#queue)
     const events = new QueueEvents(name, { connection, prefix, lastEventId })
     events.on('error', report)
-    this.#tracker.listen(events)
+    this.#tracker.listen(events, this.#queue)
     await events.waitUntilReady()
   }
 
@@ -148,6 +148,7 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
     try {
       await this.#started
       await this.#queue.addBulk(batch.map((s) => ({ name: s.name, data: s.data, opts: { jobId: s.jobId, priority: s.priority } })))
+      for (const sent of batch) sent.added = true
     } catch (error) {
       for (const sent of batch) this.#tracker.settle(sent, (f) => f._reject(error), 'failed')
     }

@@ -12,7 +12,8 @@ import { errorReporter } from './report.js'
  * What a job name can stand for: anything the serving executor's `submit` and `map` run, a
  * native kernel (built-in or from `registerKernels`) or a function (run on the serving
  * process's main thread, for I/O-bound work). The job only names it, so only the serving
- * side needs the code.
+ * side needs the code. (Module-based worker tasks join this union, and `checkTasks`, when the
+ * executor gets them; the rest goes through `submit` and `map` unchanged.)
  */
 export type ServedTask = Kernel | ((...args: never[]) => unknown)
 

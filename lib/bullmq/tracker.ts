@@ -15,11 +15,17 @@
  * - Each job settles once: the first of `completed`, `failed` or `removed` wins, later ones
  *   are ignored. A job completed before a late `queue.remove()` deleted it is settled by its
  *   `completed` event, which the stream holds before the `removed` one.
+ * - The stream keeps only about the last 10 000 events (BullMQ's `maxLenEvents`), so a
+ *   reader cut off for long may find the events of its jobs trimmed away. Each time the
+ *   reader's connection comes back after a loss, every pending job that Redis has is read
+ *   from the job itself: a finished one settles from its state, one no longer in Redis
+ *   (removed, or its result dropped by `removeOnComplete`) fails with `JobFailedError`.
  */
-import type { Queue, QueueEvents, RedisQueueBackend } from 'bullmq'
+import { Job, type Queue, type QueueEvents, type RedisQueueBackend } from 'bullmq'
 
 import { CancelledError } from '../errors.js'
 import type { Future } from '../future.js'
+import { JobFailedError } from './errors.js'
 import type { JobData } from './job-data.js'
 
 /** A submitted job that has not settled. */
@@ -31,6 +37,8 @@ export interface Sent {
   /** BullMQ priority. */
   readonly priority: number
   detach: (() => void) | undefined
+  /** Redis has the job (its `addBulk` succeeded). */
+  added: boolean
 }
 
 type Outcome = 'completed' | 'failed' | 'cancelled'
@@ -51,6 +59,7 @@ export class JobTracker {
   readonly #byFuture = new WeakMap<Future<unknown>, Sent>()
   readonly #counters = { submittedJobs: 0, completedJobs: 0, failedJobs: 0, cancelledJobs: 0 }
   #events: QueueEvents | undefined
+  #reconciling: Promise<void> | undefined
   #idle: Array<() => void> = []
 
   constructor(handlers: TrackerHandlers) {
@@ -58,7 +67,7 @@ export class JobTracker {
   }
 
   add(jobId: string, future: Future<unknown>, name: string, data: JobData, priority: number, signal: AbortSignal | undefined): Sent {
-    const sent: Sent = { jobId, future, name, data, priority, detach: undefined }
+    const sent: Sent = { jobId, future, name, data, priority, detach: undefined, added: false }
     if (signal !== undefined) {
       const onAbort = (): void => void future.cancel()
       signal.addEventListener('abort', onAbort, { once: true })
@@ -112,8 +121,15 @@ export class JobTracker {
     return String(await client.runCommand('ferrisLastEventId', [queue.keys.events]))
   }
 
-  listen(events: QueueEvents): void {
+  listen(events: QueueEvents, queue: Queue): void {
     this.#events = events
+    let lost = false
+    events.on('ioredis:close', () => (lost = true))
+    ;(events.getBackend() as RedisQueueBackend).on('ready', () => {
+      if (!lost) return
+      lost = false
+      this.#reconciling ??= this.#reconcile(queue).finally(() => (this.#reconciling = undefined))
+    })
     events.on('completed', ({ jobId, returnvalue }) => {
       const sent = this.#pending.get(jobId)
       if (sent !== undefined) this.#handlers.completed(sent, returnvalue)
@@ -127,6 +143,28 @@ export class JobTracker {
       const sent = this.#pending.get(jobId)
       if (sent !== undefined) this.settle(sent, (f) => f._cancel(new CancelledError('the job was removed from the queue')), 'cancelled')
     })
+  }
+
+  /** Settles the pending jobs that finished or vanished while the reader was cut off (see the protocol). */
+  async #reconcile(queue: Queue): Promise<void> {
+    for (const sent of this.pending()) {
+      if (!sent.added) continue
+      let job: Job | undefined
+      let state: string
+      try {
+        job = await Job.fromId(queue, sent.jobId)
+        state = job === undefined ? 'missing' : await job.getState()
+      } catch {
+        return // (cut off again: the next reconnection reads them)
+      }
+      if (this.#pending.get(sent.jobId) !== sent) continue // (its event came meanwhile)
+      if (state === 'completed') this.#handlers.completed(sent, job!.returnvalue)
+      else if (state === 'failed') this.#handlers.failed(sent, job!.failedReason)
+      else if (state === 'missing') {
+        const error = new JobFailedError(sent.jobId, 'it is no longer in the queue, and its outcome was not seen (removed, or its result dropped by removeOnComplete)')
+        this.settle(sent, (f) => f._reject(error), 'failed')
+      }
+    }
   }
 
   close(): Promise<void> {

@@ -341,3 +341,16 @@ test('the main entry loads without bullmq installed; ferris-executor/bullmq reso
   t.is(byName.code, 0, describeRun(byName))
   t.deepEqual(JSON.parse(byName.stdout), ['function', 'function', 'function'])
 })
+
+test('a client whose Redis is unreachable still closes; its pending futures reject with ExecutorShutdownError', async (t) => {
+  const unreachable = await startRedis()
+  const { connection } = unreachable
+  await unreachable.stop() // (nothing listens on that port any more)
+  const client = new QueueExecutor({ queue: queueName(), connection, onError: () => {} })
+  const future = client.submit('spin', [1])
+  await client.close({ wait: false })
+  await t.throwsAsync(future, { instanceOf: ExecutorShutdownError })
+  const idle = new QueueExecutor({ queue: queueName(), connection, onError: () => {} })
+  await idle.close()
+  t.pass()
+})

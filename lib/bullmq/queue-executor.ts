@@ -47,6 +47,8 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
   #seq = 0
   #closed = false
   #closing: Promise<void> | undefined
+  /** `close()` is closing the connections: a late start must not open the event reader. */
+  #disconnected = false
   /** Jobs submitted in this turn of the event loop, added in one `addBulk` at its end. */
   #batch: Sent[] = []
 
@@ -74,6 +76,7 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
   async #start(name: string, connection: ConnectionOptions, prefix: string | undefined, report: (error: Error) => void): Promise<void> {
     await this.#queue.waitUntilReady()
     const lastEventId = await this.#tracker.lastEventId(this.#queue)
+    if (this.#disconnected) return
     const events = new QueueEvents(name, { connection, prefix, lastEventId })
     events.on('error', report)
     this.#tracker.listen(events, this.#queue)
@@ -296,7 +299,8 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
       if (cancelPending) await Promise.all(this.#tracker.pending().map((sent) => this.cancel(sent.future)))
       if (wait) await this.#tracker.idle()
       else this.#tracker.abandon(() => new ExecutorShutdownError())
-      await this.#started.catch(() => {})
+      // (not waiting for the start: Redis may never have been reachable)
+      this.#disconnected = true
       await this.#tracker.close()
       await this.#queue.close()
     })()

@@ -152,15 +152,16 @@ export class JobTracker {
       let job: Job | undefined
       let state: string
       try {
-        job = await Job.fromId(queue, sent.jobId)
-        state = job === undefined ? 'missing' : await job.getState()
+        // (the state first: it only moves on, so a job found finished has its outcome in its hash)
+        state = await queue.getJobState(sent.jobId)
+        if (state === 'completed' || state === 'failed') job = await Job.fromId(queue, sent.jobId)
       } catch {
         return // (cut off again: the next reconnection reads them)
       }
       if (this.#pending.get(sent.jobId) !== sent) continue // (its event came meanwhile)
-      if (state === 'completed') this.#handlers.completed(sent, job!.returnvalue)
-      else if (state === 'failed') this.#handlers.failed(sent, job!.failedReason)
-      else if (state === 'missing') {
+      if (job !== undefined && state === 'completed') this.#handlers.completed(sent, job.returnvalue)
+      else if (job !== undefined && state === 'failed') this.#handlers.failed(sent, job.failedReason)
+      else if (state === 'unknown' || state === 'completed' || state === 'failed') {
         const error = new JobFailedError(sent.jobId, 'it is no longer in the queue, and its outcome was not seen (removed, or its result dropped by removeOnComplete)')
         this.settle(sent, (f) => f._reject(error), 'failed')
       }

@@ -3,22 +3,14 @@
  * values and errors across the queue, priorities, cancellation, timeouts, unknown names and
  * bad job data, map/imap/wait/asCompleted, stats and closing.
  */
-import { mkdirSync, symlinkSync } from 'node:fs'
-import { join } from 'node:path'
-
 import test from 'ava'
 import { Job } from 'bullmq'
 
 import { CancelledError, ExecutorShutdownError, Future, KernelError, KernelPanicError, TaskPriority, TimeoutError, kernels } from '../index.js'
 import { BadJobError, JobFailedError, QueueExecutor, UnknownTaskError } from '../lib/bullmq/index.js'
 import { clientFor, queueName, rawQueue, serveFor, startRedis, waitForStats, type RedisServer } from './bullmq-helpers.js'
-import { PACKAGE_ROOT, describeRun, gate, runScripts, spinTwin, waitUntil, type Gate } from './helpers.js'
+import { describeRun, gate, linkPackage, runScripts, spinTwin, waitUntil, type Gate } from './helpers.js'
 
-/** `node_modules/ferris-executor` in `dir`, linked to this checkout (as packaging.spec.ts does). */
-function linkPackage(dir: string): void {
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'ferris-executor'), 'dir')
-}
 
 let redis: RedisServer
 test.before(async () => {

@@ -2,11 +2,12 @@
  * ferris-executor: a task executor for Node.js with a Rust work-stealing thread pool.
  *
  * ```ts
- * import { Executor, kernels, TaskPriority } from 'ferris-executor'
+ * import { Executor, kernels, TaskPriority, workerTask } from 'ferris-executor'
  *
  * await using executor = new Executor({ maxWorkers: 4 })
  * const checksum = await executor.submit(kernels.spin, [10_000_000], { priority: TaskPriority.HIGH })
- * const squares = await executor.map((n: number) => n * n, [1, 2, 3])
+ * const squares = await executor.map(workerTask((n: number) => n * n), [1, 2, 3]) // on worker threads
+ * const status = await executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
  * ```
  */
 export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'
@@ -14,8 +15,9 @@ export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
 export { registerKernels, type PluginKernels } from './lib/plugins.js'
+export { WorkerTask, workerTask, type WorkerFunction, type WorkerTaskOf } from './lib/workers/worker-task.js'
 export type { ExecutorOptions } from './lib/options.js'
-export type { ExecutorStats, DurationSummary } from './lib/stats.js'
+export type { ExecutorStats, DurationSummary, WorkerStats } from './lib/stats.js'
 export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
 export type { ReturnWhen, WaitForOptions, WaitResult, CompletedFuture } from './lib/waiting.js'
 export {
@@ -27,4 +29,5 @@ export {
   KernelError,
   KernelPanicError,
   PluginError,
+  WorkerExitError,
 } from './lib/errors.js'

@@ -18,7 +18,12 @@ const examples = join(root, 'examples')
 const expected: Record<string, RegExp[]> = {
   'async-await': [/^request 6: ferris-executor, checksum \d+$/m, /^6 requests in \d+ ms; a 10 ms timer fired \d+ times/m],
   'batch-processing': [/^rms of 2000000 readings in 16 chunks: 0\.7071\d\d$/m, /^validated 10000\/10000$/m, /^records: 9896 valid, 104 invalid$/m],
-  'cpu-bound': [/^one task: checksum \d+$/m, /^ten tasks on \d+ workers in \d+ ms, 10 distinct checksums$/m],
+  'cpu-bound': [
+    /^one task: cpuIntensiveTask\(100\) = 4999999950000000$/m,
+    /^worker tasks, \d+ workers: +10 calls in +\d+ ms$/m,
+    /^speedup of worker tasks over the plain loop: [\d.]+x /m,
+    /^results agree: true$/m,
+  ],
   disposal: [
     /^the task finished before the block was left\nafter the block: ERR_EXECUTOR_SHUTDOWN$/m,
     /^try\/finally: 5$/m,
@@ -32,6 +37,16 @@ const expected: Record<string, RegExp[]> = {
   pipeline: [/^imap: 1000 results consumed, \d+ lines read from an endless source$/m, /^pipeline: \d+ written in 500 ms/m],
   priorities: [/^start order: urgent-1 urgent-2 normal-1 normal-2 normal-3 background-1 background-2 background-3$/m],
   schedulers: [/^WorkStealingScheduler +quick tasks wait/m, /^FifoScheduler +quick tasks wait/m, /^quick tasks finish [\d.]+x sooner with priorities$/m],
+  'worker-tasks': [
+    /^module export: sha256 of "ferris" x 100000 = 6f9e0ee43cf1bbac\.\.\.$/m,
+    /^inline function: below 10000, the longest Collatz chain starts at 6171 \(261 steps\)$/m,
+    /^outer variable: ReferenceError: limit is not defined$/m,
+    /^transfer: 307200 pixels inverted to 55; the caller's array now has 0 elements$/m,
+    /^shared memory: 1000 squares written in place, squares\[999\] = 998001$/m,
+    /^timeout: ERR_TIMEOUT: the worker task ran longer than its 100 ms limit$/m,
+    /^crash: ERR_FERRIS_WORKER_EXIT, exit code 3\nafter the crash: 111 118 178$/m,
+    /^tasks: 27 completed, 3 failed; workers: \d+ alive, \d+ started$/m,
+  ],
 }
 
 const sources = readdirSync(examples)

@@ -131,7 +131,8 @@ test('shutdown refuses misspelt options and leaves the executor running', async 
 test('new Executor names the closest option of a misspelt one', (t) => {
   refusesNow(t, () => new Executor({ maxWorker: 2 } as ExecutorOptions), 'Executor', 'maxWorker', 'maxWorkers')
   refusesNow(t, () => new Executor({ queue_capacity: 2 } as ExecutorOptions), 'Executor', 'queue_capacity', 'queueCapacity')
-  refusesNow(t, () => new Executor({ workers: 2 } as ExecutorOptions), 'Executor', 'workers', 'maxWorkers')
+  refusesNow(t, () => new Executor({ max_workers: 2 } as ExecutorOptions), 'Executor', 'max_workers', 'maxWorkers')
+  refusesNow(t, () => new Executor({ jsWorker: 2 } as ExecutorOptions), 'Executor', 'jsWorker', 'jsWorkers')
   refusesNow(t, () => new Executor({ verbose: true } as ExecutorOptions), 'Executor', 'verbose')
 })
 

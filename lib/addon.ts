@@ -33,6 +33,17 @@ export type Addon = Pick<
   | 'META_KIND_SHIFT'
   | 'META_TIMED'
   | 'META_KERNEL_SHIFT'
+  | 'WORKER_CHUNK'
+  | 'WORKER_NUMBERS'
+  | 'WORKER_ARGS_ON_PORT'
+  | 'WORKER_TIMED'
+  | 'HEADER_FUNCTION'
+  | 'HEADER_FLAGS'
+  | 'HEADER_COUNT'
+  | 'HEADER_ARGS'
+  | 'WorkerPort'
+  | 'defineWorkerFunction'
+  | 'workerFunction'
 >
 
 const BINARY_NAME = 'ferris-executor'

@@ -28,7 +28,8 @@ export class ExecutorError extends Error {
 
 /**
  * The task was cancelled before it started: by `future.cancel()`, an `AbortSignal` or
- * `shutdown({ cancelPending: true })`. Its `cause` is the abort reason, if any.
+ * `shutdown({ cancelPending: true })`; or it was a worker task whose `AbortSignal` aborted
+ * while it ran (its worker was terminated). Its `cause` is the abort reason, if any.
  *
  * ```ts
  * const future = executor.submit(kernels.sleep, [100], { signal: AbortSignal.timeout(10) })
@@ -152,5 +153,29 @@ export class PluginError extends ExecutorError {
     super('ERR_FERRIS_PLUGIN', `cannot register the kernels of ${path}: ${reason}`, options)
     this.path = path
     this.reason = reason
+  }
+}
+
+/**
+ * The worker thread running a worker task exited before the task settled: the task called
+ * `process.exit()`, an exception escaped from a timer or callback it left behind, or the
+ * worker ran out of memory (`resourceLimits`). Only that task fails; a new worker takes the
+ * place of the lost one when a task next needs it.
+ * Code `ERR_FERRIS_WORKER_EXIT`; `exitCode` is the worker's exit code, `cause` what it
+ * reported before exiting, if anything.
+ *
+ * ```ts
+ * const exit = workerTask(() => process.exit(3))
+ * await executor.submit(exit, []).catch((e: WorkerExitError) => e.exitCode) // 3
+ * ```
+ */
+export class WorkerExitError extends ExecutorError {
+  /** The worker thread's exit code: what the task passed to `process.exit()`, or 1 for an uncaught exception or running out of memory. */
+  readonly exitCode: number
+
+  /** Raised by the executor; code `ERR_FERRIS_WORKER_EXIT`. `cause`: the error the worker reported before exiting, if any. */
+  constructor(exitCode: number, message?: string, cause?: unknown) {
+    super('ERR_FERRIS_WORKER_EXIT', message ?? `the worker running the task exited with code ${exitCode}`, cause === undefined ? undefined : { cause })
+    this.exitCode = exitCode
   }
 }

@@ -6,10 +6,11 @@ import { Engine } from './engine/engine.js'
 import { checkTimeout, type Future } from './future.js'
 import { Imap } from './imap.js'
 import type { Kernel, KernelItem } from './kernels.js'
-import { mapAll, type ImapOptions, type MapOptions } from './mapping.js'
+import { mapAll, type ImapOptions, type MapOptions, type Mappable } from './mapping.js'
 import { READY_OPTIONS, SHUTDOWN_OPTIONS, SUBMIT_OPTIONS, checkOptions, resolveOptions, type ExecutorOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { ExecutorStats } from './stats.js'
+import type { WorkerTask } from './workers/worker-task.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
 
 /**
@@ -23,11 +24,20 @@ import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type W
 export interface SubmitOptions {
   /** Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
-  /** Aborting cancels the task if it has not started; an already-aborted signal refuses the submission. */
+  /**
+   * Aborting cancels the task if it has not started (a worker task that runs is stopped, its
+   * worker terminated and replaced); an already-aborted signal refuses the submission.
+   */
   signal?: AbortSignal
   /**
+   * Worker tasks only: `ArrayBuffer`s in the arguments to move to the worker instead of
+   * copying them; they are detached (unusable) in the caller from `submit` on.
+   */
+  transfer?: readonly ArrayBuffer[]
+  /**
    * Most milliseconds the task may run, counted from its start (time spent queued does not
-   * count); past it, the future rejects with `TimeoutError`. A kernel is asked to stop
+   * count); past it, the future rejects with `TimeoutError`. A worker task is stopped by
+   * terminating its worker thread, which is replaced. A kernel is asked to stop
    * through its cancellation flag (the built-in kernels poll it); its future rejects and its
    * slot is freed when it does. A JS function on the main thread cannot be interrupted: an
    * async one's future rejects at the limit and its slot is freed then (its eventual result
@@ -89,19 +99,34 @@ export interface ShutdownOptions {
 
 type AnyFunction = (...args: never[]) => unknown
 
+/** The defaults of `submit`'s arguments, shared: a new object per call would be garbage per task. */
+const NO_ARGS: readonly unknown[] = Object.freeze([])
+const NO_OPTIONS: SubmitOptions = Object.freeze({})
+
+function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
+  if (transfer === undefined) return undefined
+  if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
+  if (!Array.isArray(transfer) || !transfer.every((buffer) => buffer instanceof ArrayBuffer)) {
+    throw new TypeError('submit: transfer must be an array of ArrayBuffers')
+  }
+  return transfer
+}
+
 /**
  * Runs JavaScript functions and native kernels on a Rust thread pool, with priorities, a
  * bounded queue, cancellation and statistics, in the shape of Python's
  * `concurrent.futures.Executor`.
  *
- * JS functions run on the JS thread (their concurrency is bounded by `maxWorkers`, and
- * priorities order them); native kernels run on the pool's threads, in parallel.
+ * Three kinds of task share its queue, priorities and `maxWorkers` slots: plain JS functions
+ * run on the JS thread (for async work to throttle and prioritise), `workerTask` functions on
+ * worker threads (CPU-bound JavaScript, in parallel), native kernels on the pool's threads.
  *
  * ```ts
  * await using executor = new Executor({ maxWorkers: 4 })
  * const a = executor.submit(kernels.spin, [1_000_000], { priority: TaskPriority.HIGH })
  * const b = executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
- * console.log(await a, await b)
+ * const c = executor.submit(workerTask((n: number) => n * n), [12])
+ * console.log(await a, await b, await c)
  * ```
  */
 export class Executor extends EventEmitter<ExecutorEvents> {
@@ -164,24 +189,26 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Queues `fn(...args)` (a JS function or a native kernel) and returns its future. Throws
+   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its future. Throws
    * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
    * `TypeError`/`RangeError` for bad arguments.
    *
    * ```ts
    * const future = executor.submit((a: number, b: number) => a + b, [1, 2])
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
+   * const parallel = executor.submit(workerTask((a: number, b: number) => a + b), [1, 2])
    * ```
    */
   submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
+  submit<A extends unknown[], R>(task: WorkerTask<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
   submit<R>(fn: () => R, args?: readonly [], options?: SubmitOptions): Future<Awaited<R>>
   submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
   // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
   // type here; the array check below is what the implementation relies on.
-  submit(fn: AnyFunction | Kernel, args: unknown = [], options: SubmitOptions = {}): Future<unknown> {
+  submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = NO_ARGS, options: SubmitOptions = NO_OPTIONS): Future<unknown> {
     checkOptions('submit', options, SUBMIT_OPTIONS)
     const runner = this.#engine.runnerFor(fn)
-    if (runner === undefined) throw new TypeError('submit takes a function or a kernel')
+    if (runner === undefined) throw new TypeError('submit takes a function, a worker task or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
     if (typeof options !== 'object' || options === null) throw new TypeError('submit: options must be an object')
     const { signal } = options
@@ -189,8 +216,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     let timeout = checkTimeout(options.timeout)
     if (timeout === Infinity) timeout = undefined
     const level = priorityLevel(options.priority)
+    const transfer = checkTransfer(options.transfer, runner.name)
     runner.check(fn, args)
-    return this.#engine.submit(runner, fn, args, level, timeout, signal)
+    return this.#engine.submit(runner, fn, args, level, timeout, signal, transfer)
   }
 
   /**
@@ -206,8 +234,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * ```
    */
   map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<NoInfer<KernelItem<A>>>, options?: MapOptions): Promise<R[]>
+  map<T, R>(task: WorkerTask<[T], R>, iterable: Iterable<NoInfer<T>>, options?: MapOptions): Promise<R[]>
   map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
-  map(fn: ((item: never) => unknown) | Kernel, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
+  map(fn: Mappable, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
     return mapAll(this.#engine, fn, iterable, options)
   }
 
@@ -229,9 +258,10 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     source: Iterable<NoInfer<KernelItem<A>>> | AsyncIterable<NoInfer<KernelItem<A>>>,
     options?: ImapOptions,
   ): AsyncIterableIterator<R>
+  imap<T, R>(task: WorkerTask<[T], R>, source: Iterable<NoInfer<T>> | AsyncIterable<NoInfer<T>>, options?: ImapOptions): AsyncIterableIterator<R>
   imap<T, R>(fn: (item: T) => R, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<Awaited<R>>
   imap(
-    fn: ((item: never) => unknown) | Kernel,
+    fn: Mappable,
     source: Iterable<unknown> | AsyncIterable<unknown>,
     options?: ImapOptions,
   ): AsyncIterableIterator<unknown> {
@@ -263,6 +293,21 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    */
   asCompleted<T>(futures: Iterable<Future<T>>, options?: { timeout?: number }): AsyncIterableIterator<CompletedFuture<T>> {
     return asCompleted(futures, options)
+  }
+
+  /**
+   * Spawns every worker thread of `workerTask` functions now (up to `jsWorkers`), rather than
+   * as tasks need them, and resolves once they are running: the first tasks then start
+   * without waiting for a thread to boot (about 20 ms each). Rejects with
+   * `ExecutorShutdownError` after `shutdown`.
+   *
+   * ```ts
+   * await using executor = new Executor({ jsWorkers: 4 })
+   * await executor.startWorkers()
+   * ```
+   */
+  startWorkers(): Promise<void> {
+    return this.#engine.startWorkers()
   }
 
   /**

@@ -210,7 +210,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   }
 
   /**
-   * True if the task was cancelled before it started.
+   * True if the task was cancelled before it started, or is a worker task stopped while it ran
+   * because its `signal` aborted.
    *
    * ```ts
    * future.cancel()

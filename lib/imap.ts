@@ -1,7 +1,6 @@
 /** `imap`: a lazy, bounded stream of results over any iterable or async iterable. */
 import type { Future } from './future.js'
-import type { Kernel } from './kernels.js'
-import { plan, takeSync, type ImapOptions, type MapHost, type Plan } from './mapping.js'
+import { plan, takeSync, type ImapOptions, type MapHost, type Plan, type Mappable } from './mapping.js'
 import { IMAP_OPTIONS, checkOptions } from './options.js'
 import { Stop } from './stop.js'
 
@@ -33,7 +32,7 @@ async function takeAsync(iterator: AsyncIterator<unknown>, n: number): Promise<u
  */
 export class Imap<R> implements AsyncIterableIterator<R> {
   readonly #host: MapHost
-  readonly #fn: ((item: never) => unknown) | Kernel
+  readonly #fn: Mappable
   readonly #source: Source
   readonly #options: ImapOptions
   #plan!: Plan
@@ -58,7 +57,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
   /** The last `next()` call; the next one runs after it. */
   #tail: Promise<unknown> = Promise.resolve()
 
-  constructor(host: MapHost, fn: ((item: never) => unknown) | Kernel, source: Source, options: ImapOptions = {}) {
+  constructor(host: MapHost, fn: Mappable, source: Source, options: ImapOptions = {}) {
     this.#host = host
     this.#fn = fn
     this.#source = source

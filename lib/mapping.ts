@@ -2,6 +2,7 @@
 import { CancelledError } from './errors.js'
 import { checkTimeout, type Future } from './future.js'
 import { isKernel, type Kernel } from './kernels.js'
+import { isWorkerTask, type WorkerTask } from './workers/worker-task.js'
 import { MAP_OPTIONS, checkOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { Stop } from './stop.js'
@@ -16,7 +17,10 @@ import { Stop } from './stop.js'
  * ```
  */
 export interface BatchOptions {
-  /** Items per task. Default 1 for functions; for kernels over an array, about 8 chunks per worker (at most 1024 items each), else 16. */
+  /**
+   * Items per task. Default 1 for functions on the main thread; for kernels and worker tasks
+   * over an array, about 8 chunks per worker (at most 1024 items each), else 16.
+   */
   chunkSize?: number
   /** Priority of every task. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
@@ -59,6 +63,9 @@ export interface ImapOptions extends BatchOptions {
   ordered?: boolean
 }
 
+/** What `map` and `imap` call: a JS function (main thread), a worker task or a kernel. */
+export type Mappable = ((item: never) => unknown) | Kernel | WorkerTask
+
 /** What map and imap need from their executor (not part of the public API). */
 export interface MapHost {
   readonly maxWorkers: number
@@ -67,7 +74,7 @@ export interface MapHost {
    * One task that runs `fn` on each item in order and resolves with the results; `undefined`
    * (and nothing counted as refused) when the queue has no room for it now.
    */
-  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined
+  submitChunk(fn: Mappable, items: unknown[], level: number): Future<unknown[]> | undefined
   /** Whether `executor.ready()` would resolve at once: room in the queue, memory below the limit. */
   isReady(): boolean
   /** Resolves once the executor may be ready (check `isReady` again), or is shut down. */
@@ -82,7 +89,8 @@ export interface Plan {
 }
 
 export function plan(host: MapHost, fn: unknown, items: unknown, options: BatchOptions, what: string): Plan {
-  if (typeof fn !== 'function' && !isKernel(fn)) throw new TypeError(`${what} takes a function or a kernel`)
+  const batched = isKernel(fn) || isWorkerTask(fn)
+  if (typeof fn !== 'function' && !batched) throw new TypeError(`${what} takes a function, a worker task or a kernel`)
   if (typeof options !== 'object' || options === null) throw new TypeError(`${what} options must be an object`)
   const { chunkSize, signal } = options
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')
@@ -90,7 +98,8 @@ export function plan(host: MapHost, fn: unknown, items: unknown, options: BatchO
   let size: number
   if (chunkSize === undefined) {
     const length = Array.isArray(items) || ArrayBuffer.isView(items) ? (items as ArrayLike<unknown>).length : undefined
-    size = !isKernel(fn) ? 1 : length === undefined ? 16 : Math.min(1024, Math.max(1, Math.ceil(length / (host.maxWorkers * 8))))
+    // Kernels and worker tasks: chunks, as the per-task cost is a cost of parallel work.
+    size = !batched ? 1 : length === undefined ? 16 : Math.min(1024, Math.max(1, Math.ceil(length / (host.maxWorkers * 8))))
   } else {
     if (typeof chunkSize !== 'number') throw new TypeError(`chunkSize must be a number, got ${typeof chunkSize}`)
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`)
@@ -122,7 +131,7 @@ const PROGRESS_INTERVAL_MS = 100
 
 export async function mapAll<R>(
   host: MapHost,
-  fn: ((item: never) => unknown) | Kernel,
+  fn: Mappable,
   iterable: Iterable<unknown>,
   options: MapOptions = {},
 ): Promise<R[]> {

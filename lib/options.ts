@@ -3,6 +3,7 @@
  * runs (`checkOptions`), and the options of `new Executor()`.
  */
 import { availableParallelism } from 'node:os'
+import type { ResourceLimits } from 'node:worker_threads'
 
 import type { ReadyOptions, ShutdownOptions, SubmitOptions } from './executor.js'
 import type { WaitOptions } from './future.js'
@@ -34,6 +35,19 @@ export interface ExecutorOptions {
    * feeding more work; `submit` itself ignores it. Default: none.
    */
   memoryLimit?: number
+  /**
+   * Most worker threads running `workerTask` functions (JavaScript isolates, each with its own
+   * heap); `0` disables worker tasks. They start as worker tasks need them (or all at once with
+   * `executor.startWorkers()`), and an idle one costs no CPU and does not keep the process
+   * alive. Worker tasks share the `maxWorkers` slots with every other task. Default:
+   * `maxWorkers`.
+   */
+  jsWorkers?: number
+  /**
+   * Heap limits of each worker thread (`worker_threads` `resourceLimits`): a worker that runs
+   * out fails its task with `WorkerExitError` and is replaced. Default: Node's.
+   */
+  resourceLimits?: ResourceLimits
 }
 
 export interface ResolvedOptions {
@@ -43,6 +57,8 @@ export interface ResolvedOptions {
   scheduler: Scheduler
   agingMs: number
   memoryLimit: number | undefined
+  jsWorkers: number
+  resourceLimits: ResourceLimits | undefined
 }
 
 const MIN_STACK = 64 * 1024
@@ -54,6 +70,8 @@ const EXECUTOR_OPTIONS = optionKeys<ExecutorOptions>({
   scheduler: true,
   agingMs: true,
   memoryLimit: true,
+  jsWorkers: true,
+  resourceLimits: true,
 })
 
 /**
@@ -88,7 +106,7 @@ function optionKeys<T>(keys: { [K in keyof Required<T>]: true }): readonly strin
 }
 
 /** The known keys of every options object of the API, for `checkOptions`. */
-export const SUBMIT_OPTIONS = optionKeys<SubmitOptions>({ priority: true, signal: true, timeout: true })
+export const SUBMIT_OPTIONS = optionKeys<SubmitOptions>({ priority: true, signal: true, timeout: true, transfer: true })
 export const READY_OPTIONS = optionKeys<ReadyOptions>({ signal: true, timeout: true })
 export const SHUTDOWN_OPTIONS = optionKeys<ShutdownOptions>({ wait: true, cancelPending: true })
 export const MAP_OPTIONS = optionKeys<MapOptions>({ chunkSize: true, priority: true, signal: true, timeout: true, onProgress: true })
@@ -145,7 +163,7 @@ function integer(name: string, value: unknown, min: number, max: number): number
 export function resolveOptions(options: unknown): ResolvedOptions {
   checkOptions('Executor', options, EXECUTOR_OPTIONS)
   const given = (options ?? {}) as Record<string, unknown>
-  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit } = given
+  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers, resourceLimits } = given
   if (scheduler !== undefined && !(scheduler instanceof WorkStealingScheduler || scheduler instanceof FifoScheduler)) {
     throw new TypeError('scheduler must be a WorkStealingScheduler or a FifoScheduler')
   }
@@ -153,13 +171,19 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     if (typeof agingMs !== 'number') throw new TypeError(`agingMs must be a number, got ${typeof agingMs}`)
     if (!(agingMs >= 0) || !Number.isFinite(agingMs)) throw new RangeError(`agingMs must be a finite number >= 0, got ${agingMs}`)
   }
+  if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
+    throw new TypeError('resourceLimits must be an object (see worker_threads ResourceLimits)')
+  }
+  const workers = maxWorkers === undefined ? Math.min(availableParallelism(), 1024) : integer('maxWorkers', maxWorkers, 1, 1024)
   return {
-    maxWorkers: maxWorkers === undefined ? Math.min(availableParallelism(), 1024) : integer('maxWorkers', maxWorkers, 1, 1024),
+    maxWorkers: workers,
     queueCapacity: queueCapacity === undefined ? 10_000 : integer('queueCapacity', queueCapacity, 1, 2 ** 31 - 1),
     threadStackSize:
       threadStackSize === undefined ? undefined : integer('threadStackSize', threadStackSize, MIN_STACK, MAX_STACK),
     scheduler: scheduler ?? new WorkStealingScheduler(),
     agingMs: agingMs ?? 1000,
     memoryLimit: memoryLimit === undefined ? undefined : integer('memoryLimit', memoryLimit, 1, Number.MAX_SAFE_INTEGER),
+    jsWorkers: jsWorkers === undefined ? workers : integer('jsWorkers', jsWorkers, 0, 1024),
+    resourceLimits: resourceLimits as ResourceLimits | undefined,
   }
 }

@@ -37,9 +37,12 @@ export interface DurationSummary {
 export interface ExecutorStats {
   /** The `maxWorkers` option: pool threads, and the most tasks running at once (a count). */
   maxWorkers: number
+  /** The worker threads of `workerTask` functions. */
+  workers: WorkerStats
   /**
-   * Tasks running at the moment of the call (a count): kernels on pool threads plus JS
-   * functions called and not yet finished (an async one until its promise settles).
+   * Tasks running at the moment of the call (a count): kernels on pool threads, worker tasks
+   * on worker threads, plus JS functions called on the main thread and not yet finished (an
+   * async one until its promise settles).
    */
   activeThreads: number
   /** `maxWorkers - activeThreads` (a count). */
@@ -61,7 +64,7 @@ export interface ExecutorStats {
   completedTasks: number
   /** Tasks that threw, rejected, timed out, or whose kernel failed or panicked. */
   failedTasks: number
-  /** Tasks cancelled before they started. */
+  /** Tasks cancelled before they started, and worker tasks stopped while they ran because their `signal` aborted. */
   cancelledTasks: number
   /** Submissions refused: queue full, executor shut down, signal already aborted. */
   rejectedTasks: number
@@ -86,6 +89,29 @@ export interface ExecutorStats {
   uptime: number
 }
 
+/**
+ * The worker threads that run `workerTask` functions (counts), in `executor.getStats().workers`.
+ *
+ * ```ts
+ * const { alive, busy, started, replaced } = executor.getStats().workers
+ * console.log(`${busy}/${alive} workers busy; ${replaced} lost to crashes and stops`)
+ * ```
+ */
+export interface WorkerStats {
+  /** Running now (busy or idle). */
+  alive: number
+  /** Running a task now. */
+  busy: number
+  /** Spawned since the executor started, replacements included. */
+  started: number
+  /**
+   * Workers that exited while the executor was open (a task crashed its worker, or was stopped
+   * by its `timeout` or signal); a new one is spawned in place of each when a task next needs
+   * it, and counts in `started`.
+   */
+  replaced: number
+}
+
 /** Counts kept by the executor as its futures settle. */
 export interface Counts {
   submitted: number
@@ -100,11 +126,12 @@ function summary(s: NativeSummary): DurationSummary {
 }
 
 /** `running`: tasks running now, and `oldestRunningMs` how long the oldest of them has run (0: none), from the runners. */
-export function buildStats(native: NativeStats, counts: Counts, running: number, oldestRunningMs: number): ExecutorStats {
+export function buildStats(native: NativeStats, counts: Counts, running: number, oldestRunningMs: number, workers: WorkerStats): ExecutorStats {
   const uptime = native.uptimeMs
   const busyMs = native.run.total
   return {
     maxWorkers: native.workers,
+    workers,
     activeThreads: running,
     idleThreads: native.workers - running,
     queuedTasks: native.queued,

@@ -1,19 +1,21 @@
 //! `NativeExecutor`: one pool per `Executor`, driven from the JS thread.
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::Duration;
 
-use ferris_pool::{Pool, PoolConfig, SchedulerKind, SubmitError};
+use ferris_pool::{Job, Pool, PoolConfig, SchedulerKind, SubmitError};
 use napi::bindgen_prelude::{ArrayBuffer, Float64ArraySlice, Function, Unknown};
 use napi::CleanupEnvHook;
 use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
+use crate::event_loop::hold_event_loop;
 use crate::handles::Handles;
 use crate::stats::NativeStats;
 use crate::wire::args::BatchArgs;
 use crate::wire::codes::Refused;
 use crate::wire::events::{Completion, EventBatch, Outbox};
 use crate::wire::submit::{decode, Submission};
+use crate::workers::hub::Hub;
 
 /// A batched task the pool did not accept.
 #[napi(object)]
@@ -41,21 +43,33 @@ fn duration_ms(ms: f64) -> Duration {
 }
 
 /// The pool, shared with the env cleanup hook that aborts it if the JS environment goes
-/// away first (a terminated worker thread, process exit).
-type PoolCell = Arc<Mutex<Option<Pool<Completion>>>>;
+/// away first (a terminated worker thread, process exit), and with the worker isolates'
+/// hub. Everything but disposal reads it (the pool's methods take `&self`), so the JS
+/// thread's submissions and the isolates' completions do not wait on each other.
+pub(crate) type PoolCell = Arc<RwLock<Option<Pool<Completion>>>>;
 
 #[napi]
 pub struct NativeExecutor {
     pool: PoolCell,
     outbox: Arc<Outbox>,
     handles: Arc<Handles>,
-    cleanup: Option<CleanupEnvHook<PoolCell>>,
+    hub: Arc<Hub>,
+    cleanup: Option<CleanupEnvHook<(PoolCell, Arc<Hub>)>>,
     run_times: Vec<Duration>,
 }
 
 impl NativeExecutor {
-    fn lock_pool(&self) -> MutexGuard<'_, Option<Pool<Completion>>> {
-        self.pool.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock_pool(&self) -> RwLockReadGuard<'_, Option<Pool<Completion>>> {
+        self.pool.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Where this executor's pool meets its worker isolates (`src/workers`).
+    pub(crate) fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    pub(crate) fn handles(&self) -> &Handles {
+        &self.handles
     }
 }
 
@@ -94,15 +108,18 @@ impl NativeExecutor {
                 format!("cannot start the pool: {e}"),
             )
         })?;
-        let pool: PoolCell = Arc::new(Mutex::new(Some(pool)));
-        let cleanup = env.add_env_cleanup_hook(pool.clone(), |pool| {
-            let pool = pool.lock().unwrap_or_else(PoisonError::into_inner).take();
+        let pool: PoolCell = Arc::new(RwLock::new(Some(pool)));
+        let hub = Hub::new(pool.clone(), outbox.clone());
+        let cleanup = env.add_env_cleanup_hook((pool.clone(), hub.clone()), |(pool, hub)| {
+            hub.close(); // worker isolates waiting for tasks return
+            let pool = pool.write().unwrap_or_else(PoisonError::into_inner).take();
             drop(pool); // aborts and joins the workers
         })?;
         Ok(NativeExecutor {
             pool,
             outbox,
             handles,
+            hub,
             cleanup: Some(cleanup),
             run_times: Vec::new(),
         })
@@ -124,6 +141,7 @@ impl NativeExecutor {
         let mut args = BatchArgs::new(numbers, objects);
         let mut refusals = Vec::new();
         let mut broken: Option<String> = None;
+        let mut external = false;
         for (&id, &meta) in ids.iter().zip(meta) {
             let refuse = |reason: Refused, message| Refusal {
                 id,
@@ -138,7 +156,7 @@ impl NativeExecutor {
                 priority,
                 job,
                 time_limit,
-            } = match decode(meta, &mut args) {
+            } = match decode(id as u64, meta, &mut args) {
                 Ok(submission) => submission,
                 Err(error) => {
                     // The arguments of the tasks after this one can no longer be located:
@@ -152,6 +170,7 @@ impl NativeExecutor {
                 refusals.push(refuse(Refused::Closed, None));
                 continue;
             };
+            external |= matches!(job, Job::External(_));
             match pool.submit_with_limit(priority, id as u64, job, time_limit) {
                 Ok(handle) => {
                     handles.insert(id as u64, handle);
@@ -161,6 +180,9 @@ impl NativeExecutor {
                 }
                 Err(SubmitError::Closed) => refusals.push(refuse(Refused::Closed, None)),
             }
+        }
+        if let (true, Some(pool)) = (external, pool.as_ref()) {
+            pool.hand_out_queued();
         }
         Ok(refusals)
     }
@@ -235,7 +257,7 @@ impl NativeExecutor {
         })?;
         self.run_times.clear();
         self.run_times.extend(times.iter().map(|&t| duration_ms(t)));
-        let pool = self.pool.lock().unwrap_or_else(PoisonError::into_inner);
+        let pool = self.lock_pool();
         let run_times = &self.run_times;
         // SAFETY: the array is the executor's own (`lib/runners/main-thread.ts`), not shared
         // with any other thread, and JavaScript cannot touch it while this call runs on its
@@ -255,23 +277,7 @@ impl NativeExecutor {
     /// Whether pending work keeps the process alive (the event channel is weak otherwise).
     #[napi(catch_unwind)]
     pub fn keep_alive(&self, env: Env, keep: bool) -> Result<()> {
-        let raw = self.outbox.notifier().raw();
-        // SAFETY: called on the JS thread that owns `env`, with a threadsafe function this
-        // object keeps alive; ref/unref only toggle whether it holds the event loop open.
-        let status = unsafe {
-            if keep {
-                napi::sys::napi_ref_threadsafe_function(env.raw(), raw)
-            } else {
-                napi::sys::napi_unref_threadsafe_function(env.raw(), raw)
-            }
-        };
-        match status {
-            napi::sys::Status::napi_ok => Ok(()),
-            status => Err(Error::new(
-                Status::from(status),
-                "cannot ref/unref the event channel",
-            )),
-        }
+        hold_event_loop(env, self.outbox.notifier().raw(), keep)
     }
 
     /// Refuses new submissions; queued and running tasks go on.
@@ -285,7 +291,12 @@ impl NativeExecutor {
     /// Stops the workers for good (after `close` and once nothing is pending).
     #[napi(catch_unwind)]
     pub fn dispose(&mut self, env: Env) -> Result<()> {
-        let pool = self.lock_pool().take();
+        self.hub.close();
+        let pool = self
+            .pool
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         drop(pool);
         if let Some(hook) = self.cleanup.take() {
             env.remove_env_cleanup_hook(hook)?;
@@ -295,6 +306,11 @@ impl NativeExecutor {
 
     #[napi(catch_unwind)]
     pub fn stats(&self) -> Option<NativeStats> {
-        self.lock_pool().as_ref().map(|pool| pool.stats().into())
+        let mut stats: NativeStats = self.lock_pool().as_ref()?.stats().into();
+        let (running, oldest) = self.hub.running();
+        stats.worker_running = running as u32;
+        stats.worker_waiting = self.hub.queue.handoff.len() as u32;
+        stats.oldest_worker_running_ms = oldest.as_secs_f64() * 1e3;
+        Some(stats)
     }
 }

@@ -5,6 +5,7 @@
 // crate sees them unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod event_loop;
 mod executor;
 mod handles;
 mod kernels;
@@ -12,3 +13,4 @@ mod plugins;
 mod stats;
 mod system;
 mod wire;
+mod workers;

@@ -21,6 +21,12 @@ pub struct NativeStats {
     pub native_running: u32,
     /// External tasks holding a slot (handed out and not yet reported finished).
     pub external_running: u32,
+    /// Worker tasks a worker isolate runs now (set by the executor, from its hub).
+    pub worker_running: u32,
+    /// Worker tasks handed out (each holding a slot) that no worker has taken yet.
+    pub worker_waiting: u32,
+    /// Milliseconds the longest-running of them has been running (0: none).
+    pub oldest_worker_running_ms: f64,
     pub sleeping: u32,
     pub queued: f64,
     pub queued_high: f64,
@@ -64,6 +70,9 @@ impl From<PoolStats> for NativeStats {
             workers: s.workers as u32,
             native_running: s.native_running as u32,
             external_running: s.external_running as u32,
+            worker_running: 0,
+            worker_waiting: 0,
+            oldest_worker_running_ms: 0.0,
             sleeping: s.sleeping as u32,
             queued: s.queued as f64,
             queued_high: high,

@@ -6,12 +6,12 @@
 import { NativeExecutor, type EventBatch, type NativeStats } from '../binding.js'
 import { CancelledError, ExecutorShutdownError, QueueFullError } from '../errors.js'
 import type { Canceller, Future } from '../future.js'
-import type { Kernel } from '../kernels.js'
-import type { MapHost } from '../mapping.js'
+import type { MapHost, Mappable } from '../mapping.js'
 import type { ResolvedOptions } from '../options.js'
 import { KernelRunner } from '../runners/kernel.js'
 import { MainThreadRunner, MainThreadTask } from '../runners/main-thread.js'
 import type { Failure, Runner } from '../runners/runner.js'
+import { WorkerRunner } from '../runners/worker.js'
 import { buildStats, type ExecutorStats } from '../stats.js'
 import { Refused } from '../wire/codes.js'
 import { readEvents, type EventSink } from '../wire/events.js'
@@ -37,6 +37,9 @@ export class Engine implements MapHost, EventSink {
   readonly #batch: SubmitBatch
   readonly #readiness: Readiness
   readonly #mainThread: MainThreadRunner
+  readonly #workers: WorkerRunner
+  /** The worker isolates' termination, once the executor is disposed. */
+  #workersClosed: Promise<void> | undefined
   /** Every runner, asked in order which one takes a submitted function or kernel. */
   readonly #runners: readonly Runner[]
   #closed = false
@@ -48,7 +51,7 @@ export class Engine implements MapHost, EventSink {
   /** Starts the pool's threads; throws `RangeError` if they cannot start. */
   constructor(options: ResolvedOptions, events: EngineEvents) {
     this.#events = events
-    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit } = options
+    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers, resourceLimits } = options
     this.maxWorkers = maxWorkers
     this.queueCapacity = queueCapacity
     try {
@@ -105,7 +108,18 @@ export class Engine implements MapHost, EventSink {
       canceller,
       maxWorkers,
     )
-    this.#runners = [new KernelRunner(this.#native, canceller), this.#mainThread]
+    this.#workers = new WorkerRunner(
+      this.#native,
+      {
+        task: (id) => this.#table.get(id),
+        settle: (task, outcome, value) => this.#table.settle(task, outcome, value),
+        takeBack: (task) => this.#takeBack(task),
+      },
+      canceller,
+      jsWorkers,
+      resourceLimits,
+    )
+    this.#runners = [new KernelRunner(this.#native, canceller), this.#workers, this.#mainThread]
   }
 
   /** The runner of `fn`, or `undefined` if `fn` is neither a function nor a kernel. */
@@ -125,20 +139,27 @@ export class Engine implements MapHost, EventSink {
     level: number,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
+    transfer: readonly ArrayBuffer[] | undefined,
   ): Future<unknown> {
     if (signal?.aborted) {
       this.#table.refuse()
       throw new CancelledError('the signal was already aborted', { cause: signal.reason })
     }
     this.#checkAccepting()
-    const task = runner.create(this.#table.nextId(), level, timeout, fn, args)
+    const task = runner.create(this.#table.nextId(), level, timeout, fn, args, transfer)
     this.#accept(task)
-    if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#cancel(t, error))
+    if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#abort(t, error))
     return task
   }
 
+  /** Spawns every worker isolate now (see `Executor.startWorkers`). */
+  async startWorkers(): Promise<void> {
+    if (this.#closed) throw new ExecutorShutdownError()
+    return this.#workers.isolates.start()
+  }
+
   /** One task over a chunk of `map` items; `undefined` when the queue has no room now. */
-  submitChunk(fn: ((item: never) => unknown) | Kernel, items: unknown[], level: number): Future<unknown[]> | undefined {
+  submitChunk(fn: Mappable, items: unknown[], level: number): Future<unknown[]> | undefined {
     if (!this.#closed && !this.#readiness.hasRoom()) return undefined
     const runner = this.runnerFor(fn)!
     const chunk = runner.createChunk(this.#table.nextId(), level, fn, items)
@@ -191,9 +212,19 @@ export class Engine implements MapHost, EventSink {
   #cancel(future: Future<unknown>, error = new CancelledError()): boolean {
     const task = this.#table.get(future._id)
     if (task !== future || future.running()) return future.cancelled()
-    const cancelled = this.#batch.remove(task) || this.#native.cancel(task._id) || task.runner.abandon(task)
+    const cancelled = this.#takeBack(task)
     if (cancelled) this.#table.settle(task, 'cancelled', error)
     return cancelled
+  }
+
+  /** Takes `task` back from wherever it waits to start; true if it will never run. */
+  #takeBack(task: Task): boolean {
+    return this.#batch.remove(task) || this.#native.cancel(task._id) || task.runner.abandon(task)
+  }
+
+  /** `task`'s signal aborted: cancels it if it has not started, else stops it if its runner can. */
+  #abort(task: Task, error: CancelledError): void {
+    if (!this.#cancel(task, error) && task.running()) task.runner.interrupt?.(task, error)
   }
 
   /** A batch of the pool's events, from its threadsafe function. */
@@ -215,6 +246,10 @@ export class Engine implements MapHost, EventSink {
   failed(id: number, failure: Failure, message: string): void {
     const task = this.#table.get(id)
     if (task !== undefined) this.#table.settle(task, 'failed', task.runner.error(task, failure, message))
+  }
+
+  worker(kind: number, id: number, seat: number, payload: unknown): void {
+    this.#workers.report(kind, id, seat, payload)
   }
 
   #becameIdle(): void {
@@ -242,6 +277,7 @@ export class Engine implements MapHost, EventSink {
     }
     if (this.#table.pending === 0) this.#dispose()
     else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
+    if (wait) await this.#workersClosed
   }
 
   #dispose(): void {
@@ -249,6 +285,7 @@ export class Engine implements MapHost, EventSink {
     this.#mainThread.stop() // its last slots and run times, for the final statistics
     this.#finalStats = this.#native.stats() ?? undefined
     this.#disposed = true
+    this.#workersClosed = this.#workers.isolates.close()
     this.#native.dispose()
   }
 
@@ -263,6 +300,7 @@ export class Engine implements MapHost, EventSink {
       running += share.running
       oldestRunningMs = Math.max(oldestRunningMs, share.oldestRunningMs)
     }
-    return buildStats(native, this.#table.counts, running, oldestRunningMs)
+    const workers = { ...this.#workers.isolates.stats(), busy: native.workerRunning }
+    return buildStats(native, this.#table.counts, running, oldestRunningMs, workers)
   }
 }

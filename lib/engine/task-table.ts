@@ -59,6 +59,7 @@ export class TaskTable {
   settle(task: Task, outcome: Outcome, value: unknown): void {
     if (!this.#tasks.delete(task._id)) return
     task.unlisten?.()
+    task.runner.settled?.(task)
     if (outcome === 'refused') {
       this.counts.submitted--
       this.counts.rejected++

@@ -21,6 +21,7 @@
  * - A task cancelled after its hand-out is dropped when its turn comes; its slot goes back
  *   in the next report too (`#abandoned`).
  */
+import { callEach, isThenable } from '../calls.js'
 import { Task, type Outcome } from '../engine/task.js'
 import { TimeoutError } from '../errors.js'
 import type { Canceller } from '../future.js'
@@ -87,38 +88,6 @@ export interface MainThreadHost {
  */
 const SLICE_MS = 4
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false
-  try {
-    return typeof (value as PromiseLike<unknown>).then === 'function'
-  } catch {
-    return true // a throwing `then` getter: let Promise.resolve report it as a rejection
-  }
-}
-
-/** Calls `fn` on each item in order; synchronously while results are plain values. */
-function runChunk(fn: (item: unknown) => unknown, items: readonly unknown[]): unknown[] | Promise<unknown[]> {
-  const out = new Array<unknown>(items.length)
-  for (let i = 0; i < items.length; i++) {
-    const result = fn(items[i])
-    if (isThenable(result)) return finishChunk(fn, items, out, i, result)
-    out[i] = result
-  }
-  return out
-}
-
-async function finishChunk(
-  fn: (item: unknown) => unknown,
-  items: readonly unknown[],
-  out: unknown[],
-  from: number,
-  pending: PromiseLike<unknown>,
-): Promise<unknown[]> {
-  out[from] = await pending
-  for (let i = from + 1; i < items.length; i++) out[i] = await fn(items[i])
-  return out
-}
-
 function overtime(limit: number, cause?: unknown): TimeoutError {
   return new TimeoutError(`the task ran longer than its ${limit} ms limit`, cause === undefined ? undefined : { cause })
 }
@@ -169,7 +138,7 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): MainThreadTask {
-    const chunk = (): unknown[] | Promise<unknown[]> => runChunk(fn as (item: unknown) => unknown, items)
+    const chunk = (): unknown[] | Promise<unknown[]> => callEach(fn as (item: unknown) => unknown, items)
     return new MainThreadTask(this.#canceller, id, this, level, undefined, chunk, [])
   }
 

@@ -1,10 +1,11 @@
 /**
- * `Runner`: one kind of task (a JS function on the main thread, a native kernel), and
+ * `Runner`: one kind of task (a JS function on the main thread or on a worker isolate, a native kernel), and
  * everything the executor needs to know of it. The engine treats every task through its
  * runner; adding a kind of task is adding a runner and registering it in `Engine`.
  */
 import type { NativeStats } from '../binding.js'
 import type { Task } from '../engine/task.js'
+import type { CancelledError } from '../errors.js'
 
 /** A failure the pool reports for a native task (see `EventKind`). */
 export type Failure = 'failed' | 'panicked' | 'timed-out'
@@ -16,8 +17,11 @@ export interface Runner<T extends Task = Task> {
   accepts(fn: unknown): boolean
   /** Throws `TypeError`/`RangeError` unless `args` fit `fn`. */
   check(fn: unknown, args: readonly unknown[]): void
-  /** Task `id` calling `fn(...args)` (already checked) at priority `level`, with a run-time limit of `timeout` ms. */
-  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[]): T
+  /**
+   * Task `id` calling `fn(...args)` (already checked) at priority `level`, with a run-time
+   * limit of `timeout` ms; `transfer`: buffers to move rather than copy (worker tasks only).
+   */
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): T
   /** Task `id` calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): T
   /** The submission batch must reach the pool now, not at the end of the microtask: the pool copies `task`'s arguments then. */
@@ -35,6 +39,10 @@ export interface Runner<T extends Task = Task> {
    * runner meets the task again.
    */
   abandon(task: T): boolean
+  /** Stops `task` while it runs (its signal aborted), if this runner can; true if it stopped. */
+  interrupt?(task: T, error: CancelledError): boolean
+  /** `task` settled (once, however it ended). */
+  settled?(task: T): void
   /** The error for a failure the pool reported for `task`. */
   error(task: T, failure: Failure, message: string): unknown
   /** This runner's share of `getStats()`, given the pool's statistics read now. */

@@ -4,7 +4,18 @@
  */
 import { addon } from '../addon.js'
 
-export const { TaskKind, Refused, EventKind, META_KIND_SHIFT, META_TIMED, META_KERNEL_SHIFT } = addon
+export const {
+  TaskKind,
+  Refused,
+  EventKind,
+  META_KIND_SHIFT,
+  META_TIMED,
+  META_KERNEL_SHIFT,
+  WORKER_CHUNK,
+  WORKER_NUMBERS,
+  WORKER_ARGS_ON_PORT,
+  WORKER_TIMED,
+} = addon
 
 /** A task's `meta` word: its priority level, its kind, and the flags and index of its runner. */
 export function meta(level: number, kind: number, extra = 0): number {

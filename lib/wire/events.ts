@@ -14,6 +14,8 @@ export interface EventSink {
   returned(id: number, value: unknown): void
   /** Task `id` failed (`message`: the kernel's, or a panic's). */
   failed(id: number, failure: Failure, message: string): void
+  /** A worker isolate's report about worker task `id` (an `EventKind.Worker*` kind; `seat`: the worker's, where it says one). */
+  worker(kind: number, id: number, seat: number, payload: unknown): void
 }
 
 export function readEvents({ kinds, ids, numbers, payloads }: EventBatch, sink: EventSink): void {
@@ -42,6 +44,16 @@ export function readEvents({ kinds, ids, numbers, payloads }: EventBatch, sink: 
         break
       case EventKind.TimedOut:
         sink.failed(id, 'timed-out', '')
+        break
+      case EventKind.WorkerValue:
+      case EventKind.WorkerThrew:
+      case EventKind.WorkerNumbers:
+        sink.worker(kinds[i]!, id, NaN, payloads[p++])
+        break
+      case EventKind.WorkerPosted:
+      case EventKind.WorkerStarted:
+      case EventKind.WorkerNeedsArgs:
+        sink.worker(kinds[i]!, id, numbers[i]!, undefined)
         break
     }
   }

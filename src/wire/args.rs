@@ -146,6 +146,31 @@ impl<'a> BatchArgs<'a> {
         }
     }
 
+    /// The next `n` numbers.
+    pub fn take_numbers(&mut self, n: usize) -> Result<Vec<f64>> {
+        let rest = self.numbers.as_slice();
+        let taken = rest.get(..n).ok_or_else(short)?;
+        self.numbers = rest[n..].iter();
+        Ok(taken.to_vec())
+    }
+
+    /// A copy of the next object, a Uint8Array (serialized arguments).
+    pub fn bytes(&mut self) -> Result<Vec<u8>> {
+        let value = self.objects.next().ok_or_else(short)?;
+        let not_bytes = || {
+            Error::new(
+                Status::InvalidArg,
+                "expected a Uint8Array of serialized arguments",
+            )
+        };
+        if value.get_type()? != ValueType::Object || !value.is_typedarray()? {
+            return Err(not_bytes());
+        }
+        // SAFETY: the value is a typed array; `cast` itself checks that it is a Uint8Array.
+        let data: Uint8Array = unsafe { value.cast() }.map_err(|_| not_bytes())?;
+        Ok(data.to_vec())
+    }
+
     /// Reads the arguments of one call of `kernel`, appending them to `out` (the calls of a
     /// task share one flat list). Every parameter has a slot; NaN in an optional numeric
     /// parameter's slot means it was left out.

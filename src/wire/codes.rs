@@ -13,7 +13,30 @@ pub enum TaskKind {
     Kernel = 1,
     /// Consecutive calls of one kernel (the items of a `map` chunk).
     Chunk = 2,
+    /// An external task for the JS worker isolates: the pool hands it, with its slot, to
+    /// the first idle worker (`src/workers`), not to the JS thread.
+    Worker = 3,
 }
+
+/// Worker task flag (worker tasks carry flags as their second number in the batch, after
+/// their function's id): the task is a `map` chunk, its function called on each item of its
+/// argument list.
+#[napi]
+pub const WORKER_CHUNK: u32 = 1;
+
+/// Worker task flag: its arguments are numbers, in the batch's `numbers` after their count
+/// (otherwise they are `v8.serialize`d bytes, one of the batch's `objects`).
+#[napi]
+pub const WORKER_NUMBERS: u32 = 1 << 1;
+
+/// Worker task flag: its arguments hold shared memory or buffers to transfer, so they travel
+/// by `postMessage` to the worker that takes the task (it asks with a `WorkerNeedsArgs` event).
+#[napi]
+pub const WORKER_ARGS_ON_PORT: u32 = 1 << 2;
+
+/// Worker task flag: it has a run-time limit, so its start is reported (`WorkerStarted`).
+#[napi]
+pub const WORKER_TIMED: u32 = 1 << 3;
 
 /// Bits of a batch's `meta` word below the task kind: the priority level (0 high, 1 normal,
 /// 2 low).
@@ -57,4 +80,17 @@ pub enum EventKind {
     TimedOut = 6,
     /// A kernel returned a typed array (payload: the array).
     Array = 7,
+    /// A worker task returned a value (payload: its `v8.serialize`d bytes).
+    WorkerValue = 8,
+    /// A worker task threw (payload: the error's record, `v8.serialize`d).
+    WorkerThrew = 9,
+    /// A worker task's result holds shared memory: it waits on its worker's port (number:
+    /// the worker's seat).
+    WorkerPosted = 10,
+    /// A timed worker task started (number: the seat of the worker running it).
+    WorkerStarted = 11,
+    /// A worker took a task whose arguments travel by `postMessage` (number: its seat).
+    WorkerNeedsArgs = 12,
+    /// A worker task (a `map` chunk) returned numbers (payload: a Float64Array).
+    WorkerNumbers = 13,
 }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use ferris_kernels::{ArrayKind, ForeignArray, KernelError, Output};
-use ferris_pool::{Batch, Hooks};
+use ferris_pool::{Batch, ExternalJob, Hooks};
 use napi::bindgen_prelude::{Either3, Either4, Float64Array, Function, Uint32Array, Uint8Array};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Result, Status};
@@ -20,6 +20,7 @@ use napi_derive::napi;
 use crate::handles::Handles;
 use crate::wire::args::OwnedArg;
 use crate::wire::codes::EventKind;
+use crate::workers::{WorkerJob, WorkerQueue};
 
 /// A typed array a kernel returned.
 pub(crate) type TypedArray = Either3<Float64Array, Uint32Array, Uint8Array>;
@@ -57,19 +58,39 @@ pub(crate) struct Completion {
     pub args: Vec<OwnedArg>,
 }
 
+/// What a worker isolate reports about a worker task (see `src/workers`).
+pub(crate) enum WorkerReport {
+    /// It returned this `v8.serialize`d value.
+    Value(Vec<u8>),
+    Number(f64),
+    /// It (a chunk) returned these numbers.
+    Numbers(Vec<f64>),
+    /// It threw; the error's record, `v8.serialize`d.
+    Threw(Vec<u8>),
+    /// Its result waits on the port of the worker at this seat.
+    Posted(u32),
+    /// It started, on the worker at this seat.
+    Started(u32),
+    /// The worker at this seat took it and waits for its arguments.
+    NeedsArgs(u32),
+}
+
 pub(crate) enum Event {
     Returned { id: u64, completion: Completion },
     Panicked { id: u64, message: String },
     RunExternal { id: u64 },
+    Worker { id: u64, report: WorkerReport },
 }
 
 type Notifier = ThreadsafeFunction<(), (), EventBatch, Status, false, true>;
 
-/// The pool's [`Hooks`]: everything a worker reports goes here.
+/// The pool's [`Hooks`]: everything a worker reports goes here, except the worker tasks it
+/// hands out, which go to the worker isolates' hand-off.
 pub(crate) struct Outbox {
     batch: Arc<Batch<Event>>,
     handles: Arc<Handles>,
     notifier: Notifier,
+    workers: Arc<WorkerQueue>,
 }
 
 impl Outbox {
@@ -88,10 +109,16 @@ impl Outbox {
             batch,
             handles,
             notifier,
+            workers: Arc::default(),
         })
     }
 
-    fn send(&self, event: Event) {
+    /// Where the worker tasks the pool hands out go.
+    pub fn workers(&self) -> &Arc<WorkerQueue> {
+        &self.workers
+    }
+
+    pub fn send(&self, event: Event) {
         if self.batch.push(event) {
             self.notify();
         }
@@ -143,8 +170,11 @@ impl Hooks<Completion> for Outbox {
         });
     }
 
-    fn external_ready(&self, tag: u64) {
-        self.send(Event::RunExternal { id: tag });
+    fn external_ready(&self, tag: u64, job: ExternalJob) {
+        match job.downcast::<WorkerJob>() {
+            Ok(job) => self.workers.give(*job),
+            Err(_) => self.send(Event::RunExternal { id: tag }),
+        }
     }
 
     fn panicked(&self, tag: u64, message: String) {
@@ -233,6 +263,24 @@ fn returned(completion: Completion) -> (EventKind, f64, Option<Payload>) {
     }
 }
 
+/// The kind, number and payload of a worker's report.
+fn worker_report(report: WorkerReport) -> (EventKind, f64, Option<Payload>) {
+    let bytes = |bytes| Some(Either3::C(Either3::C(Uint8Array::new(bytes))));
+    match report {
+        WorkerReport::Value(value) => (EventKind::WorkerValue, f64::NAN, bytes(value)),
+        WorkerReport::Number(n) => (EventKind::Number, n, None),
+        WorkerReport::Numbers(values) => (
+            EventKind::WorkerNumbers,
+            f64::NAN,
+            Some(Either3::C(Either3::A(Float64Array::new(values)))),
+        ),
+        WorkerReport::Threw(record) => (EventKind::WorkerThrew, f64::NAN, bytes(record)),
+        WorkerReport::Posted(seat) => (EventKind::WorkerPosted, seat as f64, None),
+        WorkerReport::Started(seat) => (EventKind::WorkerStarted, seat as f64, None),
+        WorkerReport::NeedsArgs(seat) => (EventKind::WorkerNeedsArgs, seat as f64, None),
+    }
+}
+
 /// Turns drained events into the dispatcher's batch; forgets the handles of tasks that can
 /// no longer be cancelled.
 fn encode(events: Vec<Event>, handles: &Handles) -> EventBatch {
@@ -249,6 +297,7 @@ fn encode(events: Vec<Event>, handles: &Handles) -> EventBatch {
                 (EventKind::Panicked, f64::NAN, Some(Either3::A(message))),
             ),
             Event::RunExternal { id } => (id, (EventKind::RunExternal, f64::NAN, None)),
+            Event::Worker { id, report } => (id, worker_report(report)),
         };
         handles.remove(&id);
         kinds.push(kind as u8);

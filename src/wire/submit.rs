@@ -4,7 +4,8 @@
 //! (a [`TaskKind`], from bit [`META_KIND_SHIFT`]) | [`META_TIMED`] | kernel index <<
 //! [`META_KERNEL_SHIFT`]. Its numbers come in order from the batch's `numbers`: first the
 //! run-time limit (ms) of a timed task, then the call count of a chunk, then the kernel
-//! arguments, whose non-numeric ones come from `objects` (see [`BatchArgs`]).
+//! arguments, whose non-numeric ones come from `objects` (see [`BatchArgs`]). A worker task
+//! is laid out as `worker_job` reads it.
 use std::time::Duration;
 
 use ferris_kernels::abi::RawArg;
@@ -14,8 +15,11 @@ use napi::{Error, Result, Status};
 
 use crate::kernels::kernel;
 use crate::wire::args::{BatchArgs, OwnedArg};
-use crate::wire::codes::{TaskKind, META_KERNEL_SHIFT, META_KIND_SHIFT, META_TIMED};
+use crate::wire::codes::{
+    TaskKind, META_KERNEL_SHIFT, META_KIND_SHIFT, META_TIMED, WORKER_ARGS_ON_PORT, WORKER_NUMBERS,
+};
 use crate::wire::events::Completion;
+use crate::workers::{WorkerArgs, WorkerJob};
 
 /// One decoded submission.
 pub(crate) struct Submission {
@@ -41,20 +45,24 @@ fn task_kind(meta: u32) -> Result<TaskKind> {
         kind if kind == TaskKind::External as u32 => Ok(TaskKind::External),
         kind if kind == TaskKind::Kernel as u32 => Ok(TaskKind::Kernel),
         kind if kind == TaskKind::Chunk as u32 => Ok(TaskKind::Chunk),
+        kind if kind == TaskKind::Worker as u32 => Ok(TaskKind::Worker),
         other => Err(invalid(format!("unknown task kind {other}"))),
     }
 }
 
-/// Decodes the task described by `meta`, taking its numbers and objects from `args`.
-pub(crate) fn decode(meta: u32, args: &mut BatchArgs<'_>) -> Result<Submission> {
+/// Decodes task `id`, described by `meta`, taking its numbers and objects from `args`.
+pub(crate) fn decode(id: u64, meta: u32, args: &mut BatchArgs<'_>) -> Result<Submission> {
     let priority = priority(meta)?;
     let kind = task_kind(meta)?;
-    if let TaskKind::External = kind {
-        return Ok(Submission {
-            priority,
-            job: Job::External,
-            time_limit: None,
-        });
+    let external = |job| Submission {
+        priority,
+        job,
+        time_limit: None,
+    };
+    match kind {
+        TaskKind::External => return Ok(external(Job::external())),
+        TaskKind::Worker => return Ok(external(Job::External(Box::new(worker_job(id, args)?)))),
+        TaskKind::Kernel | TaskKind::Chunk => {}
     }
     let time_limit = if meta & META_TIMED != 0 {
         args.time_limit_ms()?
@@ -73,6 +81,27 @@ pub(crate) fn decode(meta: u32, args: &mut BatchArgs<'_>) -> Result<Submission> 
         priority,
         job: kernel_job(kernel, owned, calls, chunk),
         time_limit,
+    })
+}
+
+/// A worker task: its function's id, its flags (`WORKER_*`), then its arguments: numbers
+/// after their count, serialized bytes, or nothing (they come by `postMessage`).
+fn worker_job(id: u64, args: &mut BatchArgs<'_>) -> Result<WorkerJob> {
+    let function = args.count()? as u32;
+    let flags = args.count()? as u32;
+    let args = if flags & WORKER_NUMBERS != 0 {
+        let n = args.count()?;
+        WorkerArgs::Numbers(args.take_numbers(n)?)
+    } else if flags & WORKER_ARGS_ON_PORT != 0 {
+        WorkerArgs::OnPort
+    } else {
+        WorkerArgs::Bytes(args.bytes()?)
+    };
+    Ok(WorkerJob {
+        id,
+        function,
+        flags,
+        args,
     })
 }
 

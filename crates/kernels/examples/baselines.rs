@@ -60,7 +60,7 @@ fn random(len: usize, mut state: u64) -> Vec<f64> {
 struct Quiet;
 impl Hooks<()> for Quiet {
     fn completed(&self, _: u64, _: ()) {}
-    fn external_ready(&self, _: u64) {}
+    fn external_ready(&self, _: u64, _job: ferris_pool::ExternalJob) {}
     fn panicked(&self, _: u64, message: String) {
         panic!("a task panicked: {message}");
     }

@@ -21,7 +21,7 @@ struct Quiet;
 
 impl Hooks<()> for Quiet {
     fn completed(&self, _tag: u64, _output: ()) {}
-    fn external_ready(&self, _tag: u64) {}
+    fn external_ready(&self, _tag: u64, _job: ferris_pool::ExternalJob) {}
     fn panicked(&self, _tag: u64, message: String) {
         panic!("testing.scale panicked: {message}");
     }

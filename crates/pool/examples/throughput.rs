@@ -11,7 +11,7 @@ use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
 struct Quiet;
 impl Hooks<()> for Quiet {
     fn completed(&self, _: u64, _: ()) {}
-    fn external_ready(&self, _: u64) {}
+    fn external_ready(&self, _: u64, _job: ferris_pool::ExternalJob) {}
     fn panicked(&self, _: u64, _: String) {}
 }
 
@@ -61,7 +61,7 @@ fn main() {
 struct Owner(Mutex<Sender<u64>>);
 impl Hooks<()> for Owner {
     fn completed(&self, _: u64, _: ()) {}
-    fn external_ready(&self, tag: u64) {
+    fn external_ready(&self, tag: u64, _job: ferris_pool::ExternalJob) {
         self.0.lock().unwrap().send(tag).unwrap();
     }
     fn panicked(&self, _: u64, _: String) {}
@@ -78,7 +78,7 @@ fn external(workers: usize) {
     let pool = Pool::new(config, Arc::new(Owner(Mutex::new(tx)))).unwrap();
     let start = Instant::now();
     for i in 0..n {
-        pool.submit(Priority::Normal, i as u64, Job::External)
+        pool.submit(Priority::Normal, i as u64, Job::external())
             .unwrap();
     }
     for _ in 0..n {

@@ -6,14 +6,16 @@
 //! and aged so that LOW cannot starve. Native tasks run on the workers under `catch_unwind`.
 //!
 //! Vocabulary: an *external* task ([`Job::External`]) is one the pool schedules but does not
-//! run: its *owner* (whoever owns the pool; in the binding, the JavaScript thread) runs it
-//! outside the pool's threads. The pool *hands it out* through [`Hooks::external_ready`],
-//! and it holds a slot until the owner reports it finished with [`Pool::finish_external`], so
-//! at most `workers` tasks of any kind run at once.
+//! run: its *owner* (whoever owns the pool; in the binding, the JavaScript thread or the
+//! JavaScript worker isolates) runs it outside the pool's threads. The pool *hands it out*,
+//! with the payload it was submitted with, through [`Hooks::external_ready`], and it holds a
+//! slot until its runner reports it finished with [`Pool::finish_external`] (from any
+//! thread), so at most `workers` tasks of any kind run at once. [`Handoff`] is where the
+//! binding's worker isolates take the external tasks meant for them.
 //!
 //! ```
 //! use std::sync::{mpsc, Arc, Mutex};
-//! use ferris_pool::{Hooks, Job, Pool, PoolConfig, Priority};
+//! use ferris_pool::{ExternalJob, Hooks, Job, Pool, PoolConfig, Priority};
 //!
 //! /// Sends each native task's output, with its tag, down a channel.
 //! struct Results(Mutex<mpsc::Sender<(u64, u32)>>);
@@ -21,7 +23,7 @@
 //!     fn completed(&self, tag: u64, output: u32) {
 //!         self.0.lock().unwrap().send((tag, output)).unwrap();
 //!     }
-//!     fn external_ready(&self, _tag: u64) {}
+//!     fn external_ready(&self, _tag: u64, _job: ExternalJob) {}
 //!     fn panicked(&self, _tag: u64, _message: String) {}
 //! }
 //!
@@ -37,6 +39,7 @@ mod config;
 mod context;
 mod depth;
 mod fork;
+mod handoff;
 mod histogram;
 mod hooks;
 mod pool;
@@ -58,8 +61,9 @@ pub use config::{PoolConfig, Priority, SchedulerKind};
 pub use context::TaskContext;
 pub use depth::{QueueGauge, SubmitError, MAX_QUEUE_CAPACITY};
 pub use fork::Scope;
+pub use handoff::Handoff;
 pub use histogram::Summary;
 pub use hooks::Hooks;
 pub use pool::Pool;
 pub use stats::PoolStats;
-pub use task::{Job, NativeJob, TaskHandle};
+pub use task::{ExternalJob, Job, NativeJob, TaskHandle};

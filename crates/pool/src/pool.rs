@@ -104,6 +104,14 @@ impl<O: Send + 'static> Pool<O> {
         self.shared.finish_external(run_times, abandoned);
     }
 
+    /// Hands queued external tasks out on the calling thread while slots are free, in queue
+    /// order, until the first native task (put back for the workers, as `finish_external`
+    /// does). An owner that has just submitted external tasks calls it so that they need no
+    /// worker thread to wake up and hand them out: their first hop is then the owner's own.
+    pub fn hand_out_queued(&self) {
+        self.shared.hand_out_queued();
+    }
+
     /// Refuses further submissions. Queued and running work still completes; workers exit once
     /// nothing is queued.
     pub fn close(&self) {

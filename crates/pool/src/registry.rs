@@ -170,7 +170,7 @@ impl<O: Send + 'static> Shared<O> {
             return Some(match task.into_native() {
                 Ok(native) => Taken::Native(native),
                 Err(external) => {
-                    self.hand_out(&external, shard, &queue);
+                    self.hand_out(external, shard, &queue);
                     Taken::HandedOut
                 }
             });
@@ -197,7 +197,7 @@ impl<O: Send + 'static> Shared<O> {
                 match task.into_native() {
                     Err(external) if external.handle.try_start() => {
                         self.count_out(external.priority);
-                        self.hand_out(&external, shard, &queue);
+                        self.hand_out(external, shard, &queue);
                         slots -= 1;
                     }
                     Err(_) => {} // cancelled while queued: drop it, look on
@@ -212,12 +212,47 @@ impl<O: Send + 'static> Shared<O> {
         self.release_slots(slots);
     }
 
+    /// See [`Pool::hand_out_queued`](crate::Pool::hand_out_queued).
+    pub(crate) fn hand_out_queued(&self) {
+        if self.queued() == 0 || !self.slots.try_acquire() {
+            return;
+        }
+        let mut holding = true;
+        {
+            let (_writer, shard) = self.external_shard();
+            let queue = self.queues.in_order();
+            while let Some(task) = queue.pop(|p| self.queued_at(p)) {
+                match task.into_native() {
+                    Err(external) if external.handle.try_start() => {
+                        self.count_out(external.priority);
+                        self.hand_out(external, shard, &queue);
+                        holding = self.queued() > 0 && self.slots.try_acquire();
+                        if !holding {
+                            break;
+                        }
+                    }
+                    Err(_) => {} // cancelled while queued: drop it, look on
+                    Ok(native) if native.handle.is_cancelled() => {}
+                    Ok(native) => {
+                        self.queues.put_back(native);
+                        break;
+                    }
+                }
+            }
+        }
+        if holding {
+            self.release_slots(1);
+        }
+    }
+
     /// Hands out a started external task, which takes the caller's slot. Only with the queue
     /// order held, so that hand-outs follow the queue order (see `queues.rs`).
-    fn hand_out(&self, task: &Task<O>, shard: &Shard, _order: &InOrder<'_, O>) {
+    fn hand_out(&self, task: Task<O>, shard: &Shard, _order: &InOrder<'_, O>) {
         self.slots.lend_to_external();
         shard.started(task.enqueued_at.elapsed());
-        self.hooks.external_ready(task.tag);
+        if let Job::External(job) = task.job {
+            self.hooks.external_ready(task.tag, job);
+        }
     }
 
     /// Queued or forked work was published: wakes a parked worker for it if a slot is free

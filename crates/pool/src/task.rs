@@ -1,5 +1,6 @@
 //! A submitted task: what it does ([`Job`]), its start-or-cancel state ([`TaskHandle`]) and
 //! the record that waits in the queues.
+use std::any::Any;
 use std::time::{Duration, Instant};
 
 use crate::config::Priority;
@@ -11,13 +12,26 @@ use crate::sync::{Arc, AtomicU8, Ordering};
 /// statistics (so whoever sees the output sees statistics that include it).
 pub type NativeJob<O> = Box<dyn FnOnce(&TaskContext<'_>) -> O + Send>;
 
+/// What the owner attached to an external task (say, what to run and with which
+/// arguments), handed back with the task; `Box::new(())` when it needs nothing, which does
+/// not allocate.
+pub type ExternalJob = Box<dyn Any + Send>;
+
 /// What a submitted task does when it is taken from the queue.
 pub enum Job<O> {
     /// Run this closure on the worker thread that took the task.
     Native(NativeJob<O>),
-    /// Hand the task to its owner through [`Hooks::external_ready`](crate::Hooks::external_ready).
-    /// The slot stays taken until the owner calls [`Pool::finish_external`](crate::Pool::finish_external).
-    External,
+    /// Hand the task, with its payload, to its owner through
+    /// [`Hooks::external_ready`](crate::Hooks::external_ready). The slot stays taken until the
+    /// owner calls [`Pool::finish_external`](crate::Pool::finish_external).
+    External(ExternalJob),
+}
+
+impl<O> Job<O> {
+    /// An external job with no payload.
+    pub fn external() -> Job<O> {
+        Job::External(Box::new(()))
+    }
 }
 
 const QUEUED: u8 = 0;
@@ -105,8 +119,8 @@ impl<O> Task<O> {
                 enqueued_at: self.enqueued_at,
                 time_limit: self.time_limit,
             }),
-            Job::External => Err(TaskOf {
-                job: Job::External,
+            Job::External(job) => Err(TaskOf {
+                job: Job::External(job),
                 ..self
             }),
         }

@@ -19,7 +19,7 @@ struct HandOuts {
 
 impl Hooks<()> for HandOuts {
     fn completed(&self, _tag: u64, _output: ()) {}
-    fn external_ready(&self, tag: u64) {
+    fn external_ready(&self, tag: u64, _job: ferris_pool::ExternalJob) {
         // A real hook takes time before its event is in line (the binding's takes a lock and
         // may wake the JS thread): let another thread run meanwhile, as it could then.
         std::thread::yield_now();
@@ -68,7 +68,7 @@ fn hand_out_order(scheduler: SchedulerKind, workers: usize, levels: &[Priority])
     };
     for tag in 0..TASKS {
         let level = levels[tag as usize % levels.len()];
-        pool.submit(level, tag, Job::External).unwrap();
+        pool.submit(level, tag, Job::external()).unwrap();
     }
     owner.join().unwrap();
     pool.shutdown_and_join();

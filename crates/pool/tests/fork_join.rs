@@ -179,7 +179,7 @@ fn a_slot_freed_by_an_external_task_wakes_a_worker_for_forked_halves() {
     // external task finishes, the freed slot must wake it for the half waiting in the deque:
     // otherwise the halves never run at the same time.
     let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
-    pool.submit(ferris_pool::Priority::High, 7, ferris_pool::Job::External)
+    pool.submit(ferris_pool::Priority::High, 7, ferris_pool::Job::external())
         .unwrap();
     eventually("the external task to be handed out", || {
         hooks.external.lock().unwrap().contains(&7)

@@ -76,7 +76,7 @@ fn a_panic_fails_only_its_task_and_the_worker_lives_on() {
 fn external_tasks_hold_a_slot_until_finished() {
     let (pool, hooks) = pool(2, SchedulerKind::WorkStealing);
     for tag in 1..=3 {
-        pool.submit(Priority::Normal, tag, Job::External).unwrap();
+        pool.submit(Priority::Normal, tag, Job::external()).unwrap();
     }
     eventually("two tasks handed out", || {
         hooks.external.lock().unwrap().len() == 2
@@ -107,7 +107,7 @@ fn external_tasks_hold_a_slot_until_finished() {
 #[test]
 fn finishing_hands_a_native_head_task_to_the_workers() {
     let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
-    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    pool.submit(Priority::Normal, 1, Job::external()).unwrap();
     eventually("task 1 handed out", || {
         hooks.external.lock().unwrap().clone() == vec![1]
     });
@@ -124,7 +124,7 @@ fn finishing_hands_a_native_head_task_to_the_workers() {
         }),
     )
     .unwrap();
-    pool.submit(Priority::Normal, 3, Job::External).unwrap();
+    pool.submit(Priority::Normal, 3, Job::external()).unwrap();
     pool.finish_external(&[Duration::from_micros(1)], 0);
     assert_eq!(
         hooks.external.lock().unwrap().clone(),
@@ -141,7 +141,7 @@ fn finishing_hands_a_native_head_task_to_the_workers() {
 #[test]
 fn abandoned_external_tasks_give_their_slot_back() {
     let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
-    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    pool.submit(Priority::Normal, 1, Job::external()).unwrap();
     eventually("task 1 handed out", || {
         hooks.external.lock().unwrap().len() == 1
     });
@@ -254,7 +254,7 @@ fn a_completion_is_reported_after_its_run_is_counted() {
         fn completed(&self, tag: u64, _output: u64) {
             self.0.lock().unwrap().send(tag).unwrap();
         }
-        fn external_ready(&self, _tag: u64) {}
+        fn external_ready(&self, _tag: u64, _job: ferris_pool::ExternalJob) {}
         fn panicked(&self, _tag: u64, _message: String) {}
     }
     let (tx, rx) = channel();
@@ -322,11 +322,11 @@ fn shutdown_and_join_returns_when_the_owner_takes_the_last_queued_task() {
     // One worker, its slot lent to external task 1; task 2 waits. After close, the owner
     // takes task 2 itself: the parked worker must still learn that the pool is drained.
     let (pool, hooks) = pool(1, SchedulerKind::WorkStealing);
-    pool.submit(Priority::Normal, 1, Job::External).unwrap();
+    pool.submit(Priority::Normal, 1, Job::external()).unwrap();
     eventually("task 1 handed out", || {
         hooks.external.lock().unwrap().len() == 1
     });
-    pool.submit(Priority::Normal, 2, Job::External).unwrap();
+    pool.submit(Priority::Normal, 2, Job::external()).unwrap();
     let pool = std::sync::Arc::new(pool);
     let joiner = {
         let pool = pool.clone();

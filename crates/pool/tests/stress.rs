@@ -21,7 +21,7 @@ impl Hooks<()> for Counting {
     fn completed(&self, _tag: u64, _output: ()) {
         self.ran.fetch_add(1, Ordering::SeqCst);
     }
-    fn external_ready(&self, tag: u64) {
+    fn external_ready(&self, tag: u64, _job: ferris_pool::ExternalJob) {
         self.external.lock().unwrap().send(tag).unwrap();
     }
     fn panicked(&self, _tag: u64, _message: String) {}
@@ -72,7 +72,7 @@ fn stress(scheduler: SchedulerKind) {
                     let tag = s * PER_SUBMITTER + i;
                     let priority = Priority::ALL[(i % 3) as usize];
                     let job = if i % 10 == 0 {
-                        Job::External
+                        Job::external()
                     } else {
                         Job::Native(Box::new(|_| std::hint::black_box(())))
                     };

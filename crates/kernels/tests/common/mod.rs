@@ -20,7 +20,7 @@ impl Hooks<KernelResult> for Outcomes {
     fn completed(&self, _tag: u64, result: KernelResult) {
         self.0.lock().unwrap().send(Ok(result)).unwrap();
     }
-    fn external_ready(&self, _tag: u64) {}
+    fn external_ready(&self, _tag: u64, _job: ferris_pool::ExternalJob) {}
     fn panicked(&self, _tag: u64, message: String) {
         self.0.lock().unwrap().send(Err(message)).unwrap();
     }

@@ -19,7 +19,7 @@ pub struct Recording {
 
 impl Hooks<()> for Recording {
     fn completed(&self, _tag: u64, _output: ()) {}
-    fn external_ready(&self, tag: u64) {
+    fn external_ready(&self, tag: u64, _job: ferris_pool::ExternalJob) {
         self.external.lock().unwrap().push(tag);
     }
     fn panicked(&self, tag: u64, message: String) {

@@ -1,0 +1,26 @@
+/**
+ * The module of `worker-tasks.ts`'s module tasks: each worker thread imports it once, and
+ * `workerTask(new URL('./work.mjs', import.meta.url), 'name')` calls one of its exports there.
+ * A module may import anything (here `node:crypto`) and keep state per worker; the caller
+ * imports only its types (`import type * as Work from './work.mjs'`).
+ */
+import { createHash } from 'node:crypto'
+
+/** The SHA-256 of `text` repeated `times` times, in hex: CPU work that needs an import. */
+export function digest(text: string, times: number): string {
+  const hash = createHash('sha256')
+  for (let i = 0; i < times; i++) hash.update(text)
+  return hash.digest('hex')
+}
+
+/** Inverts 8-bit grey pixels in place and returns them: the caller transfers the buffer, so nothing is copied. */
+export function invert(pixels: Uint8Array): Uint8Array {
+  for (let i = 0; i < pixels.length; i++) pixels[i] = 255 - pixels[i]!
+  return pixels
+}
+
+/** Fills `out[from..to)` with squares: workers write into a shared buffer the caller reads. */
+export function squaresInto(out: Float64Array, from: number, to: number): number {
+  for (let i = from; i < to; i++) out[i] = i * i
+  return to - from
+}

@@ -1,0 +1,244 @@
+/**
+ * The program of a worker isolate (`lib/workers/isolates.ts` spawns it). It loads the addon,
+ * joins its executor's hub by id, and serves worker tasks until it is retired or terminated.
+ *
+ * Loop: take a task natively (`WorkerPort.next`: spin briefly after a task, then block for a
+ * bounded time), call its function, report the result natively (the hub frees the slot and
+ * hands the next task out without the main thread). When the wait runs out, park on the event
+ * loop (no CPU) until the hub's wake-up call (`src/workers/queue.rs`). An async task's promise
+ * is awaited on this thread's event loop, which it needs; between tasks the loop also turns at
+ * least every `SLICE_MS` of work, so timers a task started still run, and `terminate()` and
+ * process exit are never held up by more than one wait.
+ */
+import { receiveMessageOnPort, workerData } from 'node:worker_threads'
+
+import { addon } from '../addon.js'
+import { callEach, isThenable } from '../calls.js'
+import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
+import { decode, encode, encodeError } from './codec.js'
+import { WorkerSharedBuffers } from './shared.js'
+import { compileSource, explainOuterVariable } from './source.js'
+import type { IsolateData } from './isolates.js'
+
+type Fn = (...args: unknown[]) => unknown
+
+/** Spin after a task before blocking: the next one often comes within microseconds (worker-isolates.md). */
+const SPIN_US = 50
+/**
+ * Block in the native wait before parking on the event loop: tasks in a burst arrive well
+ * within it, and it bounds how long exit, `terminate()` and this thread's timers can wait.
+ */
+const IDLE_WAIT_MS = 50
+/** Longest run of tasks without a turn of the event loop. */
+const SLICE_MS = 10
+
+const { hub, seat, generation, port: channel, signal } = workerData as IsolateData
+/** Resolves the wait of a parked worker; set while it is parked. */
+let wake: (() => void) | undefined
+const port = new addon.WorkerPort(hub, seat, generation, () => wake?.())
+const { HEADER_FUNCTION, HEADER_FLAGS, HEADER_COUNT, HEADER_ARGS } = addon
+/** Numeric arguments that fit in the header travel in it (a map chunk of numbers usually does not). */
+const HEADER_NUMBERS = 64
+/** What `port.next` says of the task it returns (`HEADER_*`). */
+const header = new Float64Array(HEADER_ARGS + HEADER_NUMBERS)
+const functions = new Map<number, Fn>()
+/** Shared buffers the main thread posted; other messages met while looking are stale answers, dropped. */
+const shared = new WorkerSharedBuffers(channel, () => {})
+const sources = new Set<number>()
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Waits on the event loop until the hub wakes this parked worker. */
+const parked = (): Promise<void> =>
+  new Promise((resolve) => {
+    wake = () => {
+      wake = undefined
+      port.unpark()
+      resolve()
+    }
+  })
+
+/** The function of id `id`: compiled or imported the first time, then cached. */
+function lookUp(id: number): Fn | Promise<Fn> {
+  const known = functions.get(id)
+  if (known !== undefined) return known
+  const definition = addon.workerFunction(id)
+  if (definition === null) throw new Error(`unknown worker function ${id}: was the addon loaded from two paths?`)
+  if (definition.source != null) {
+    const fn = compileSource(definition.source)
+    functions.set(id, fn)
+    sources.add(id)
+    return fn
+  }
+  return importExport(id, definition.module!, definition.export!)
+}
+
+async function importExport(id: number, url: string, name: string): Promise<Fn> {
+  let module: Record<string, unknown>
+  try {
+    module = (await import(url)) as Record<string, unknown>
+  } catch (error) {
+    throw Object.assign(new Error(`cannot load worker module ${url}: ${(error as Error)?.message ?? error}`, { cause: error }), {
+      code: 'ERR_FERRIS_WORKER_MODULE',
+    })
+  }
+  // A CommonJS module's named exports may only be on its default export (module.exports).
+  const exports = module.default
+  let fn = module[name]
+  if (fn === undefined && exports !== null && typeof exports === 'object') fn = (exports as Record<string, unknown>)[name]
+  if (fn === undefined) throw Object.assign(new TypeError(`worker module ${url} has no export "${name}"`), { code: 'ERR_FERRIS_WORKER_EXPORT' })
+  if (typeof fn !== 'function') {
+    throw Object.assign(new TypeError(`export "${name}" of worker module ${url} is not a function (it is ${typeof fn})`), {
+      code: 'ERR_FERRIS_WORKER_EXPORT',
+    })
+  }
+  functions.set(id, fn as Fn)
+  return fn as Fn
+}
+
+/** The arguments of a task whose arguments come by `postMessage`: asks, then waits for them. */
+function argsFromPort(id: number): unknown[] {
+  port.needArgs(id)
+  for (;;) {
+    const seen = Atomics.load(signal, 0)
+    const received = receiveMessageOnPort(channel)
+    if (received !== undefined) {
+      if (shared.take(received.message)) continue
+      const message = received.message as { id: number; args: unknown[] }
+      if (message.id === id) return message.args
+      continue // a stale answer for a task this worker no longer runs
+    }
+    Atomics.wait(signal, 0, seen, IDLE_WAIT_MS)
+  }
+}
+
+/** The arguments of the task `port.next` returned (an array, or a Float64Array of numbers). */
+function argsOf(id: number, flags: number): ArrayLike<unknown> {
+  if ((flags & WORKER_ARGS_ON_PORT) !== 0) return argsFromPort(id)
+  const count = header[HEADER_COUNT]!
+  if (count >= 0) return Array.from(header.subarray(HEADER_ARGS, HEADER_ARGS + count))
+  return port.takeNumbers() ?? (decode(port.takeBytes()!, shared) as unknown[])
+}
+
+function allNumbers(values: unknown[]): boolean {
+  for (const value of values) if (typeof value !== 'number') return false
+  return true
+}
+
+function fail(id: number, functionId: number, error: unknown): void {
+  port.threw(id, encodeError(sources.has(functionId) ? explainOuterVariable(error) : error))
+}
+
+function complete(id: number, functionId: number, flags: number, value: unknown): void {
+  if (typeof value === 'number') {
+    port.returnedNumber(id, value)
+    return
+  }
+  if ((flags & WORKER_CHUNK) !== 0 && allNumbers(value as unknown[])) {
+    port.returnedNumbers(id, Float64Array.from(value as number[]))
+    return
+  }
+  let bytes: Uint8Array | undefined
+  try {
+    bytes = encode(value, shared)
+  } catch (error) {
+    fail(id, functionId, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
+    return
+  }
+  if (bytes !== undefined) {
+    port.returned(id, bytes)
+    return
+  }
+  channel.postMessage({ id, value })
+  port.posted(id)
+}
+
+/** Runs task `id` (described by `header`); returns a promise while it (or the import of its module) is pending. */
+function run(id: number): Promise<void> | undefined {
+  const functionId = header[HEADER_FUNCTION]!
+  const flags = header[HEADER_FLAGS]!
+  let result: unknown
+  try {
+    const fn = lookUp(functionId)
+    if (!(fn instanceof Function)) {
+      const args = argsOf(id, flags)
+      return fn.then(
+        (loaded) => settle(id, functionId, flags, call(loaded, flags, args)),
+        (error: unknown) => fail(id, functionId, error),
+      )
+    }
+    result = callNow(fn, id, flags)
+  } catch (error) {
+    fail(id, functionId, error)
+    return undefined
+  }
+  return settle(id, functionId, flags, result)
+}
+
+/** Calls `fn` on the task's arguments: straight from the header for a call with a few numbers. */
+function callNow(fn: Fn, id: number, flags: number): unknown {
+  if ((flags & (WORKER_CHUNK | WORKER_ARGS_ON_PORT)) === 0) {
+    const a = HEADER_ARGS
+    switch (header[HEADER_COUNT]) {
+      case 0:
+        return fn()
+      case 1:
+        return fn(header[a])
+      case 2:
+        return fn(header[a], header[a + 1])
+    }
+  }
+  return call(fn, flags, argsOf(id, flags))
+}
+
+function call(fn: Fn, flags: number, args: ArrayLike<unknown>): unknown {
+  return (flags & WORKER_CHUNK) !== 0 ? callEach(fn, args) : fn.apply(undefined, args as unknown[])
+}
+
+function settle(id: number, functionId: number, flags: number, result: unknown): Promise<void> | undefined {
+  if (!isThenable(result)) {
+    complete(id, functionId, flags, result)
+    return undefined
+  }
+  return Promise.resolve(result).then(
+    (value) => complete(id, functionId, flags, value),
+    (error: unknown) => fail(id, functionId, error),
+  )
+}
+
+/** Handles of this thread's own that are not its own machinery: timers, sockets, files a task left running. */
+const MACHINERY = new Set(['CloseReq', 'MessagePort', 'Immediate'])
+
+function hasOwnWork(): boolean {
+  return process.getActiveResourcesInfo().some((kind) => !MACHINERY.has(kind))
+}
+
+async function serve(): Promise<void> {
+  let spin = 0
+  let sliceStart = performance.now()
+  for (;;) {
+    let id = port.next(spin, 0, header)
+    // Only an idle worker asks what its event loop holds (the check costs microseconds): one
+    // with timers or sockets of its own parks at once, so that they run on time.
+    if (id < 0) id = port.next(0, hasOwnWork() ? 0 : IDLE_WAIT_MS, header)
+    if (id < 0) {
+      if (port.retired) break
+      spin = 0
+      await (port.park() ? parked() : turn())
+      sliceStart = performance.now()
+      continue
+    }
+    spin = SPIN_US
+    const pending = run(id)
+    if (pending !== undefined) {
+      await pending
+      sliceStart = performance.now()
+    } else if (performance.now() - sliceStart > SLICE_MS) {
+      await turn()
+      sliceStart = performance.now()
+    }
+  }
+  channel.close()
+}
+
+void serve()

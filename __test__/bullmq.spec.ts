@@ -6,7 +6,7 @@
 import test from 'ava'
 import { Job } from 'bullmq'
 
-import { CancelledError, ExecutorShutdownError, Future, KernelError, KernelPanicError, TaskPriority, TimeoutError, kernels } from '../index.js'
+import { CancelledError, ExecutorShutdownError, Future, KernelError, KernelPanicError, TaskPriority, TimeoutError, kernels, workerTask } from '../index.js'
 import { BadJobError, JobFailedError, QueueExecutor, UnknownTaskError } from '../lib/bullmq/index.js'
 import { clientFor, queueName, rawQueue, serveFor, startRedis, waitForStats, type RedisServer } from './bullmq-helpers.js'
 import { describeRun, gate, linkPackage, runScripts, spinTwin, waitUntil, type Gate } from './helpers.js'
@@ -113,6 +113,31 @@ test('errors keep class, name, message, code, own fields and cause', async (t) =
 
   // A kernel given bad arguments: the serving executor's TypeError comes back as one.
   t.true((await client.submit('spin', ['many' as unknown as number]).exception()) instanceof TypeError)
+})
+
+test('worker tasks are served: a module\'s exports and a self-contained function, on the serving process\'s worker threads', async (t) => {
+  const queue = queueName()
+  const work = new URL('./fixtures/bullmq-work.mjs', import.meta.url)
+  const served = {
+    checksum: workerTask<(data: BigInt64Array | Uint16Array) => { sum: bigint; kind: string; seen: Map<string, number> }>(work, 'checksum'),
+    reject: workerTask<(field: string) => Promise<never>>(work, 'reject'),
+    double: workerTask((x: number) => x * 2),
+    threadId: workerTask(async () => (await import('node:worker_threads')).threadId),
+  }
+  await serveFor(t, redis, queue, served)
+  const client = new QueueExecutor<typeof served>({ queue, connection: redis.connection })
+  t.teardown(() => client.close({ wait: false }))
+  t.deepEqual(await client.submit('checksum', [new BigInt64Array([2n ** 62n, 5n])]), {
+    sum: 2n ** 62n + 5n,
+    kind: 'BigInt64Array',
+    seen: new Map([['length', 2]]),
+  })
+  t.is((await client.submit('checksum', [new Uint16Array([1, 2, 3])])).kind, 'Uint16Array')
+  t.deepEqual(await client.map('double', [1, 2, 3], { chunkSize: 2 }), [2, 4, 6])
+  t.not(await client.submit('threadId', []), 0, 'ran on a worker thread, not the main one')
+  const error = await client.submit('reject', ['width']).exception()
+  t.true(error instanceof RangeError)
+  t.like(error as RangeError & { code: string; field: string }, { message: 'bad width', code: 'E_RANGE', field: 'width' })
 })
 
 test('jobs run in priority order: HIGH, then NORMAL, then LOW, whatever the order of submission', async (t) => {

@@ -1,10 +1,10 @@
 /**
  * `ferris-executor/bullmq` on a local Redis (started here: scripts/redis-server.mjs), side by
  * side in one run:
- *   1. CPU-bound kernel jobs (`spin`, calibrated to about 20 ms) through a `QueueExecutor`,
- *      served by 1 process and by 2 processes (each an executor of one worker); next to the
- *      ceiling of this machine at the time: the same jobs run by 1 and by 2 processes on
- *      local executors, without the queue;
+ *   1. CPU-bound jobs of about 20 ms, a kernel (`spin`) and a worker task (`fib`, the JS twin
+ *      from twins.mjs), through a `QueueExecutor` served by 1 process and by 2 processes (each
+ *      an executor of one worker and one worker thread); next to the ceiling of this machine
+ *      at the time: the same jobs run by 1 and by 2 processes on local executors, no queue;
  *   2. trivial jobs (`echo(x) => x`) served by `serve` against a plain BullMQ `Worker` running
  *      the same function, each one process of concurrency 1; jobs are submitted at once and
  *      every result is awaited by the producer (a `QueueExecutor`, and a `Queue.addBulk` with
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url'
 
 import { Queue, QueueEvents } from 'bullmq'
 
-import { Executor, kernels } from '../dist/index.js'
+import { Executor, kernels, workerTask } from '../dist/index.js'
 import { QueueExecutor } from '../dist/lib/bullmq/index.js'
 import { startRedis } from '../scripts/redis-server.mjs'
 import { alternate, fmt, machine, median, options, writeJson } from './common.mjs'
@@ -46,35 +46,46 @@ function startServing(port, queue, kind) {
   })
 }
 
-/** Median milliseconds of 9 runs of `spin(iterations)` on `executor`. */
-async function timeSpin(executor, iterations) {
+/** Median milliseconds of 9 runs of `task(arg)` on `executor`. */
+async function timeTask(executor, task, arg) {
   const times = []
   for (let i = 0; i < 9; i++) {
     const start = performance.now()
-    await executor.submit(kernels.spin, [iterations])
+    await executor.submit(task, [arg])
     times.push(performance.now() - start)
   }
   return median(times)
 }
 
-/** `spin` iterations for about TARGET_MS on this machine, and the median of 9 local runs of it. */
+/**
+ * The arguments that make each CPU-bound task take about TARGET_MS on this machine, and the
+ * median of 9 local runs with them: `spin` iterations scale linearly; `fib(n)` grows by the
+ * golden ratio per step, so n is the step closest to the target.
+ */
 async function calibrate() {
   const executor = new Executor({ maxWorkers: 1 })
   let iterations = 1_000_000
   let ms
   // (grow until a run is long enough to scale from without timer noise)
-  while ((ms = await timeSpin(executor, iterations)) < 5) iterations *= 4
+  while ((ms = await timeTask(executor, kernels.spin, iterations)) < 5) iterations *= 4
   iterations = Math.round((iterations * TARGET_MS) / ms)
-  const localMs = await timeSpin(executor, iterations)
+  const fib = workerTask(new URL('./twins.mjs', import.meta.url), 'fib')
+  let n = 15
+  while ((await timeTask(executor, fib, n + 1)) < TARGET_MS) n++
+  if (Math.abs((await timeTask(executor, fib, n + 1)) - TARGET_MS) < Math.abs((await timeTask(executor, fib, n)) - TARGET_MS)) n++
+  const result = {
+    spin: { arg: iterations, localMs: await timeTask(executor, kernels.spin, iterations) },
+    fib: { arg: n, localMs: await timeTask(executor, fib, n) },
+  }
   await executor.shutdown()
-  return { iterations, localMs }
+  return result
 }
 
 /** The two sides sampled alternately (common.mjs). */
 const pair = (a, b) => alternate(a, b, SAMPLES)
 
-/** Resolves once `child` (a 'local' serving process) has run `n` spin jobs. */
-function runLocal(child, n, iterations) {
+/** Resolves once `child` (a 'local' serving process) has run `n` jobs `name(arg)`. */
+function runLocal(child, name, n, arg) {
   return new Promise((resolve) => {
     const onData = (data) => {
       if (!data.includes('done')) return
@@ -82,7 +93,7 @@ function runLocal(child, n, iterations) {
       resolve()
     }
     child.stdout.on('data', onData)
-    child.stdin.write(`${n} ${iterations}\n`)
+    child.stdin.write(`${name} ${n} ${arg}\n`)
   })
 }
 
@@ -111,7 +122,7 @@ const redis = await startRedis()
 const children = []
 try {
   const { connection, port } = redis
-  const { iterations, localMs } = await calibrate()
+  const calibration = await calibrate()
   const queues = { one: randomUUID(), two: randomUUID(), trivial: randomUUID(), plain: randomUUID(), plainExecutor: randomUUID() }
   const serving = [
     [queues.one, 'ferris'],
@@ -131,16 +142,22 @@ try {
   const [plain, plainExecutor] = [plainProducer(connection, queues.plain), plainProducer(connection, queues.plainExecutor)]
   await Promise.all([plain.ready(), plainExecutor.ready()])
 
-  const cpuJobs = (executor) => async () => {
-    const results = await Promise.all(Array.from({ length: CPU_JOBS }, () => executor.submit('spin', [iterations])))
-    if (results.length !== CPU_JOBS || typeof results[0] !== 'number') throw new Error('wrong result')
-  }
-  const cpu = await pair(cpuJobs(one), cpuJobs(two))
   const [localA, localB] = children.slice(-2)
-  const ceiling = await pair(
-    () => runLocal(localA, CPU_JOBS, iterations),
-    () => Promise.all([runLocal(localA, CPU_JOBS / 2, iterations), runLocal(localB, CPU_JOBS / 2, iterations)]),
-  )
+  /** Per CPU-bound task: 1 serving process against 2, and the same without the queue. */
+  const cpu = {}
+  for (const [name, { arg }] of Object.entries(calibration)) {
+    const jobs = (executor) => async () => {
+      const results = await Promise.all(Array.from({ length: CPU_JOBS }, () => executor.submit(name, [arg])))
+      if (results.length !== CPU_JOBS || typeof results[0] !== 'number') throw new Error(`${name}: wrong result`)
+    }
+    cpu[name] = {
+      queue: await pair(jobs(one), jobs(two)),
+      ceiling: await pair(
+        () => runLocal(localA, name, CPU_JOBS, arg),
+        () => Promise.all([runLocal(localA, name, CPU_JOBS / 2, arg), runLocal(localB, name, CPU_JOBS / 2, arg)]),
+      ),
+    }
+  }
   const trivialJobs = async () => {
     const results = await Promise.all(Array.from({ length: TRIVIAL_JOBS }, (_, x) => trivial.submit('echo', [x])))
     if (results[TRIVIAL_JOBS - 1] !== TRIVIAL_JOBS - 1) throw new Error('serve: wrong result')
@@ -150,19 +167,22 @@ try {
   await Promise.all([one.close(), two.close(), trivial.close(), plain.close(), plainExecutor.close()])
 
   const perSecond = (jobs, ms) => (jobs / ms) * 1000
-  const figures = [
+  const kinds = { spin: 'kernel', fib: 'worker-task' }
+  const figures = Object.entries(cpu).flatMap(([name, { queue, ceiling }]) => [
     {
-      figure: `2 serving processes / 1, CPU-bound kernel jobs/s (${CPU_JOBS} spin jobs of ~${TARGET_MS} ms, maxWorkers 1 each)`,
-      value: cpu.ratio,
+      figure: `2 serving processes / 1, CPU-bound ${kinds[name]} jobs/s (${CPU_JOBS} ${name} jobs of ~${TARGET_MS} ms, maxWorkers 1 each)`,
+      value: queue.ratio,
       goal: '>= 1.8',
-      detail: `${fmt(perSecond(CPU_JOBS, cpu.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, cpu.bMs), 1)} on 2`,
+      detail: `${fmt(perSecond(CPU_JOBS, queue.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, queue.bMs), 1)} on 2`,
     },
     {
-      figure: `(ceiling) the same jobs on local executors in 2 processes / 1, no queue`,
+      figure: `(ceiling) the same ${name} jobs on local executors in 2 processes / 1, no queue`,
       value: ceiling.ratio,
       goal: '',
       detail: `${fmt(perSecond(CPU_JOBS, ceiling.aMs), 1)} jobs/s on 1, ${fmt(perSecond(CPU_JOBS, ceiling.bMs), 1)} on 2`,
     },
+  ])
+  figures.push(
     {
       figure: `trivial jobs/s, serve / plain BullMQ Worker (${TRIVIAL_JOBS} echo jobs, concurrency 1)`,
       value: 1 / rate.ratio,
@@ -175,14 +195,16 @@ try {
       goal: '',
       detail: `${fmt(perSecond(TRIVIAL_JOBS, executorCost.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, executorCost.bMs))} jobs/s`,
     },
-  ]
+  )
   console.log(`\nferris-executor over BullMQ, local redis-server: medians of ${SAMPLES} alternating samples, ${machine().cores} cores, ${machine().cpu}`)
   const load = { before: loadBefore, after: loadavg()[0] }
-  console.log(`spin(${fmt(iterations)}) takes ${fmt(localMs, 1)} ms on a local executor; 1-minute load average ${fmt(load.before, 2)} before, ${fmt(load.after, 2)} after\n`)
+  const { spin, fib } = calibration
+  console.log(`spin(${fmt(spin.arg)}) takes ${fmt(spin.localMs, 1)} ms and fib(${fib.arg}) ${fmt(fib.localMs, 1)} ms on a local executor`)
+  console.log(`1-minute load average ${fmt(load.before, 2)} before, ${fmt(load.after, 2)} after\n`)
   console.log('| figure | measured | goal | medians |')
   console.log('| --- | --- | --- | --- |')
   for (const f of figures) console.log(`| ${f.figure} | ${fmt(f.value, 2)} | ${f.goal} | ${f.detail} |`)
-  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, iterations, cpu, ceiling, rate, executorCost, figures })
+  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, calibration, cpu, rate, executorCost, figures })
   console.log(`\nwrote ${jsonPath}`)
 } finally {
   for (const child of children) child.kill('SIGKILL')

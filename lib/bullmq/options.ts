@@ -2,6 +2,7 @@
 import type { ConnectionOptions, DefaultJobOptions } from 'bullmq'
 
 import type { Kernel } from '../kernels.js'
+import type { WorkerTask } from '../workers/worker-task.js'
 import type { TaskPriority } from '../scheduling.js'
 
 /**
@@ -78,7 +79,31 @@ export interface QueueStats {
   pendingJobs: number
 }
 
-/** The arguments of a task, as the client passes them. */
-export type TaskArgs<T> = T extends Kernel<infer A, unknown> ? A : T extends (...args: infer A) => unknown ? A : unknown[]
-/** What a task's future resolves with. */
-export type TaskResult<T> = T extends Kernel<unknown[], infer R> ? R : T extends (...args: never[]) => infer R ? Awaited<R> : unknown
+/**
+ * The arguments of a served task, as the client passes them.
+ *
+ * ```ts
+ * type SpinArgs = TaskArgs<typeof kernels.spin> // [iterations: number]
+ * ```
+ */
+export type TaskArgs<T> = T extends Kernel<infer A, unknown>
+  ? A
+  : T extends WorkerTask<infer A, unknown>
+    ? A
+    : T extends (...args: infer A) => unknown
+      ? A
+      : unknown[]
+/**
+ * What a served task's future resolves with.
+ *
+ * ```ts
+ * type SpinResult = TaskResult<typeof kernels.spin> // number
+ * ```
+ */
+export type TaskResult<T> = T extends Kernel<unknown[], infer R>
+  ? R
+  : T extends WorkerTask<unknown[], infer R>
+    ? R
+    : T extends (...args: never[]) => infer R
+      ? Awaited<R>
+      : unknown

@@ -3,6 +3,7 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job, type Work
 
 import type { Executor } from '../executor.js'
 import { isKernel, type Kernel } from '../kernels.js'
+import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import { encodeError, encodeValue } from './codec.js'
 import { BadJobError, UnknownTaskError } from './errors.js'
 import { readJob, type JobData } from './job-data.js'
@@ -10,12 +11,12 @@ import { errorReporter } from './report.js'
 
 /**
  * What a job name can stand for: anything the serving executor's `submit` and `map` run, a
- * native kernel (built-in or from `registerKernels`) or a function (run on the serving
- * process's main thread, for I/O-bound work). The job only names it, so only the serving
- * side needs the code. (Module-based worker tasks join this union, and `checkTasks`, when the
- * executor gets them; the rest goes through `submit` and `map` unchanged.)
+ * native kernel (built-in or from `registerKernels`), a `workerTask` (CPU-bound JavaScript,
+ * on the serving process's worker threads; a module's export is loaded there by its URL on
+ * that machine) or a function (run on the serving process's main thread, for I/O-bound
+ * work). The job only names it, so only the serving side needs the code.
  */
-export type ServedTask = Kernel | ((...args: never[]) => unknown)
+export type ServedTask = Kernel | WorkerTask | ((...args: never[]) => unknown)
 
 /** The `tasks` option: job name to task. */
 export type TaskMap = Readonly<Record<string, ServedTask>>
@@ -75,7 +76,9 @@ function checkTasks(tasks: unknown): Map<string, ServedTask> {
   if (typeof tasks !== 'object' || tasks === null) throw new TypeError('serve: tasks must be an object of job name to task')
   const map = new Map<string, ServedTask>()
   for (const [name, task] of Object.entries(tasks)) {
-    if (!isKernel(task) && typeof task !== 'function') throw new TypeError(`serve: tasks.${name} is not a kernel or a function`)
+    if (!isKernel(task) && !isWorkerTask(task) && typeof task !== 'function') {
+      throw new TypeError(`serve: tasks.${name} is not a kernel, a worker task or a function`)
+    }
     map.set(name, task as ServedTask)
   }
   return map

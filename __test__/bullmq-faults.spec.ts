@@ -13,7 +13,7 @@ import test from 'ava'
 import { Job } from 'bullmq'
 import { Redis } from 'ioredis'
 
-import { kernels } from '../index.js'
+import { kernels, workerTask } from '../index.js'
 import { decodeValue } from '../lib/bullmq/codec.js'
 import { JobFailedError, QueueExecutor } from '../lib/bullmq/index.js'
 import { jobEvents, queueName, rawQueue, redisProxy, serveFor, startRedis, waitForStats } from './bullmq-helpers.js'
@@ -39,7 +39,7 @@ function serveChild(config: object): { child: ChildProcessWithoutNullStreams; li
   return { child, lines, stderr: () => stderr }
 }
 
-test.serial('a serving process killed mid-job: another one completes its jobs, each future settles once', async (t) => {
+test.serial('a serving process killed mid-job (a kernel and a worker task): another one completes its jobs, each future settles once', async (t) => {
   const redis = await startRedis()
   t.teardown(() => redis.stop())
   const queue = queueName()
@@ -54,7 +54,8 @@ test.serial('a serving process killed mid-job: another one completes its jobs, e
   t.teardown(() => void a.child.kill('SIGKILL'))
   await waitUntil(() => a.lines.includes('ready'), `A to be ready; stderr: ${a.stderr()}`, 30_000)
 
-  const long = [client.submit('sleep', [1_500]), client.submit('sleep', [1_500])]
+  // One kernel and one worker task, both mid-run when A dies.
+  const long = [client.submit('sleep', [1_500]), client.submit('hold', [1_500])]
   const settled = new Map<unknown, number>()
   for (const f of long) f.addDoneCallback(() => settled.set(f, (settled.get(f) ?? 0) + 1))
   await waitUntil(() => a.lines.filter((l) => l.startsWith('active ')).length === 2, 'A to start both jobs', 30_000)
@@ -68,8 +69,12 @@ test.serial('a serving process killed mid-job: another one completes its jobs, e
   t.false(long.some((f) => f.done()), 'nothing settled while A held the jobs')
 
   // B checks for stalled jobs often; its own locks are long (it is never killed).
-  await serveFor(t, redis, queue, { sleep: kernels.sleep, spin: kernels.spin }, { worker: { name: 'B', stalledInterval } })
-  t.deepEqual(await Promise.all(long), [null, null])
+  const hold = workerTask((ms: number) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+    return ms
+  })
+  await serveFor(t, redis, queue, { sleep: kernels.sleep, spin: kernels.spin, hold }, { worker: { name: 'B', stalledInterval } })
+  t.deepEqual(await Promise.all(long), [null, 1_500])
   t.deepEqual(await Promise.all(short), counts.map(spinTwin))
 
   const raw = rawQueue(t, redis, queue)

@@ -5,7 +5,7 @@
  * Not a spec file (ava only runs `*.spec.ts`).
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -140,6 +140,12 @@ export function isTypeOrRangeError(error: unknown): error is TypeError | RangeEr
 
 /** The package's root directory (where package.json is). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+/** `node_modules/ferris-executor` in `dir`, linked to this checkout (to load the package by its name). */
+export function linkPackage(dir: string): void {
+  mkdirSync(join(dir, 'node_modules'))
+  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'ferris-executor'), 'dir')
+}
 
 /** File URL of the compiled package entry point (`dist/index.js`, built by `npm run build`). */
 export const PACKAGE_URL = pathToFileURL(join(PACKAGE_ROOT, 'dist', 'index.js')).href

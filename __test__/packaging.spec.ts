@@ -5,25 +5,19 @@
  * (`npm run pack:check` covers the packed tarballs themselves.)
  */
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 import test from 'ava'
 
 import { platformSuffix } from '../lib/addon.js'
-import { PACKAGE_ROOT, describeRun, runScripts } from './helpers.js'
+import { PACKAGE_ROOT, describeRun, linkPackage, runScripts } from './helpers.js'
 
 const SUFFIX = platformSuffix()
 const BINARY = `ferris-executor.${SUFFIX}.node`
 const PLATFORM_PACKAGE = `ferris-executor-${SUFFIX}`
 const { version: VERSION } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }
-
-/** `node_modules/ferris-executor` in `dir`, linked to this checkout. */
-function linkPackage(dir: string): void {
-  mkdirSync(join(dir, 'node_modules'))
-  symlinkSync(PACKAGE_ROOT, join(dir, 'node_modules', 'ferris-executor'), 'dir')
-}
 
 /**
  * `node_modules/ferris-executor` in `dir` as a copy of package.json and the compiled JavaScript

@@ -77,3 +77,28 @@ export function median(values) {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.floor(sorted.length / 2)]
 }
+
+/**
+ * Times `a` and `b` alternately (a-b, then b-a, ...), `samples` times each after one warm-up
+ * of each, so that load from elsewhere hits both alike: the median milliseconds of each and
+ * the median of the per-pair ratios a/b.
+ */
+export async function alternate(a, b, samples) {
+  await a()
+  await b()
+  const [ta, tb, ratios] = [[], [], []]
+  for (let i = 0; i < samples; i++) {
+    const [first, second] = i % 2 === 0 ? [a, b] : [b, a]
+    let start = performance.now()
+    await first()
+    const t1 = performance.now() - start
+    start = performance.now()
+    await second()
+    const t2 = performance.now() - start
+    const [x, y] = i % 2 === 0 ? [t1, t2] : [t2, t1]
+    ta.push(x)
+    tb.push(y)
+    ratios.push(x / y)
+  }
+  return { aMs: median(ta), bMs: median(tb), ratio: median(ratios) }
+}

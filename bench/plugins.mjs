@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 import { Executor, getKernel, kernels, registerKernels } from '../dist/index.js'
-import { CORES, fmt, machine, options, writeJson } from './common.mjs'
+import { alternate, CORES, fmt, machine, options, writeJson } from './common.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const { quick, jsonPath } = options('plugins.json')
@@ -36,28 +36,8 @@ const { scale } = registerKernels(library(join(root, 'examples', 'kernel-plugin'
 const { 'fixture.echo': echo } = registerKernels(library(join(root, 'target', 'release'), 'ferris-test-plugin'))
 const builtinScale = getKernel('testing.scale')
 
-const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1]
-
-/** Times `a` and `b` alternately, `SAMPLES` times each after one warm-up of each. */
-async function pair(a, b) {
-  await a()
-  await b()
-  const [ta, tb, ratios] = [[], [], []]
-  for (let i = 0; i < SAMPLES; i++) {
-    const [first, second] = i % 2 === 0 ? [a, b] : [b, a]
-    let start = performance.now()
-    await first()
-    const t1 = performance.now() - start
-    start = performance.now()
-    await second()
-    const t2 = performance.now() - start
-    const [x, y] = i % 2 === 0 ? [t1, t2] : [t2, t1]
-    ta.push(x)
-    tb.push(y)
-    ratios.push(x / y)
-  }
-  return { aMs: median(ta), bMs: median(tb), ratio: median(ratios) }
-}
+/** The two sides sampled alternately (common.mjs). */
+const pair = (a, b) => alternate(a, b, SAMPLES)
 
 const data = new Float64Array(new SharedArrayBuffer(LENGTH * 8)).map((_, i) => i)
 const all = new Executor({ maxWorkers: CORES, queueCapacity: BURST })

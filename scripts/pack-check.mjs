@@ -12,7 +12,8 @@
  * 3. installs both tarballs into an empty temporary project with `cargo` and `rustc` off PATH,
  *    with an empty npm cache, against a local stand-in for the registry that answers 404 to
  *    everything, as the real one does while the package is unpublished: the install the
- *    README gives works, and asks the registry only for the other platforms' packages;
+ *    README gives works, and asks the registry only for the other platforms' packages (and
+ *    the optional peer dependencies, which it does not install);
  * 4. type-checks the type tests (test-d/) there, against the installed declarations;
  * 5. runs smoke scripts there through `import` and through `require` (a JS function and native
  *    kernels, and one shared addon across both), then times 10 cold starts.
@@ -170,9 +171,18 @@ try {
   await runAsync(process.execPath, installArgs, { cwd: project, env })
   const installMs = performance.now() - started
   registry.close()
-  const platformPackages = new Set(Object.keys(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).optionalDependencies))
-  const unexpected = registry.asked.filter((name) => !platformPackages.has(name))
-  if (unexpected.length > 0) fail(`the install asked the registry for more than the other platforms' packages: ${unexpected.join(', ')}`)
+  const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const platformPackages = new Set(Object.keys(manifest.optionalDependencies))
+  // npm also looks up optional peer dependencies (bullmq, for the `ferris-executor/bullmq`
+  // subpath), and installs none of them when the registry has none.
+  const optionalPeers = Object.keys(manifest.peerDependenciesMeta ?? {}).filter((name) => manifest.peerDependenciesMeta[name].optional)
+  const declarationsOf = (name) => {
+    const dir = join(root, 'node_modules', name)
+    return join(dir, JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).types ?? 'index.d.ts')
+  }
+  const unexpected = registry.asked.filter((name) => !platformPackages.has(name) && !optionalPeers.includes(name))
+  if (unexpected.length > 0) fail(`the install asked the registry for more than the other platforms' packages and optional peers: ${unexpected.join(', ')}`)
+  for (const name of optionalPeers) if (existsSync(join(project, 'node_modules', name))) fail(`npm installed the optional peer ${name}`)
   const installed = join(project, 'node_modules')
   if (!existsSync(join(installed, `ferris-executor-${PLATFORM}`, binary))) fail(`npm did not install ferris-executor-${PLATFORM} with its addon`)
   if (readdirSync(join(installed, 'ferris-executor')).some((f) => f.endsWith('.node'))) fail('the installed root package holds a .node file')
@@ -186,6 +196,9 @@ try {
       compilerOptions: {
         target: 'ES2022', lib: ['ES2022', 'ESNext.Disposable'], module: 'NodeNext', moduleResolution: 'NodeNext',
         strict: true, noEmit: true, skipLibCheck: false, types: ['node'], typeRoots: [join(root, 'node_modules', '@types')],
+        // The optional peers' declarations, which the subpaths' declarations import, from the
+        // repository's development install (the project has none: see above).
+        paths: Object.fromEntries(optionalPeers.map((name) => [name, [declarationsOf(name)]])),
       },
       include: ['test-d/*.ts', 'test-d/*.cts'],
     }),

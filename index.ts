@@ -9,6 +9,8 @@
  * const squares = await executor.map(workerTask((n: number) => n * n), [1, 2, 3]) // on worker threads
  * const status = await executor.submit(async (url: string) => (await fetch(url)).status, ['https://example.com'])
  * ```
+ *
+ * @module ferris-executor
  */
 export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'
 export { Future, type WaitOptions } from './lib/future.js'

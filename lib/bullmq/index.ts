@@ -15,6 +15,8 @@
  * await using client = new QueueExecutor<typeof tasks>({ queue: 'cpu', connection })
  * console.log(await client.submit('spin', [1_000_000]))
  * ```
+ *
+ * @module ferris-executor/bullmq
  */
 export { serve, type Server, type ServeOptions, type ServeWorkerOptions, type ServedTask, type TaskMap } from './serve.js'
 export {

@@ -69,11 +69,28 @@ export interface QueueCloseOptions {
  * ```
  */
 export interface QueueStats {
-  /** Counts of the queue in Redis, from every client. */
-  queue: { waiting: number; prioritized: number; active: number; delayed: number; completed: number; failed: number }
+  /** Counts of the queue in Redis, from every client, as BullMQ's `getJobCounts` names them. */
+  queue: {
+    /** Waiting to be taken, without a priority. */
+    waiting: number
+    /** Waiting to be taken, with a priority (every job a `QueueExecutor` adds has one). */
+    prioritized: number
+    /** Taken by a serving process and running. */
+    active: number
+    /** Waiting for a delay or a retry's backoff. */
+    delayed: number
+    /** Completed and still kept by Redis. */
+    completed: number
+    /** Failed for good and still kept by Redis. */
+    failed: number
+  }
+  /** Jobs this client submitted. */
   submittedJobs: number
+  /** This client's jobs that completed. */
   completedJobs: number
+  /** This client's jobs that failed (thrown, timed out, unknown name, bad data). */
   failedJobs: number
+  /** This client's jobs cancelled before they ran. */
   cancelledJobs: number
   /** Submitted by this client and not settled yet. */
   pendingJobs: number

@@ -52,6 +52,10 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
   /** Jobs submitted in this turn of the event loop, added in one `addBulk` at its end. */
   #batch: Sent[] = []
 
+  /**
+   * Connects to the queue (lazily: the first Redis command waits for the connection). Throws
+   * `TypeError` for options without a queue name or a connection.
+   */
   constructor(options: QueueExecutorOptions) {
     if (typeof options !== 'object' || options === null) throw new TypeError('QueueExecutor: options must be an object')
     const { queue, connection, prefix } = options

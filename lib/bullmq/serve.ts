@@ -15,13 +15,35 @@ import { errorReporter } from './report.js'
  * on the serving process's worker threads; a module's export is loaded there by its URL on
  * that machine) or a function (run on the serving process's main thread, for I/O-bound
  * work). The job only names it, so only the serving side needs the code.
+ *
+ * ```ts
+ * const tasks = {
+ *   spin: kernels.spin,
+ *   parse: workerTask(new URL('./parse.mjs', import.meta.url), 'parse'),
+ *   fetchStatus: async (url: string) => (await fetch(url)).status,
+ * } satisfies TaskMap
+ * ```
  */
 export type ServedTask = Kernel | WorkerTask | ((...args: never[]) => unknown)
 
-/** The `tasks` option: job name to task. */
+/**
+ * The `tasks` option: job name to task. Type a client with it to get typed names, arguments
+ * and results.
+ *
+ * ```ts
+ * const tasks = { spin: kernels.spin } satisfies TaskMap
+ * const client = new QueueExecutor<typeof tasks>({ queue: 'cpu', connection })
+ * ```
+ */
 export type TaskMap = Readonly<Record<string, ServedTask>>
 
-/** BullMQ worker options `serve` passes on; it sets `connection`, `concurrency` and `autorun` itself. */
+/**
+ * BullMQ worker options `serve` passes on; it sets `connection`, `concurrency` and `autorun` itself.
+ *
+ * ```ts
+ * serve(executor, { queue: 'cpu', connection, tasks, worker: { lockDuration: 60_000, maxStalledCount: 2 } })
+ * ```
+ */
 export type ServeWorkerOptions = Omit<WorkerOptions, 'connection' | 'concurrency' | 'autorun'>
 
 /**

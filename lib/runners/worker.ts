@@ -151,6 +151,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
       lost: (id, error) => this.#lost(id, error),
       cannotStart: (error) => this.#cannotStart(error),
       demand: () => this.#pending.size,
+      awaits: (id) => this.#host.task(id) !== undefined,
     })
   }
 

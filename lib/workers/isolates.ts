@@ -40,6 +40,8 @@ export interface IsolatesHost {
   cannotStart(error: WorkerExitError): void
   /** Worker tasks accepted and not settled: how many workers could be busy. */
   demand(): number
+  /** Task `id` has not settled: a result posted for it will be taken. */
+  awaits(id: number): boolean
 }
 
 /** The worker program: this file's sibling, `.ts` when running from the sources. */
@@ -182,11 +184,15 @@ export class Isolates {
     return { value }
   }
 
-  /** Moves the results a worker posted from its port to `#posted`. */
+  /**
+   * Moves the results a worker posted from its port to `#posted`. A task stopped (timed out,
+   * cancelled) just after its worker posted the result gets no event to take it, so a result
+   * for a task that has settled is dropped here rather than kept forever.
+   */
   #readPosted(port: MessagePort): void {
     for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
       const { id, value } = received.message as { id: number; value: unknown }
-      this.#posted.set(id, value)
+      if (this.#host.awaits(id)) this.#posted.set(id, value)
     }
   }
 

@@ -270,6 +270,25 @@ test('a job of format 1 (an older client) is answered in base64, which that clie
   t.is(current.returnvalue, 'j:[3,4]')
 })
 
+test('jobs submitted in one tick (one addBulk) settle each with its own value, JSON text and v8 forms mixed; cancelling one drops only it', async (t) => {
+  const queue = queueName()
+  const ran: unknown[] = []
+  await serveFor(t, redis, queue, { keep: (value: unknown) => (ran.push(value), value) }, { concurrency: 1 })
+  const client = clientFor(t, redis, queue)
+  const values: unknown[] = Array.from({ length: 40 }, (_, i) =>
+    [i, `s${i}`, { i, list: [i, null, true] }, new Date(i), BigInt(i), undefined, [i, -0], new Map([[i, i]])][i % 8],
+  )
+  const futures = values.map((value) => client.submit('keep', [value]))
+  t.true(futures[13]!.cancel(), 'still in the batch: cancelled at once')
+  const settled = await Promise.allSettled(futures)
+  for (const [i, outcome] of settled.entries()) {
+    if (i === 13) t.true(outcome.status === 'rejected' && outcome.reason instanceof CancelledError)
+    else t.deepEqual(outcome.status === 'fulfilled' && outcome.value, values[i], `job ${i}`)
+  }
+  t.is(ran.length, values.length - 1, 'the cancelled job never ran')
+  t.like(await client.getStats(), { submittedJobs: 40, completedJobs: 39, cancelledJobs: 1, pendingJobs: 0 })
+})
+
 test('a job that failed without an error from serve rejects with JobFailedError and BullMQ\'s reason', async (t) => {
   const queue = queueName()
   const client = clientFor(t, redis, queue)

@@ -3,6 +3,8 @@
  * values and errors across the queue, priorities, cancellation, timeouts, unknown names and
  * bad job data, map/imap/wait/asCompleted, stats and closing.
  */
+import { deserialize, serialize } from 'node:v8'
+
 import test from 'ava'
 import { Job } from 'bullmq'
 
@@ -249,6 +251,42 @@ test('bad job data added by hand fails that job only, without retries', async (t
     t.is(job!.attemptsMade, 1)
   }
   t.is(new BadJobError('x').code, 'ERR_FERRIS_BAD_JOB')
+})
+
+test('a job of format 1 (an older client) is answered in base64, which that client reads; format 2 jobs in JSON text', async (t) => {
+  const queue = queueName()
+  const raw = rawQueue(t, redis, queue)
+  const old = await raw.add('echo', { ferris: 1, args: serialize([[1, 2]]).toString('base64') })
+  await serveFor(t, redis, queue, tasks, { concurrency: 1 })
+  const client = clientFor(t, redis, queue)
+  t.deepEqual(await client.submit('echo', [[3, 4]]), [3, 4])
+  let job: Job | undefined
+  const deadline = Date.now() + 30_000
+  while (!(job = await Job.fromId(raw, old.id!))?.finishedOn && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  // (as an older client reads it: base64 of v8.serialize, no tag)
+  t.deepEqual(deserialize(Buffer.from(job!.returnvalue as string, 'base64')), [1, 2], 'format 1: base64 of v8.serialize, as before')
+  const current = (await raw.getCompleted()).find((j) => j.id !== old.id)!
+  t.like(current.data, { ferris: 2, args: 'j:[[3,4]]' })
+  t.is(current.returnvalue, 'j:[3,4]')
+})
+
+test('jobs submitted in one tick (one addBulk) settle each with its own value, JSON text and v8 forms mixed; cancelling one drops only it', async (t) => {
+  const queue = queueName()
+  const ran: unknown[] = []
+  await serveFor(t, redis, queue, { keep: (value: unknown) => (ran.push(value), value) }, { concurrency: 1 })
+  const client = clientFor(t, redis, queue)
+  const values: unknown[] = Array.from({ length: 40 }, (_, i) =>
+    [i, `s${i}`, { i, list: [i, null, true] }, new Date(i), BigInt(i), undefined, [i, -0], new Map([[i, i]])][i % 8],
+  )
+  const futures = values.map((value) => client.submit('keep', [value]))
+  t.true(futures[13]!.cancel(), 'still in the batch: cancelled at once')
+  const settled = await Promise.allSettled(futures)
+  for (const [i, outcome] of settled.entries()) {
+    if (i === 13) t.true(outcome.status === 'rejected' && outcome.reason instanceof CancelledError)
+    else t.deepEqual(outcome.status === 'fulfilled' && outcome.value, values[i], `job ${i}`)
+  }
+  t.is(ran.length, values.length - 1, 'the cancelled job never ran')
+  t.like(await client.getStats(), { submittedJobs: 40, completedJobs: 39, cancelledJobs: 1, pendingJobs: 0 })
 })
 
 test('a job that failed without an error from serve rejects with JobFailedError and BullMQ\'s reason', async (t) => {

@@ -9,7 +9,9 @@
  *      the same function, each one process of concurrency 1; jobs are submitted at once and
  *      every result is awaited by the producer (a `QueueExecutor`, and a `Queue.addBulk` with
  *      `QueueEvents` for the plain worker); and, for reference, the plain worker calling
- *      `executor.submit(echo)` itself, which isolates what the executor adds per job.
+ *      `executor.submit(echo)` itself, which isolates what the executor adds per job, and
+ *      `serve` against that worker, which isolates what the queue layer adds (codec, job
+ *      format, priorities, the client's futures).
  * Every serving process is started before the first sample and serves its own queue; samples
  * of the compared sides alternate, so that load from elsewhere hits both alike. Figures are
  * medians; each ratio is the median of the per-pair ratios.
@@ -164,6 +166,7 @@ try {
   }
   const rate = await pair(trivialJobs, () => plain.run(TRIVIAL_JOBS))
   const executorCost = await pair(() => plainExecutor.run(TRIVIAL_JOBS), () => plain.run(TRIVIAL_JOBS))
+  const layerCost = await pair(trivialJobs, () => plainExecutor.run(TRIVIAL_JOBS))
   await Promise.all([one.close(), two.close(), trivial.close(), plain.close(), plainExecutor.close()])
 
   const perSecond = (jobs, ms) => (jobs / ms) * 1000
@@ -195,6 +198,12 @@ try {
       goal: '',
       detail: `${fmt(perSecond(TRIVIAL_JOBS, executorCost.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, executorCost.bMs))} jobs/s`,
     },
+    {
+      figure: `(reference) trivial jobs/s, serve / plain Worker calling executor.submit(echo)`,
+      value: 1 / layerCost.ratio,
+      goal: '',
+      detail: `${fmt(perSecond(TRIVIAL_JOBS, layerCost.aMs))} vs ${fmt(perSecond(TRIVIAL_JOBS, layerCost.bMs))} jobs/s`,
+    },
   )
   console.log(`\nferris-executor over BullMQ, local redis-server: medians of ${SAMPLES} alternating samples, ${machine().cores} cores, ${machine().cpu}`)
   const load = { before: loadBefore, after: loadavg()[0] }
@@ -204,7 +213,7 @@ try {
   console.log('| figure | measured | goal | medians |')
   console.log('| --- | --- | --- | --- |')
   for (const f of figures) console.log(`| ${f.figure} | ${fmt(f.value, 2)} | ${f.goal} | ${f.detail} |`)
-  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, calibration, cpu, rate, executorCost, figures })
+  writeJson(jsonPath, { machine: machine(), load, samples: SAMPLES, cpuJobs: CPU_JOBS, trivialJobs: TRIVIAL_JOBS, calibration, cpu, rate, executorCost, layerCost, figures })
   console.log(`\nwrote ${jsonPath}`)
 } finally {
   for (const child of children) child.kill('SIGKILL')

@@ -1,8 +1,11 @@
 /**
  * How values and errors cross the queue. BullMQ stores job data and results as JSON, which
  * loses typed arrays, `BigInt`, `Date`, `Map`, `Set` and shared references; so each travels as
- * one base64 string of `v8.serialize` (the structured-clone format of Node, which every typed
- * array kind, `Buffer` and `DataView` round-trip through with their class).
+ * one string: JSON text behind the tag `j:` when JSON carries the value exactly
+ * (`json-exact.ts`), else base64 of `v8.serialize` (the structured-clone format of Node,
+ * which every typed array kind, `Buffer` and `DataView` round-trip through with their class).
+ * The tag cannot begin base64 (no `:` in its alphabet), so a reader tells the two apart, and
+ * reads the base64-only strings of format 1 (`job-data.ts`) as before.
  *
  * Errors are not left to `v8.serialize`, which keeps only the message and stack of a few
  * built-in classes: an error is written as a record of its name, message, stack, cause and own
@@ -14,14 +17,23 @@ import { deserialize, serialize } from 'node:v8'
 
 import * as packageErrors from '../errors.js'
 import * as queueErrors from './errors.js'
+import { jsonExact } from './json-exact.js'
 
-/** Writes `value` (anything structured clone accepts) as base64; throws its `DataCloneError` otherwise. */
-export function encodeValue(value: unknown): string {
+/** Marks a value written as JSON text. */
+const JSON_TAG = 'j:'
+
+/**
+ * Writes `value` (anything structured clone accepts) as a string; throws its `DataCloneError`
+ * otherwise. `compact: false` writes base64 only, for a reader of format 1.
+ */
+export function encodeValue(value: unknown, compact = true): string {
+  if (compact && jsonExact(value)) return JSON_TAG + JSON.stringify(value)
   return serialize(value).toString('base64')
 }
 
 /** Reads what `encodeValue` wrote; throws if `text` is not such a string. */
 export function decodeValue(text: string): unknown {
+  if (text.startsWith(JSON_TAG)) return JSON.parse(text.slice(JSON_TAG.length))
   return deserialize(Buffer.from(text, 'base64'))
 }
 
@@ -78,9 +90,9 @@ function toWire(thrown: unknown, depth: number): unknown {
   return cloneable(thrown) ? thrown : String(thrown)
 }
 
-/** Writes what a task threw (an error or any other value) as base64. */
+/** Writes what a task threw (an error or any other value) as base64: rare enough to keep in the one form every client reads. */
 export function encodeError(thrown: unknown): string {
-  return encodeValue(toWire(thrown, 0))
+  return encodeValue(toWire(thrown, 0), false)
 }
 
 /** Error classes rebuilt with their own prototype, by name. */

@@ -6,8 +6,14 @@
 import { decodeValue } from './codec.js'
 import { BadJobError } from './errors.js'
 
-/** Version of this layout; a serving process refuses another one instead of guessing. */
-export const JOB_FORMAT = 1
+/**
+ * Version of this layout, written by `QueueExecutor`; a serving process refuses one it does
+ * not read instead of guessing. Format 1: values in base64 only; format 2: values may be JSON
+ * text too (`codec.ts`). A serving process reads both, and answers a format 1 job in base64,
+ * which its client reads.
+ */
+export const JOB_FORMAT = 2
+const FORMATS_READ: readonly unknown[] = [1, 2]
 
 export interface JobData {
   /** `JOB_FORMAT`. */
@@ -22,7 +28,8 @@ export interface JobData {
   error?: string
 }
 
-export type Work = { kind: 'call'; args: unknown[]; timeout: number | undefined } | { kind: 'map'; items: unknown[] }
+/** What a job asks for; `compact`: its client reads JSON-text results (format 2 on). */
+export type Work = ({ kind: 'call'; args: unknown[]; timeout: number | undefined } | { kind: 'map'; items: unknown[] }) & { compact: boolean }
 
 /** BullMQ priorities (1 is the highest) of TaskPriority's levels (HIGH 0, NORMAL 1, LOW 2). Every job gets one: BullMQ takes jobs without a priority before all prioritized ones. */
 export function bullPriority(level: number): number {
@@ -45,11 +52,14 @@ function decodeList(text: unknown, what: string): unknown[] {
 export function readJob(data: unknown): Work {
   if (typeof data !== 'object' || data === null) throw new BadJobError(`expected an object, got ${data === null ? 'null' : typeof data}`)
   const job = data as Partial<JobData>
-  if (job.ferris !== JOB_FORMAT) throw new BadJobError(`unknown format ${JSON.stringify(job.ferris)} (this version reads ${JOB_FORMAT})`)
-  if (job.items !== undefined) return { kind: 'map', items: decodeList(job.items, 'items') }
+  if (!FORMATS_READ.includes(job.ferris)) {
+    throw new BadJobError(`unknown format ${JSON.stringify(job.ferris)} (this version reads ${FORMATS_READ.join(' and ')})`)
+  }
+  const compact = job.ferris !== 1
+  if (job.items !== undefined) return { kind: 'map', items: decodeList(job.items, 'items'), compact }
   const timeout = job.timeout
   if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0))) {
     throw new BadJobError(`timeout must be a non-negative number, got ${JSON.stringify(timeout)}`)
   }
-  return { kind: 'call', args: decodeList(job.args, 'args'), timeout }
+  return { kind: 'call', args: decodeList(job.args, 'args'), timeout, compact }
 }

@@ -149,7 +149,7 @@ export function serve(executor: Executor, options: ServeOptions): Server {
       const work = readJob(job.data)
       const value =
         work.kind === 'call' ? await run.submit(task, work.args, { timeout: work.timeout }) : await run.map(task, work.items)
-      return encodeValue(value)
+      return encodeValue(value, work.compact)
     } catch (error) {
       throw await failWith(job, error)
     }

@@ -172,6 +172,31 @@ test('under the FIFO scheduler, JS tasks start in submission order with two work
   t.deepEqual(await wrongOrders(executor, 'low-1 low-2 low-3 normal-1 normal-2 normal-3 high-1 high-2'), [])
 })
 
+test('JS tasks handed out by their own submission (free slots) start after the submitting code, never inside submit, in submission order', async (t) => {
+  const { executor } = setup(t, { maxWorkers: 4, queueCapacity: 4096 })
+  for (let round = 0; round < 20; round++) {
+    const calls: number[] = []
+    const insideSubmit: number[] = []
+    let submitting = false
+    const record = (i: number): void => {
+      if (submitting) insideSubmit.push(i)
+      calls.push(i)
+    }
+    // 1 500 submissions in one tick: the batch goes to the pool at once (inside a submit call)
+    // when it is full, and that call gets the first hand-outs back.
+    const futures = []
+    for (let i = 0; i < 1500; i++) {
+      submitting = true
+      futures.push(executor.submit(record, [i]))
+      submitting = false
+    }
+    t.is(calls.length, 0, 'nothing is called before the submitting code is done')
+    await Promise.all(futures)
+    t.deepEqual(insideSubmit, [], `round ${round}: called inside submit`)
+    t.deepEqual(calls, Array.from({ length: 1500 }, (_, i) => i), `round ${round}: not in submission order`)
+  }
+})
+
 test('activeThreads counts the tasks running at the moment of the call', async (t) => {
   const { executor, gate } = setup(t, { maxWorkers: 4 })
   t.is(executor.getStats().activeThreads, 0)

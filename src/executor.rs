@@ -26,6 +26,16 @@ pub struct Refusal {
     pub message: Option<String>,
 }
 
+/// What `submitBatch` did besides queueing.
+#[napi(object)]
+pub struct Submitted {
+    /// How many ids of main-thread tasks handed out it wrote to `handedOut`.
+    pub handed_out: u32,
+    /// The tasks it refused (normally none: the JS layer checks the queue's room through the
+    /// gauge before it batches a task).
+    pub refusals: Vec<Refusal>,
+}
+
 #[napi(object)]
 pub struct NativeOptions {
     pub max_workers: u32,
@@ -125,9 +135,12 @@ impl NativeExecutor {
         })
     }
 
-    /// Queues a batch of tasks in one call (the encoding is in `wire/submit.rs`). Returns the
-    /// tasks that were refused (normally none: the JS layer checks the queue's room through
-    /// the gauge before it batches a task).
+    /// Queues a batch of tasks in one call (the encoding is in `wire/submit.rs`), then hands
+    /// queued external tasks out to free slots on this thread (see `Pool::hand_out_queued`).
+    /// Main-thread tasks handed out come back here, as from `finishExternal`: their ids, with
+    /// those of every hand-out pending by then, are written to `handed_out` in order, so the
+    /// first hop of a JS function on an idle executor is neither a threadsafe-function call
+    /// nor an event-loop turn.
     #[napi(catch_unwind)]
     pub fn submit_batch(
         &self,
@@ -135,7 +148,8 @@ impl NativeExecutor {
         meta: &[u32],
         numbers: &[f64],
         objects: Vec<Unknown>,
-    ) -> Result<Vec<Refusal>> {
+        mut handed_out: Float64ArraySlice<'_>,
+    ) -> Result<Submitted> {
         let pool = self.lock_pool();
         let mut handles = self.handles.lock();
         let mut args = BatchArgs::new(numbers, objects);
@@ -187,10 +201,19 @@ impl NativeExecutor {
                 Err(SubmitError::Closed) => refusals.push(refuse(Refused::Closed, None)),
             }
         }
+        let mut taken = 0;
         if let (true, Some(pool)) = (external, pool.as_ref()) {
-            pool.hand_out_queued();
+            // Taking the hand-outs locks the handles.
+            drop(handles);
+            // SAFETY: as in `finish_external`: the runner's own array, untouched by JavaScript
+            // while this call runs on its thread.
+            let ids = unsafe { handed_out.as_mut() };
+            taken = self.outbox.take_hand_outs(|| pool.hand_out_queued(), ids);
         }
-        Ok(refusals)
+        Ok(Submitted {
+            handed_out: taken as u32,
+            refusals,
+        })
     }
 
     /// The pool's queued-task count as a 4-byte buffer that stays current (read it with

@@ -76,13 +76,6 @@ export class Engine implements MapHost, EventSink {
       },
       idle: () => this.#becameIdle(),
     })
-    this.#batch = new SubmitBatch(this.#native, {
-      refused: (task, reason, message) => this.#refused(task, reason, message),
-      // Fail the batch's tasks rather than leave their futures pending or throw into a microtask.
-      broken: (tasks, error) => {
-        for (const task of tasks) this.#table.settle(task, 'failed', error)
-      },
-    })
     this.#readiness = new Readiness({
       queueCapacity,
       memoryLimit,
@@ -120,6 +113,15 @@ export class Engine implements MapHost, EventSink {
       resourceLimits,
     )
     this.#runners = [new KernelRunner(this.#native, canceller), this.#workers, this.#mainThread]
+    this.#batch = new SubmitBatch(this.#native, {
+      refused: (task, reason, message) => this.#refused(task, reason, message),
+      // Fail the batch's tasks rather than leave their futures pending or throw into a microtask.
+      broken: (tasks, error) => {
+        for (const task of tasks) this.#table.settle(task, 'failed', error)
+      },
+      handedOut: this.#mainThread.handedOut,
+      received: (n) => this.#mainThread.received(n),
+    })
   }
 
   /** The runner of `fn`, or `undefined` if `fn` is neither a function nor a kernel. */

@@ -6,7 +6,9 @@
  * Protocol:
  * - The pool hands tasks out (`RunExternal` events, in the order they left its queue) and
  *   each holds a slot from then on. They wait in `#ready`, first in first out, so they are
- *   called in hand-out order.
+ *   called in hand-out order. A submission that finds free slots gets its hand-outs back from
+ *   its native call instead (`received`), behind those already waiting; they are called from
+ *   a microtask, never inside `submit`.
  * - `drain()` calls ready tasks for at most one time slice (`SLICE_MS`), looking at the
  *   clock after every call, then lets the event loop turn before the next slice: timers and
  *   I/O wait one slice plus one task at most. The next slice runs in the loop's check phase
@@ -101,8 +103,8 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
   #head = 0
   /** Run times (ms) of the `#finished` tasks finished since the last report (at most one per slot). */
   readonly #runTimes: Float64Array
-  /** Ids of the tasks a report handed out (at most one per slot). */
-  readonly #handedOut: Float64Array
+  /** Ids of the tasks a report or a submission handed out (at most one per slot). */
+  readonly handedOut: Float64Array
   #finished = 0
   /** Handed-out tasks given up (cancelled) since the last report. */
   #abandoned = 0
@@ -124,7 +126,7 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
     this.#host = host
     this.#canceller = canceller
     this.#runTimes = new Float64Array(maxWorkers)
-    this.#handedOut = new Float64Array(maxWorkers)
+    this.handedOut = new Float64Array(maxWorkers)
   }
 
   accepts(fn: unknown): boolean {
@@ -236,8 +238,20 @@ export class MainThreadRunner implements Runner<MainThreadTask> {
     if (finished === 0 && abandoned === 0) return
     this.#finished = 0
     this.#abandoned = 0
-    const handedOut = this.#handedOut
-    const n = this.#host.finishExternal(this.#runTimes, finished, abandoned, handedOut)
+    this.#take(this.#host.finishExternal(this.#runTimes, finished, abandoned, this.handedOut))
+  }
+
+  /** A submission's native call wrote the ids of `n` hand-outs to `handedOut`. */
+  received(n: number): void {
+    if (n === 0) return
+    this.#take(n)
+    queueMicrotask(this.#drainSoon)
+  }
+
+  readonly #drainSoon = (): void => this.drain()
+
+  #take(n: number): void {
+    const handedOut = this.handedOut
     for (let i = 0; i < n; i++) {
       const task = this.#host.task(handedOut[i]!)
       this.run(task instanceof MainThreadTask ? task : undefined)

@@ -13,13 +13,17 @@ import type { Task } from '../engine/task.js'
 /** Submissions per native call at most: bounds the delay before the first ones can start. */
 const MAX_BATCH = 1024
 
-type Refusals = ReturnType<NativeExecutor['submitBatch']>
+type Submitted = ReturnType<NativeExecutor['submitBatch']>
 
 export interface SubmitSink {
   /** The pool refused `task` (`reason`: a `Refused` code). */
   refused(task: Task, reason: number, message: string | null | undefined): void
   /** The native call threw: only a bug can get here (the batch is built from checked input). */
   broken(tasks: readonly Task[], error: unknown): void
+  /** Where the native call writes the ids of the main-thread tasks it hands out (one entry per slot). */
+  readonly handedOut: Float64Array
+  /** The native call wrote `n` ids to `handedOut`. */
+  received(n: number): void
 }
 
 export class SubmitBatch {
@@ -66,13 +70,15 @@ export class SubmitBatch {
       meta[n++] = task.level | task.runner.encode(task, numbers, objects)
     }
     if (n === 0) return
-    let refusals: Refusals
+    let submitted: Submitted
     try {
-      refusals = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects)
+      submitted = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects, this.#sink.handedOut)
     } catch (error) {
       this.#sink.broken(tasks, error)
       return
     }
+    const { handedOut, refusals } = submitted
+    this.#sink.received(handedOut)
     if (refusals.length === 0) return
     const byId = new Map(tasks.map((task) => [task._id, task]))
     for (const { id, reason, message } of refusals) this.#sink.refused(byId.get(id)!, reason, message)

@@ -9,11 +9,17 @@
 //! 1. **Post.** Whoever publishes work (a submission, a forked job, a freed slot) then calls
 //!    `notify_work`, which wakes one sleeper unless a worker is searching: a searcher will find
 //!    the work. A burst of posts thus costs one load each while someone searches.
-//! 2. **Spare searcher.** A worker that comes from idle (searching, or just woken) and starts
-//!    something calls `found_work`. If nobody else is searching and a worker sleeps, it wakes
-//!    one, which searches in turn (tokio's and Go's rule). While work keeps coming, an idle
-//!    worker is always looking: the next task or forked half is picked up without a wake-up,
-//!    and a burst is passed on worker by worker instead of waking every sleeper at once.
+//! 2. **Pass the wake on.** A worker that comes from idle (searching, or just woken) and
+//!    starts something calls `found_work`. If work is left that it cannot take itself (more
+//!    queued tasks, or forked jobs, and a free slot), nobody else is searching and a worker
+//!    sleeps, it wakes one, which searches in turn (tokio's and Go's rule, limited to work that
+//!    is there). A burst is thus passed on worker by worker instead of waking every sleeper at
+//!    once. A worker that took the only task wakes nobody: if the task forks, the fork posts
+//!    (rule 1) and wakes a sibling then, microseconds later. Waking one up front for every task
+//!    was tried and dropped: on the 2-vCPU machine of the benchmarks the futex wake costs
+//!    10-40 us on the path to the task's start, and the sibling, woken for nothing, competes
+//!    with the JavaScript thread for a core; paired runs of `bench/small-kernels.mjs` put the
+//!    idle `spin(0)` round trip at 67-85 us without it against 208-246 us with it.
 //! 3. **Search.** A searcher looks at the queues a few times before it parks. After work (it
 //!    ran or handed out something since it last parked) it backs off as crossbeam's `Backoff`
 //!    does, spinning, then yielding, for some microseconds in all: work comes in bursts. A
@@ -88,9 +94,10 @@ impl Sleep {
     }
 
     /// Rule 2: the calling worker, back from idle (searching, or woken), starts something.
-    /// Wakes a spare searcher if nobody searches, a worker sleeps and `worth_it` holds.
-    pub fn found_work(&self, worth_it: impl Fn() -> bool) {
-        self.notify_work(worth_it);
+    /// Wakes another searcher if nobody searches, a worker sleeps and `work_left` (read after
+    /// the fence: work remains that a slot is free to run) holds.
+    pub fn found_work(&self, work_left: impl Fn() -> bool) {
+        self.notify_work(work_left);
     }
 
     /// Rule 3: searches until `look` finds something (true) or the budget runs out (false);

@@ -66,7 +66,7 @@ impl<O: Send + 'static> WorkerThread<O> {
             if let Some(found) = self.next_task() {
                 if from_idle {
                     let shared = &*self.shared;
-                    shared.sleep.found_work(|| shared.slots.free() > 0);
+                    shared.sleep.found_work(|| shared.has_work(false));
                     from_idle = false;
                 }
                 self.ran_since_parked = true;

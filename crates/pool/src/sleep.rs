@@ -31,11 +31,14 @@
 //!    stops counting as one when its search ends, found or not; one that found nothing
 //!    parks, and nothing but work wakes a parked worker, so an idle pool burns no CPU.
 //! 4. **Park** (a Dekker-style handshake, as in rayon-core's sleep module, simplified to one
-//!    condition variable with wake tokens). A sleeper takes the lock, registers
-//!    (`sleepers += 1`), issues a SeqCst fence and only then re-checks for work; if there is
-//!    some it unregisters and returns, otherwise it waits for a token. A waker issues a SeqCst
-//!    fence after publishing, then reads `sleepers` (and `searching`); only if a sleeper is
-//!    registered does it take the lock, unregister one sleeper and hand it a token.
+//!    lock, and one condition variable and wake token per worker). A sleeper takes the lock,
+//!    registers (pushes its index on the parked stack, `sleepers += 1`), issues a SeqCst fence
+//!    and only then re-checks for work; if there is some it unregisters and returns, otherwise
+//!    it waits for its token. A waker issues a SeqCst fence after publishing, then reads
+//!    `sleepers` (and `searching`); only if a sleeper is registered does it take the lock,
+//!    pop the last parked worker, set its token and notify its condition variable. Knowing
+//!    whom it wakes, a worker waking a sibling keeps it off its own core for the wake
+//!    (`placement.rs`; not part of this protocol: it only changes where the sibling runs).
 //!
 //! Why nothing is lost: the fences order "publish; read searching and sleepers" against
 //! "stop searching or register; read work". A poster that skipped the wake because it saw a
@@ -44,11 +47,13 @@
 //! that saw no sleeper is ordered before the would-be sleeper's re-check. A sleeper holds the
 //! lock from registration until `Condvar::wait` releases it, so a waker that saw it cannot
 //! notify before it waits; the waker (not the sleeper) unregisters the woken thread, so a
-//! burst of posts wakes distinct threads; tokens make spurious condvar wakeups harmless.
+//! burst of posts wakes distinct threads; a token is the woken worker's own, so no other
+//! thread can take it, and it makes spurious condvar wakeups harmless.
 use std::sync::PoisonError;
 
 use crossbeam_utils::CachePadded;
 
+use crate::placement::Seat;
 use crate::sync::{fence, AtomicUsize, Backoff, Condvar, Mutex, MutexGuard, Ordering};
 
 /// Looks a spare searcher takes before it parks again: crossbeam's backoff spins 2^0 to 2^6
@@ -60,18 +65,19 @@ const SPARE_LOOKS: u32 = 7;
 #[cfg(loom)]
 const SPARE_LOOKS: u32 = 2;
 
-#[derive(Default)]
 struct State {
-    /// Threads waiting for a token.
-    sleeping: usize,
-    /// Wakeups handed out and not yet consumed.
-    tokens: usize,
+    /// Indices of the workers waiting for a token, the most recently parked last.
+    parked: Vec<usize>,
+    /// Per worker: woken, and not yet back from `sleep` (its token).
+    token: Vec<bool>,
+    /// Per worker: where it runs, once it has said (see `placement.rs`).
+    seats: Vec<Option<Seat>>,
 }
 
-#[derive(Default)]
 pub(crate) struct Sleep {
     state: Mutex<State>,
-    condvar: Condvar,
+    /// Per worker, always used with `state`'s lock: a waker wakes the worker it picked.
+    condvars: Box<[Condvar]>,
     /// Mirror of `State::sleeping` readable without the lock: the posters' fast path.
     sleepers: CachePadded<AtomicUsize>,
     /// Workers inside [`Sleep::search`] (rule 3).
@@ -79,6 +85,26 @@ pub(crate) struct Sleep {
 }
 
 impl Sleep {
+    /// The sleep state of `workers` workers, indexed from 0.
+    pub fn new(workers: usize) -> Self {
+        Sleep {
+            state: Mutex::new(State {
+                parked: Vec::with_capacity(workers),
+                token: vec![false; workers],
+                seats: (0..workers).map(|_| None).collect(),
+            }),
+            condvars: (0..workers).map(|_| Condvar::new()).collect(),
+            sleepers: Default::default(),
+            searching: Default::default(),
+        }
+    }
+
+    /// Called by worker `index` on its own thread as it starts: lets wakers place it.
+    pub fn take_seat(&self, index: usize) {
+        let seat = Seat::take();
+        self.lock().seats[index] = seat;
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         // Nothing panics while holding this lock; recover the state if something ever did.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -130,25 +156,25 @@ impl Sleep {
         found
     }
 
-    /// Rule 4: blocks the calling worker until woken, unless `has_work` (checked after
-    /// registering) says there is something to do; returns at once in that case.
-    pub fn sleep(&self, has_work: impl Fn() -> bool) {
+    /// Rule 4: blocks worker `index` (the caller) until woken, unless `has_work` (checked
+    /// after registering) says there is something to do; returns at once in that case.
+    pub fn sleep(&self, index: usize, has_work: impl Fn() -> bool) {
         let mut state = self.lock();
-        state.sleeping += 1;
+        state.parked.push(index);
         self.sleepers.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         if has_work() {
-            state.sleeping -= 1;
+            // Still the last parked: the lock has been held since the push.
+            state.parked.pop();
             self.sleepers.fetch_sub(1, Ordering::SeqCst);
             return;
         }
-        while state.tokens == 0 {
-            state = self
-                .condvar
+        while !state.token[index] {
+            state = self.condvars[index]
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        state.tokens -= 1;
+        state.token[index] = false;
     }
 
     /// Wakes one sleeping worker, if any and if `worth_it` (read after the caller's fence)
@@ -158,11 +184,18 @@ impl Sleep {
             return;
         }
         let mut state = self.lock();
-        if state.sleeping > 0 {
-            state.sleeping -= 1;
-            self.sleepers.fetch_sub(1, Ordering::SeqCst);
-            state.tokens += 1;
-            self.condvar.notify_one();
+        let Some(index) = state.parked.pop() else {
+            return;
+        };
+        self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        state.token[index] = true;
+        let steered = state.seats[index].clone().filter(Seat::steer_from_caller);
+        self.condvars[index].notify_one();
+        drop(state);
+        // Only after the unlock: the woken worker runs once it has the lock again, and the
+        // unlock wakes it a second time if it was waiting for it.
+        if let Some(seat) = steered {
+            seat.widen();
         }
     }
 
@@ -170,11 +203,23 @@ impl Sleep {
     pub fn wake_all(&self) {
         fence(Ordering::SeqCst);
         let mut state = self.lock();
-        let woken = state.sleeping;
-        state.sleeping = 0;
-        self.sleepers.fetch_sub(woken, Ordering::SeqCst);
-        state.tokens += woken;
-        self.condvar.notify_all();
+        let State { parked, token, .. } = &mut *state;
+        self.sleepers.fetch_sub(parked.len(), Ordering::SeqCst);
+        for index in parked.drain(..) {
+            token[index] = true;
+            self.condvars[index].notify_one();
+        }
+    }
+
+    /// Loom checks: once every worker has returned from `sleep` for good, none is registered
+    /// as parked and no token is left unconsumed (a token left over would let its worker skip
+    /// its next park without work).
+    #[cfg(loom)]
+    pub fn assert_quiet(&self) {
+        let state = self.lock();
+        assert!(state.parked.is_empty(), "a returned worker is still parked");
+        assert!(!state.token.contains(&true), "a token was never consumed");
+        assert_eq!(self.sleepers.load(Ordering::SeqCst), 0);
     }
 
     /// Number of workers parked right now.

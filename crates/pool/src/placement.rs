@@ -1,17 +1,21 @@
-//! Where a woken worker runs: a worker that wakes a sibling keeps it off its own core.
+//! Where a woken worker runs: a worker that wakes a sibling for a job it forked keeps it off
+//! its own core.
 //!
 //! Linux places a woken thread on its waker's core when it judges that core about to be free
 //! (`wake_affine`); some kernels do so on purpose (the VMs of our benchmarks boot with
-//! `sched_vcpu_pack`). A worker that wakes a sibling for work it forked or left behind is not
-//! about to be free: it goes on running its task, and the sibling waits behind it until the
-//! load balancer moves one of them, which on those VMs took 1.5-3 ms, as long as the kernels
-//! it was woken to help with. So for the wake only, the waker narrows the sibling's allowed
-//! cores to the ones it had minus the waker's own, and widens them back right after: the
-//! kernel still picks the core among the others, and nothing stays pinned (several processes
-//! on one machine keep the whole machine to share). Only pool workers steer: a task submitted
-//! from outside the pool is better started on the submitting thread's core, which that thread
-//! leaves soon (on those VMs a worker woken there started in 30 us, one woken on an idle core
-//! in 80-110 us).
+//! `sched_vcpu_pack`). A worker that wakes a sibling for a job it forked is not about to be
+//! free: it goes on running its task, and the sibling waits behind it until the load balancer
+//! moves one of them, which on those VMs took 1.5-3 ms, as long as the kernels it was woken to
+//! help with. So for the wake only, the forking worker narrows the sibling's allowed cores to
+//! the ones it had minus its own, and widens them back right after: the kernel still picks
+//! the core among the others, and nothing stays pinned (several processes
+//! on one machine keep the whole machine to share). Only wakes for forked jobs steer, which
+//! come from a worker in the middle of a task: a task submitted from outside the pool is
+//! better started on the submitting thread's core, which that thread leaves soon (on those VMs
+//! a worker woken there started in 30 us, one woken on an idle core in 80-110 us), and a burst
+//! of short queued tasks is handed on worker to worker so often that the two system calls of a
+//! steered wake (5-10 us, at times 60) cost `map` over 100 000 tiny items 5-19 % of its rate
+//! in paired runs of `npm run bench:overhead`.
 //!
 //! On other systems, and under loom, every function here does nothing.
 

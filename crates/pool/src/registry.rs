@@ -272,7 +272,7 @@ impl<O: Send + 'static> ForkPool for Shared<O> {
     }
 
     fn forked(&self) {
-        self.wake_for_new_task();
+        self.sleep.notify_forked(|| self.slots.free() > 0);
     }
 
     fn steal_forked(&self, thief: usize) -> Option<JobRef> {

@@ -37,8 +37,9 @@
 //!    it waits for its token. A waker issues a SeqCst fence after publishing, then reads
 //!    `sleepers` (and `searching`); only if a sleeper is registered does it take the lock,
 //!    pop the last parked worker, set its token and notify its condition variable. Knowing
-//!    whom it wakes, a worker waking a sibling keeps it off its own core for the wake
-//!    (`placement.rs`; not part of this protocol: it only changes where the sibling runs).
+//!    whom it wakes, a worker waking a sibling for a job it forked keeps it off its own core
+//!    for the wake (`placement.rs`; not part of this protocol: it only changes where the
+//!    sibling runs).
 //!
 //! Why nothing is lost: the fences order "publish; read searching and sleepers" against
 //! "stop searching or register; read work". A poster that skipped the wake because it saw a
@@ -113,9 +114,19 @@ impl Sleep {
     /// Rule 1: work was published; wakes a sleeper unless a worker is searching or
     /// `worth_it` (read after the fence; say, a slot is free to run the work) is false.
     pub fn notify_work(&self, worth_it: impl Fn() -> bool) {
+        self.notify(false, worth_it);
+    }
+
+    /// Rule 1 for a job the calling worker forked from its running task: as `notify_work`,
+    /// and the sibling it wakes is kept off the caller's core for the wake (`placement.rs`).
+    pub fn notify_forked(&self, worth_it: impl Fn() -> bool) {
+        self.notify(true, worth_it);
+    }
+
+    fn notify(&self, steer: bool, worth_it: impl Fn() -> bool) {
         fence(Ordering::SeqCst);
         if self.searching.load(Ordering::SeqCst) == 0 {
-            self.wake_one_if(worth_it);
+            self.wake_one_if(steer, worth_it);
         }
     }
 
@@ -178,8 +189,8 @@ impl Sleep {
     }
 
     /// Wakes one sleeping worker, if any and if `worth_it` (read after the caller's fence)
-    /// still holds.
-    fn wake_one_if(&self, worth_it: impl Fn() -> bool) {
+    /// still holds; with `steer`, away from the caller's core.
+    fn wake_one_if(&self, steer: bool, worth_it: impl Fn() -> bool) {
         if self.sleepers.load(Ordering::SeqCst) == 0 || !worth_it() {
             return;
         }
@@ -189,7 +200,10 @@ impl Sleep {
         };
         self.sleepers.fetch_sub(1, Ordering::SeqCst);
         state.token[index] = true;
-        let steered = state.seats[index].clone().filter(Seat::steer_from_caller);
+        let steered = match &state.seats[index] {
+            Some(seat) if steer && seat.steer_from_caller() => Some(seat.clone()),
+            _ => None,
+        };
         self.condvars[index].notify_one();
         drop(state);
         // Only after the unlock: the woken worker runs once it has the lock again, and the

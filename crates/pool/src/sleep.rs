@@ -7,8 +7,8 @@
 //! looking at the queues) or *sleeping* (parked on the condition variable).
 //!
 //! 1. **Post.** Whoever publishes work (a submission, a forked job, a freed slot) then calls
-//!    `notify_work`, which wakes one sleeper unless a worker is searching: a searcher will find
-//!    the work. A burst of posts thus costs one load each while someone searches.
+//!    `notify_work` (`notify_forked` for a forked job), which wakes one sleeper unless a worker
+//!    is searching: a searcher will find the work. A burst of posts thus costs one load each while someone searches.
 //! 2. **Pass the wake on.** A worker that comes from idle (searching, or just woken) and
 //!    starts something calls `found_work`. If work is left that it cannot take itself (more
 //!    queued tasks, or forked jobs, and a free slot), nobody else is searching and a worker
@@ -18,8 +18,9 @@
 //!    (rule 1) and wakes a sibling then, microseconds later. Waking one up front for every task
 //!    was tried and dropped: on the 2-vCPU machine of the benchmarks the futex wake costs
 //!    10-40 us on the path to the task's start, and the sibling, woken for nothing, competes
-//!    with the JavaScript thread for a core; paired runs of `bench/small-kernels.mjs` put the
-//!    idle `spin(0)` round trip at 67-85 us without it against 208-246 us with it.
+//!    with the JavaScript thread for a core (traced, the native part of an idle `spin(0)`
+//!    round trip, from the submit call to the JavaScript thread taking the result, went from
+//!    85-97 us to 61-79 us at the p50).
 //! 3. **Search.** A searcher looks at the queues a few times before it parks. After work (it
 //!    ran or handed out something since it last parked) it backs off as crossbeam's `Backoff`
 //!    does, spinning, then yielding, for some microseconds in all: work comes in bursts. A

@@ -42,6 +42,7 @@ mod fork;
 mod handoff;
 mod histogram;
 mod hooks;
+mod placement;
 mod pool;
 mod queues;
 mod registry;

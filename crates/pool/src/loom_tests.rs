@@ -42,13 +42,13 @@ fn take_one(work: &AtomicUsize) -> bool {
 /// Two workers each running `worker` until it returns, and the main thread posting two items
 /// of work with `Sleep::notify_work`; returns once both workers are done, with every item
 /// taken.
-fn two_workers_two_posts(worker: fn(&Sleep, &AtomicUsize)) -> Arc<Sleep> {
-    let sleep = Arc::new(Sleep::default());
+fn two_workers_two_posts(worker: fn(&Sleep, usize, &AtomicUsize)) -> Arc<Sleep> {
+    let sleep = Arc::new(Sleep::new(2));
     let work = Arc::new(AtomicUsize::new(0));
     let workers: Vec<_> = (0..2)
-        .map(|_| {
+        .map(|index| {
             let (sleep, work) = (sleep.clone(), work.clone());
-            thread::spawn(move || worker(&sleep, &work))
+            thread::spawn(move || worker(&sleep, index, &work))
         })
         .collect();
     for _ in 0..2 {
@@ -59,19 +59,20 @@ fn two_workers_two_posts(worker: fn(&Sleep, &AtomicUsize)) -> Arc<Sleep> {
         worker.join().unwrap();
     }
     assert_eq!(work.load(Ordering::SeqCst), 0);
+    sleep.assert_quiet();
     sleep
 }
 
 /// Two workers park while the main thread publishes two items of work, waking one sleeper for
 /// each: in every interleaving both items are taken, so no worker sleeps through work posted
-/// for it, and a burst wakes two distinct workers. (A lost wakeup shows up as a deadlock,
-/// which loom reports as a failure.)
+/// for it, and a burst wakes two distinct workers; each worker consumes the token it was woken
+/// with. (A lost wakeup shows up as a deadlock, which loom reports as a failure.)
 #[test]
 fn loom_sleep_no_lost_wakeup() {
     check(|| {
-        let sleep = two_workers_two_posts(|sleep, work| {
+        let sleep = two_workers_two_posts(|sleep, index, work| {
             while !take_one(work) {
-                sleep.sleep(|| work.load(Ordering::SeqCst) > 0);
+                sleep.sleep(index, || work.load(Ordering::SeqCst) > 0);
             }
         });
         assert_eq!(sleep.sleeping(), 0);
@@ -84,11 +85,11 @@ fn loom_sleep_no_lost_wakeup() {
 #[test]
 fn loom_sleep_wakeup_not_stolen() {
     check(|| {
-        let sleep = Arc::new(Sleep::default());
+        let sleep = Arc::new(Sleep::new(2));
         let work = Arc::new(AtomicUsize::new(0));
         let closed = Arc::new(AtomicBool::new(false));
         let workers: Vec<_> = (0..2)
-            .map(|_| {
+            .map(|index| {
                 let (sleep, work, closed) = (sleep.clone(), work.clone(), closed.clone());
                 thread::spawn(move || loop {
                     let _ =
@@ -96,7 +97,7 @@ fn loom_sleep_wakeup_not_stolen() {
                     if closed.load(Ordering::Acquire) {
                         return;
                     }
-                    sleep.sleep(|| {
+                    sleep.sleep(index, || {
                         work.load(Ordering::SeqCst) > 0 || closed.load(Ordering::Acquire)
                     });
                 })
@@ -109,6 +110,7 @@ fn loom_sleep_wakeup_not_stolen() {
         for worker in workers {
             worker.join().unwrap();
         }
+        sleep.assert_quiet();
     });
 }
 
@@ -116,13 +118,13 @@ fn loom_sleep_wakeup_not_stolen() {
 #[test]
 fn loom_sleep_wake_all_reaches_every_sleeper() {
     check(|| {
-        let sleep = Arc::new(Sleep::default());
+        let sleep = Arc::new(Sleep::new(1));
         let closed = Arc::new(AtomicBool::new(false));
         let worker = {
             let (sleep, closed) = (sleep.clone(), closed.clone());
             thread::spawn(move || {
                 while !closed.load(Ordering::Acquire) {
-                    sleep.sleep(|| closed.load(Ordering::Acquire));
+                    sleep.sleep(0, || closed.load(Ordering::Acquire));
                 }
             })
         };
@@ -135,20 +137,21 @@ fn loom_sleep_wake_all_reaches_every_sleeper() {
 /// Rules 2 and 3 of `sleep.rs`: two workers search and park, the main thread posts two items
 /// (each a task that runs for ever: a worker that takes one never comes back). A poster that
 /// sees a searcher wakes nobody, so when one searcher takes both posts' wake-ups the worker
-/// that takes the first item must pass the wake on (`found_work`): in every interleaving both
-/// items are taken. (Without the pass-on, the second worker sleeps through its item, a
-/// deadlock loom reports.)
+/// that takes the first item must pass the wake on (`found_work`), which it does only if it
+/// sees an item left, as the pool's workers do: in every interleaving both items are taken, so
+/// the item left is never missed. (Without the pass-on, the second worker sleeps through its
+/// item, a deadlock loom reports.)
 #[test]
 fn loom_sleep_searcher_passes_the_wake_on() {
     check(|| {
-        two_workers_two_posts(|sleep, work| {
+        two_workers_two_posts(|sleep, index, work| {
             let has_work = || work.load(Ordering::SeqCst) > 0;
             while !take_one(work) {
                 if !sleep.search(false, has_work) {
-                    sleep.sleep(has_work);
+                    sleep.sleep(index, has_work);
                 }
             }
-            sleep.found_work(|| true);
+            sleep.found_work(has_work);
         });
     });
 }
@@ -243,7 +246,7 @@ impl ModelPool {
                 continue;
             }
             self.sleep
-                .sleep(|| self.depth.queued() > 0 || self.depth.is_drained());
+                .sleep(0, || self.depth.queued() > 0 || self.depth.is_drained());
             // Back from parking (or not parked: work or the close showed up): look again, as
             // the real worker does through its spinning, which yields.
             thread::yield_now();
@@ -263,7 +266,7 @@ fn loom_shutdown_waits_for_every_started_task() {
         let pool = Arc::new(ModelPool {
             queue: Mutex::new(VecDeque::new()),
             depth: Depth::default(),
-            sleep: Sleep::default(),
+            sleep: Sleep::new(1),
             progress: Default::default(),
         });
         let worker = {

@@ -64,7 +64,7 @@ impl<O: Send + 'static> Shared<O> {
             busy: (0..config.workers).map(|_| Default::default()).collect(),
             shards: (0..=config.workers).map(|_| Default::default()).collect(),
             external_shard_writer: Mutex::new(()),
-            sleep: Sleep::default(),
+            sleep: Sleep::new(config.workers),
             aborting: AtomicBool::new(false),
             hooks,
             capacity: config.queue_capacity,
@@ -272,7 +272,7 @@ impl<O: Send + 'static> ForkPool for Shared<O> {
     }
 
     fn forked(&self) {
-        self.wake_for_new_task();
+        self.sleep.notify_forked(|| self.slots.free() > 0);
     }
 
     fn steal_forked(&self, thief: usize) -> Option<JobRef> {

@@ -61,12 +61,13 @@ impl<O: Send + 'static> WorkerThread<O> {
     }
 
     fn run(mut self) {
+        self.shared.sleep.take_seat(self.index);
         let mut from_idle = false;
         while !self.shared.is_aborting() {
             if let Some(found) = self.next_task() {
                 if from_idle {
                     let shared = &*self.shared;
-                    shared.sleep.found_work(|| shared.slots.free() > 0);
+                    shared.sleep.found_work(|| shared.has_work(false));
                     from_idle = false;
                 }
                 self.ran_since_parked = true;
@@ -192,9 +193,9 @@ impl<O: Send + 'static> WorkerThread<O> {
         }
         self.give_back_slot();
         self.ran_since_parked = false;
-        shared
-            .sleep
-            .sleep(|| shared.has_work(false) || shared.is_drained() || shared.is_aborting());
+        shared.sleep.sleep(self.index, || {
+            shared.has_work(false) || shared.is_drained() || shared.is_aborting()
+        });
     }
 
     fn give_back_slot(&mut self) {

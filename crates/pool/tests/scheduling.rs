@@ -128,3 +128,30 @@ fn an_idle_pool_parks_every_worker() {
     assert_eq!(stats.wait.count, 100);
     assert!(stats.run.max >= stats.run.min);
 }
+
+/// Rule 2 of `sleep.rs`: a worker that takes the only queued task leaves its parked sibling
+/// alone (nothing is left for it; a fork would post and wake it then). Waking it anyway costs
+/// a wake-up on the path to the task's start and a thread that competes with the submitter for
+/// a core. The task reads the parked count as it starts, before anything but this rule could
+/// have woken the sibling.
+#[test]
+fn a_lone_task_wakes_no_spare_worker() {
+    let (pool, _) = pool(2, SchedulerKind::WorkStealing);
+    let pool = Arc::new(pool);
+    for round in 0..20 {
+        eventually("both workers to park", || pool.stats().sleeping == 2);
+        let (tx, rx) = channel();
+        let inside = Arc::downgrade(&pool);
+        pool.submit(
+            Priority::Normal,
+            round,
+            job(move || {
+                let sleeping = inside.upgrade().map(|pool| pool.stats().sleeping);
+                tx.send(sleeping).unwrap();
+            }),
+        )
+        .unwrap();
+        let sleeping = rx.recv_timeout(PATIENCE).unwrap();
+        assert_eq!(sleeping, Some(1), "round {round}: the sibling was woken");
+    }
+}

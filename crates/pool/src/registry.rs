@@ -255,8 +255,8 @@ impl<O: Send + 'static> Shared<O> {
         }
     }
 
-    /// Queued or forked work was published: wakes a parked worker for it if a slot is free
-    /// (`sleep.rs` says when).
+    /// A task was queued: wakes a parked worker for it if a slot is free (`sleep.rs` says
+    /// when; a forked job goes through `ForkPool::forked`, which steers the wake).
     pub(crate) fn wake_for_new_task(&self) {
         self.sleep.notify_work(|| self.slots.free() > 0);
     }

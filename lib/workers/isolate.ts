@@ -9,6 +9,12 @@
  * is awaited on this thread's event loop, which it needs; between tasks the loop also turns at
  * least every `SLICE_MS` of work, so timers a task started still run, and `terminate()` and
  * process exit are never held up by more than one wait.
+ *
+ * Keep-alive rule: while a task's promise is pending, the worker holds a ref'd handle
+ * (`pendingTask`). The promise may wait on nothing that holds the event loop (an unref'd
+ * timer, `AbortSignal.timeout()`, `Atomics.waitAsync`); without the handle the loop would
+ * empty and the thread end with the task unsettled. A task that never settles is then ended by
+ * its `timeout` or signal, as a synchronous one is.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 
@@ -45,6 +51,9 @@ const functions = new Map<number, Fn>()
 /** Shared buffers the main thread posted. */
 const shared = new WorkerSharedBuffers(channel)
 const sources = new Set<number>()
+
+/** Ref'd while a task's promise is pending (see the keep-alive rule above); one handle for the worker's life. */
+const pendingTask = setInterval(() => {}, 2 ** 31 - 1).unref()
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -243,7 +252,9 @@ async function serve(): Promise<void> {
     spin = SPIN_US
     const pending = run(id)
     if (pending !== undefined) {
+      pendingTask.ref()
       await pending
+      pendingTask.unref()
       sliceStart = performance.now()
     } else if (performance.now() - sliceStart > SLICE_MS) {
       await turn()

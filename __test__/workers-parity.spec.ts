@@ -1,0 +1,71 @@
+/**
+ * Behaviours users of piscina, tinypool, workerpool and poolifier rely on (issue 19), one
+ * group per item: async tasks that hold no event-loop handle, `map`/`imap` stopping their
+ * running chunks, starting at once, the queue bound counted beyond the free workers, thrown
+ * non-errors, `--input-type=module`, moved results and ports, `AsyncLocalStorage` in done
+ * callbacks, CommonJS handlers hung off a function, one abort listener per signal.
+ */
+import test from 'ava'
+
+import { TimeoutError, workerTask } from '../index.js'
+import { runScripts } from './helpers.js'
+import { HOLD_MS, setupWorkers, waitForFlag } from './worker-helpers.js'
+
+// 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
+
+const unrefTimer = workerTask(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 20).unref())
+  return 'timer'
+})
+const signalTimeout = workerTask(async () => {
+  const signal = AbortSignal.timeout(20)
+  await new Promise((resolve) => signal.addEventListener('abort', resolve))
+  return 'signal'
+})
+const unrefPromisesTimer = workerTask(async () => {
+  const { setTimeout: sleep } = await import('node:timers/promises')
+  return sleep(20, 'timers/promises', { ref: false })
+})
+test('an async task waiting on an unref’d timer, AbortSignal.timeout() or timers/promises with ref: false resolves, and its worker lives on', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  t.is(await executor.submit(unrefTimer, []), 'timer')
+  t.is(await executor.submit(signalTimeout, []), 'signal')
+  t.is(await executor.submit(unrefPromisesTimer, []), 'timers/promises')
+  t.like(executor.getStats().workers, { started: 1, replaced: 0 })
+})
+
+/**
+ * Run as a plain `node` child on the built package: a worker with nothing but an
+ * `Atomics.waitAsync` pending (no time limit: V8 then holds no handle) must stay alive until
+ * notified. The submission's `timeout` bounds the wait.
+ */
+const WAIT_ASYNC = `
+  import { Executor, workerTask } from {{PACKAGE}}
+  const executor = new Executor({ maxWorkers: 1 })
+  const flags = new Int32Array(new SharedArrayBuffer(8))
+  const waitAsync = workerTask(async (flags) => {
+    Atomics.store(flags, 0, 1)
+    const wait = Atomics.waitAsync(flags, 1, 0)
+    return wait.async ? await wait.value : wait.value
+  })
+  const future = executor.submit(waitAsync, [flags], { timeout: 10_000 })
+  while (Atomics.load(flags, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 2))
+  await new Promise((resolve) => setTimeout(resolve, 200)) // a window in which a worker whose loop emptied would exit
+  Atomics.store(flags, 1, 1)
+  Atomics.notify(flags, 1)
+  console.log(JSON.stringify({ result: await future.catch((error) => error.name), workers: executor.getStats().workers }))
+  await executor.shutdown()
+`
+
+test('an async task waiting on Atomics.waitAsync resolves once notified', async (t) => {
+  const { stdout, stderr, code } = await runScripts({ 'main.mjs': WAIT_ASYNC }, 'main.mjs')
+  t.is(code, 0, stderr)
+  t.like(JSON.parse(stdout), { result: 'ok', workers: { started: 1, replaced: 0 } })
+})
+
+test('an async task that never settles and holds no handle fails with TimeoutError at its timeout', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const never = workerTask(() => new Promise(() => {}))
+  await t.throwsAsync(executor.submit(never, [], { timeout: 100 }), { instanceOf: TimeoutError })
+  t.is(await executor.submit(unrefTimer, []), 'timer') // the replacement worker serves the next one
+})

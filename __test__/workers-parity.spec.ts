@@ -7,8 +7,8 @@
  */
 import test from 'ava'
 
-import { TimeoutError, workerTask } from '../index.js'
-import { runScripts } from './helpers.js'
+import { CancelledError, TimeoutError, workerTask } from '../index.js'
+import { runScripts, waitUntil } from './helpers.js'
 import { HOLD_MS, setupWorkers, waitForFlag } from './worker-helpers.js'
 
 // 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
@@ -69,3 +69,41 @@ test('an async task that never settles and holds no handle fails with TimeoutErr
   await t.throwsAsync(executor.submit(never, [], { timeout: 100 }), { instanceOf: TimeoutError })
   t.is(await executor.submit(unrefTimer, []), 'timer') // the replacement worker serves the next one
 })
+
+// 2. A map or imap stopped by its signal or timeout stops its running worker chunks too.
+
+/** Runs until its worker is terminated; counts its start in `flags[0]`. */
+const forever = workerTask((flags: Int32Array) => {
+  Atomics.add(flags, 0, 1)
+  Atomics.notify(flags, 0)
+  for (;;);
+})
+
+/** Resolves with `promise`'s outcome, or 'hung' after `HOLD_MS`. */
+function bounded(promise: Promise<unknown>): Promise<unknown> {
+  return Promise.race([promise.then(() => 'settled'), new Promise((resolve) => setTimeout(resolve, HOLD_MS, 'hung'))])
+}
+
+for (const how of ['map', 'imap'] as const) {
+  for (const stopBy of ['signal', 'timeout'] as const) {
+    test(`${how} stopped by its ${stopBy} terminates its running worker chunk, frees the slot, and shutdown() resolves`, async (t) => {
+      const { executor, gates } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+      const controller = new AbortController()
+      await executor.startWorkers() // so that the chunk starts well within the timeout
+      const options = stopBy === 'signal' ? { signal: controller.signal } : { timeout: 2_000 }
+      const run = async (): Promise<unknown> => {
+        if (how === 'map') return executor.map(forever, [gates.flags], options)
+        for await (const value of executor.imap(forever, [gates.flags], options)) return value
+        return undefined
+      }
+      const result = run()
+      result.catch(() => {}) // (awaited below)
+      await waitForFlag(gates.flags, 0, 1, 'the chunk to start')
+      controller.abort()
+      await t.throwsAsync(result, { instanceOf: stopBy === 'signal' ? CancelledError : TimeoutError })
+      await waitUntil(() => executor.getStats().activeThreads === 0, 'the slot to be freed')
+      t.is(await bounded(executor.shutdown()), 'settled')
+      t.like(executor.getStats(), { cancelledTasks: 1, workers: { alive: 0 } })
+    })
+  }
+}

@@ -79,6 +79,8 @@ export interface MapHost {
   isReady(): boolean
   /** Resolves once the executor may be ready (check `isReady` again), or is shut down. */
   whenReady(): Promise<void>
+  /** Cancels a chunk that has not started, or stops it while it runs where its runner can (a worker chunk). */
+  halt(chunk: Future<unknown[]>): void
 }
 
 export interface Plan {
@@ -204,6 +206,6 @@ export async function mapAll<R>(
     return results as R[]
   } finally {
     stop.dispose()
-    for (const future of inFlight) future.cancel()
+    for (const future of inFlight) stop.halted ? host.halt(future) : future.cancel()
   }
 }

@@ -170,6 +170,11 @@ export class Engine implements MapHost, EventSink {
     return chunk as Future<unknown> as Future<unknown[]>
   }
 
+  halt(chunk: Future<unknown[]>): void {
+    const task = this.#table.get(chunk._id)
+    if (task !== undefined) this.#abort(task, new CancelledError('the map or imap it belongs to was stopped'))
+  }
+
   isReady(): boolean {
     return this.#readiness.isReady()
   }

@@ -7,9 +7,9 @@
  */
 import test from 'ava'
 
-import { CancelledError, TimeoutError, workerTask } from '../index.js'
-import { runScripts, waitUntil } from './helpers.js'
-import { HOLD_MS, setupWorkers, waitForFlag } from './worker-helpers.js'
+import { CancelledError, QueueFullError, TimeoutError, workerTask } from '../index.js'
+import { runScripts, setup, waitUntil } from './helpers.js'
+import { HOLD_MS, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
 
 // 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
 
@@ -107,3 +107,32 @@ for (const how of ['map', 'imap'] as const) {
     })
   }
 }
+
+// 4. A submission starts at once when a worker is free, not at the end of the submitter's microtask.
+
+test('a worker task submitted while workers are free starts while the submitter goes on synchronously', async (t) => {
+  const { executor, gates } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
+  await executor.startWorkers()
+  const future = executor.submit(waitOnGate, [gates.flags, 0, 1, HOLD_MS])
+  // No await from submit to here: a task held until this microtask ends cannot start during the wait.
+  const wait = Atomics.wait(gates.flags, 0, 0, HOLD_MS)
+  t.not(wait, 'timed-out', 'the task did not start while the submitter was busy')
+  gates.open(1)
+  t.true(await future)
+})
+
+// 5. queueCapacity counts the tasks beyond those the free slots take.
+
+test('queueCapacity counts the tasks beyond the free slots: maxWorkers + queueCapacity are accepted, the next is refused', async (t) => {
+  const { executor, gate } = setup(t, { maxWorkers: 4, queueCapacity: 2 })
+  const open = gate()
+  const held = (): Promise<void> => open.promise
+  const futures = Array.from({ length: 6 }, () => executor.submit(held))
+  t.throws(() => executor.submit(held), { instanceOf: QueueFullError })
+  await waitUntil(() => executor.getStats().activeThreads === 4, 'four tasks to run')
+  t.like(executor.getStats(), { activeThreads: 4, queuedTasks: 2 })
+  t.throws(() => executor.submit(held), { instanceOf: QueueFullError })
+  open.open()
+  await Promise.all(futures)
+  t.like(executor.getStats(), { completedTasks: 6, rejectedTasks: 2 })
+})

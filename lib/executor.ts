@@ -167,7 +167,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Most tasks that may wait to start.
+   * Most tasks that may wait to start beyond those the free slots take (see the option).
    *
    * ```ts
    * new Executor().queueCapacity // 10_000

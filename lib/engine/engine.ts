@@ -20,6 +20,9 @@ import { Readiness } from './readiness.js'
 import { TaskTable } from './task-table.js'
 import type { Task } from './task.js'
 
+/** The pool's largest queue capacity (its queued count is a 32-bit counter). */
+const MAX_QUEUE_CAPACITY = 2 ** 31 - 1
+
 /** What the engine tells its facade. */
 export interface EngineEvents {
   /** The queue has room again after it was found full. */
@@ -55,19 +58,14 @@ export class Engine implements MapHost, EventSink {
     this.maxWorkers = maxWorkers
     this.queueCapacity = queueCapacity
     try {
+      // The pool queues what the free slots have yet to take too (see `Readiness`).
+      const poolCapacity = Math.min(queueCapacity + maxWorkers, MAX_QUEUE_CAPACITY)
       this.#native = new NativeExecutor(
-        { maxWorkers, queueCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
+        { maxWorkers, queueCapacity: poolCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
         (batch) => this.#onEvents(batch),
       )
     } catch (error) {
       throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
-    }
-    let queued: Int32Array
-    try {
-      queued = new Int32Array(this.#native.queueGauge())
-    } catch (error) {
-      this.#native.dispose()
-      throw error
     }
     this.#table = new TaskTable({
       busy: () => this.#native.keepAlive(true),
@@ -78,9 +76,9 @@ export class Engine implements MapHost, EventSink {
     })
     this.#readiness = new Readiness({
       queueCapacity,
+      maxWorkers,
       memoryLimit,
-      queued,
-      batched: () => this.#batch.live,
+      pending: () => this.#table.pending,
       closed: () => this.#closed,
       emitDrain: () => this.#events.drain(),
     })
@@ -121,6 +119,7 @@ export class Engine implements MapHost, EventSink {
       },
       handedOut: this.#mainThread.handedOut,
       received: (n) => this.#mainThread.received(n),
+      slotFree: () => this.#table.pending <= maxWorkers,
     })
   }
 

@@ -2,22 +2,20 @@
  * Readiness and backpressure: room in the queue, the `memoryLimit`, `ready()` and the
  * `'drain'` event.
  *
- * Rules: the queue's room is the pool's live queued count (shared memory, no native call)
- * plus what waits in the submission batch, against `queueCapacity`. A submission or `ready()`
- * that finds no room arms `'drain'`, emitted once when room appears (not after shutdown).
- * Room appears when a worker takes a task, just after it finished another one: it is looked
- * for at each settle while someone cares (`watching`), and every `READY_POLL_MS` while
- * someone waits.
+ * Rules: `queueCapacity` counts the tasks waiting beyond those the free slots take at once,
+ * as every peer pool counts it: there is room while fewer than `maxWorkers + queueCapacity`
+ * tasks are accepted and unsettled (running, queued or in the submission batch). So a burst
+ * into idle workers is not refused while they have yet to take its first tasks, and room
+ * appears exactly when a task settles. A submission or `ready()` that finds no room arms
+ * `'drain'`, emitted once when room appears (not after shutdown). It is looked for at each
+ * settle while someone cares (`watching`), and every `READY_POLL_MS` while someone waits
+ * (for the memory limit).
  */
 import { memoryUsage } from '../binding.js'
 import { CancelledError, ExecutorShutdownError } from '../errors.js'
 import { Stop } from '../stop.js'
 
-/**
- * How often a waiting `ready()` looks again, besides at each settle: for the resident set size
- * to fall below `memoryLimit`, and for room that appeared just after a settle was looked at (a
- * worker takes its next task a moment after reporting the last one).
- */
+/** How often a waiting `ready()` looks again, besides at each settle: for the resident set size to fall below `memoryLimit`. */
 const READY_POLL_MS = 25
 
 /**
@@ -28,11 +26,10 @@ const MEMORY_READING_MS = 10
 
 export interface ReadinessHost {
   readonly queueCapacity: number
+  readonly maxWorkers: number
   readonly memoryLimit: number | undefined
-  /** The pool's queued count, live. */
-  readonly queued: Int32Array
-  /** Accepted tasks still in the submission batch. */
-  batched(): number
+  /** Tasks accepted and not settled. */
+  pending(): number
   closed(): boolean
   emitDrain(): void
 }
@@ -53,10 +50,10 @@ export class Readiness {
     this.#host = host
   }
 
-  /** Room for one more queued task. */
+  /** Room for one more task (see the rules above). */
   hasRoom(): boolean {
     const host = this.#host
-    return Atomics.load(host.queued, 0) + host.batched() < host.queueCapacity
+    return host.pending() < host.maxWorkers + host.queueCapacity
   }
 
   /** The queue was found full: emit 'drain' once it has room. */

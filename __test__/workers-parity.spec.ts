@@ -5,10 +5,12 @@
  * non-errors, `--input-type=module`, moved results and ports, `AsyncLocalStorage` in done
  * callbacks, CommonJS handlers hung off a function, one abort listener per signal.
  */
+import { getEventListeners } from 'node:events'
+
 import test from 'ava'
 
 import { CancelledError, QueueFullError, TimeoutError, workerTask } from '../index.js'
-import { runScripts, setup, waitUntil } from './helpers.js'
+import { flush, runScripts, setup, waitUntil } from './helpers.js'
 import { HOLD_MS, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
 
 // 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
@@ -135,4 +137,30 @@ test('queueCapacity counts the tasks beyond the free slots: maxWorkers + queueCa
   open.open()
   await Promise.all(futures)
   t.like(executor.getStats(), { completedTasks: 6, rejectedTasks: 2 })
+})
+
+// 13. One AbortSignal shared by many tasks: one listener, not one per task.
+
+test('one AbortSignal shared by 100 pending tasks has one abort listener, which aborting cancels them all through and settling removes', async (t) => {
+  const { executor, gate } = setup(t, { maxWorkers: 1 })
+  const warnings: string[] = []
+  const onWarning = (warning: Error): number => warnings.push(warning.name)
+  process.on('warning', onWarning)
+  t.teardown(() => process.off('warning', onWarning))
+  const open = gate()
+  const controller = new AbortController()
+  const { signal } = controller
+  const futures = Array.from({ length: 100 }, () => executor.submit(() => open.promise, [], { signal }))
+  t.is(getEventListeners(signal, 'abort').length, 1)
+  await waitUntil(() => futures[0]!.running(), 'the first task to run')
+  controller.abort()
+  t.is(futures.filter((future) => future.cancelled()).length, 99) // the running main-thread one cannot be stopped
+  open.open()
+  await futures[0]
+  t.is(getEventListeners(signal, 'abort').length, 0)
+  const kept = new AbortController()
+  await Promise.all(Array.from({ length: 20 }, (_, i) => executor.submit((n: number) => n, [i], { signal: kept.signal })))
+  t.is(getEventListeners(kept.signal, 'abort').length, 0, 'the listener of a signal that never aborts goes with its last task')
+  await flush()
+  t.deepEqual(warnings, [])
 })

@@ -73,6 +73,7 @@ export class Engine implements MapHost, EventSink {
         if (this.#readiness.watching) this.#readiness.check()
       },
       idle: () => this.#becameIdle(),
+      aborted: (task, error) => this.#abort(task, error),
     })
     this.#readiness = new Readiness({
       queueCapacity,
@@ -149,7 +150,7 @@ export class Engine implements MapHost, EventSink {
     this.#checkAccepting()
     const task = runner.create(this.#table.nextId(), level, timeout, fn, args, transfer)
     this.#accept(task)
-    if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#abort(t, error))
+    if (signal !== undefined) this.#table.listen(task, signal)
     return task
   }
 

@@ -5,11 +5,12 @@
  * non-errors, `--input-type=module`, moved results and ports, `AsyncLocalStorage` in done
  * callbacks, CommonJS handlers hung off a function, one abort listener per signal.
  */
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { getEventListeners } from 'node:events'
 
 import test from 'ava'
 
-import { CancelledError, QueueFullError, TimeoutError, workerTask } from '../index.js'
+import { CancelledError, QueueFullError, TimeoutError, kernels, workerTask } from '../index.js'
 import { flush, runScripts, setup, waitUntil } from './helpers.js'
 import { HOLD_MS, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
 
@@ -163,4 +164,21 @@ test('one AbortSignal shared by 100 pending tasks has one abort listener, which 
   t.is(getEventListeners(kept.signal, 'abort').length, 0, 'the listener of a signal that never aborts goes with its last task')
   await flush()
   t.deepEqual(warnings, [])
+})
+
+// 11. addDoneCallback runs in the submitter's AsyncLocalStorage context, as then/await do.
+
+test('addDoneCallback runs in the AsyncLocalStorage context it was added in, for every kind of task', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 2 })
+  const storage = new AsyncLocalStorage<string>()
+  const kinds = { worker: workerTask((n: number) => n), kernel: kernels.spin, 'main thread': (n: number) => n }
+  for (const [kind, fn] of Object.entries(kinds)) {
+    const seen = await storage.run(`request ${kind}`, async () => {
+      const future = executor.submit(fn as (n: number) => number, [10])
+      const inCallback = new Promise<string | undefined>((resolve) => future.addDoneCallback(() => resolve(storage.getStore())))
+      await future
+      return inCallback
+    })
+    t.is(seen, `request ${kind}`, kind)
+  }
 })

@@ -173,7 +173,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
         held = undefined
         this.#outstanding.add(future)
         if (this.#ordered) this.#ready.push(future)
-        future.addDoneCallback((done) => {
+        future._onDone((done) => {
           if (!this.#ordered && !this.#finished) this.#ready.push(done)
           stop.progress()
         })

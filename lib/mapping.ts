@@ -177,7 +177,7 @@ export async function mapAll<R>(
       next += held.length
       held = undefined
       inFlight.add(future)
-      future.addDoneCallback((done) => {
+      future._onDone((done) => {
         inFlight.delete(done)
         if (done._fulfilled()) {
           const values = done._value()

@@ -12,7 +12,7 @@ import test from 'ava'
 
 import { CancelledError, QueueFullError, TimeoutError, kernels, workerTask } from '../index.js'
 import { flush, runScripts, setup, waitUntil } from './helpers.js'
-import { HOLD_MS, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
+import { HOLD_MS, fixture, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
 
 // 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
 
@@ -181,4 +181,14 @@ test('addDoneCallback runs in the AsyncLocalStorage context it was added in, for
     })
     t.is(seen, `request ${kind}`, kind)
   }
+})
+
+// 12. CommonJS handlers hung off an exported function.
+
+test('workerTask(file, name) finds a CommonJS handler hung off the exported function (module.exports = a; a.b = b)', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1 })
+  const file = fixture('handlers.cjs')
+  t.is(await executor.submit(workerTask<(x: number) => number>(file, 'double'), [21]), 42)
+  t.is(await executor.submit(workerTask<(name: string) => string>(file, 'greet'), ['you']), 'hello you')
+  t.is(await executor.submit(workerTask<(x: number) => string>(file, 'default'), [1]), 'main 1')
 })

@@ -91,10 +91,13 @@ async function importExport(id: number, url: string, name: string): Promise<Fn> 
       code: 'ERR_FERRIS_WORKER_MODULE',
     })
   }
-  // A CommonJS module's named exports may only be on its default export (module.exports).
+  // A CommonJS module's named exports may only be on its default export (module.exports),
+  // which may be a function with handlers hung off it (`module.exports = a; a.b = b`).
   const exports = module.default
   let fn = module[name]
-  if (fn === undefined && exports !== null && typeof exports === 'object') fn = (exports as Record<string, unknown>)[name]
+  if (fn === undefined && exports !== null && (typeof exports === 'object' || typeof exports === 'function')) {
+    fn = (exports as Record<string, unknown>)[name]
+  }
   if (fn === undefined) throw Object.assign(new TypeError(`worker module ${url} has no export "${name}"`), { code: 'ERR_FERRIS_WORKER_EXPORT' })
   if (typeof fn !== 'function') {
     throw Object.assign(new TypeError(`export "${name}" of worker module ${url} is not a function (it is ${typeof fn})`), {

@@ -192,3 +192,25 @@ test('workerTask(file, name) finds a CommonJS handler hung off the exported func
   t.is(await executor.submit(workerTask<(name: string) => string>(file, 'greet'), ['you']), 'hello you')
   t.is(await executor.submit(workerTask<(x: number) => string>(file, 'default'), [1]), 'main 1')
 })
+
+// 7. A thrown non-Error that cannot be cloned whole keeps its cloneable own fields.
+
+test('a thrown object that cannot be cloned whole (it has a method) rejects with its cloneable own fields', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const throwsRecord = workerTask(() => {
+    throw {
+      code: 'E_X',
+      details: { id: 7, tags: ['a', 'b'] },
+      toJSON() {
+        return 'E_X'
+      },
+    }
+  })
+  const rejection = await executor.submit(throwsRecord, []).then(
+    () => t.fail('it resolved'),
+    (error: unknown) => error,
+  )
+  t.deepEqual(rejection, { code: 'E_X', details: { id: 7, tags: ['a', 'b'] } })
+  const throwsSymbol = workerTask(() => Promise.reject(Symbol('odd')))
+  t.is(await executor.submit(throwsSymbol, []).catch((error: unknown) => error), 'Symbol(odd)')
+})

@@ -11,7 +11,8 @@ import { getEventListeners } from 'node:events'
 import test from 'ava'
 
 import { CancelledError, QueueFullError, TimeoutError, kernels, workerTask } from '../index.js'
-import { flush, runScripts, setup, waitUntil } from './helpers.js'
+import { workerExecArgv } from '../lib/workers/exec-argv.js'
+import { PACKAGE_URL, flush, runNode, runScripts, setup, waitUntil } from './helpers.js'
 import { HOLD_MS, fixture, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
 
 // 1. An async task whose pending work holds no event-loop handle keeps its worker alive.
@@ -213,4 +214,26 @@ test('a thrown object that cannot be cloned whole (it has a method) rejects with
   t.deepEqual(rejection, { code: 'E_X', details: { id: 7, tags: ['a', 'b'] } })
   const throwsSymbol = workerTask(() => Promise.reject(Symbol('odd')))
   t.is(await executor.submit(throwsSymbol, []).catch((error: unknown) => error), 'Symbol(odd)')
+})
+
+// 8. Worker tasks under `node --input-type=module` (an `-e` script or stdin).
+
+test('worker tasks run in a program started with node --input-type=module -e', async (t) => {
+  const script = `
+    import { Executor, workerTask } from ${JSON.stringify(PACKAGE_URL)}
+    const executor = new Executor({ maxWorkers: 1 })
+    console.log(await executor.submit(workerTask((n) => n * 2), [21]))
+    await executor.shutdown()
+  `
+  const { stdout, stderr, code } = await runNode(['--input-type=module', '-e', script])
+  t.is(code, 0, stderr)
+  t.is(stdout.trim(), '42')
+})
+
+test('workerExecArgv drops --input-type in both spellings and keeps every other option', (t) => {
+  t.deepEqual(workerExecArgv(['--input-type=module', '--import', 'tsx', '--input-type', 'commonjs', '--enable-source-maps']), [
+    '--import',
+    'tsx',
+    '--enable-source-maps',
+  ])
 })

@@ -10,6 +10,7 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type Re
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
+import { workerExecArgv } from './exec-argv.js'
 import { MainSharedBuffers } from './shared.js'
 
 /** What a worker is given (`workerData`). */
@@ -52,6 +53,7 @@ export class Isolates {
   readonly #host: IsolatesHost
   readonly #max: number
   readonly #resourceLimits: ResourceLimits | undefined
+  readonly #execArgv = workerExecArgv()
   readonly #seats: Array<Seat | undefined> = []
   #alive = 0
   #started = 0
@@ -114,6 +116,7 @@ export class Isolates {
       workerData: data,
       transferList: [port2],
       resourceLimits: this.#resourceLimits,
+      execArgv: this.#execArgv,
       name: `ferris-js-worker-${seat}`,
     })
     worker.unref()

@@ -94,7 +94,7 @@ for (const how of ['map', 'imap'] as const) {
       const { executor, gates } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
       const controller = new AbortController()
       await executor.startWorkers() // so that the chunk starts well within the timeout
-      const options = stopBy === 'signal' ? { signal: controller.signal } : { timeout: 2_000 }
+      const options = stopBy === 'signal' ? { signal: controller.signal } : { timeout: 5_000 }
       const run = async (): Promise<unknown> => {
         if (how === 'map') return executor.map(forever, [gates.flags], options)
         for await (const value of executor.imap(forever, [gates.flags], options)) return value

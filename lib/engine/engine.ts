@@ -67,6 +67,13 @@ export class Engine implements MapHost, EventSink {
     } catch (error) {
       throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
     }
+    let queued: Int32Array
+    try {
+      queued = new Int32Array(this.#native.queueGauge())
+    } catch (error) {
+      this.#native.dispose()
+      throw error
+    }
     this.#table = new TaskTable({
       busy: () => this.#native.keepAlive(true),
       settled: () => {
@@ -79,6 +86,8 @@ export class Engine implements MapHost, EventSink {
       queueCapacity,
       maxWorkers,
       memoryLimit,
+      queued,
+      batched: () => this.#batch.live,
       pending: () => this.#table.pending,
       closed: () => this.#closed,
       emitDrain: () => this.#events.drain(),

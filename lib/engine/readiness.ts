@@ -2,20 +2,26 @@
  * Readiness and backpressure: room in the queue, the `memoryLimit`, `ready()` and the
  * `'drain'` event.
  *
- * Rules: `queueCapacity` counts the tasks waiting beyond those the free slots take at once,
- * as every peer pool counts it: there is room while fewer than `maxWorkers + queueCapacity`
- * tasks are accepted and unsettled (running, queued or in the submission batch). So a burst
- * into idle workers is not refused while they have yet to take its first tasks, and room
- * appears exactly when a task settles. A submission or `ready()` that finds no room arms
- * `'drain'`, emitted once when room appears (not after shutdown). It is looked for at each
- * settle while someone cares (`watching`), and every `READY_POLL_MS` while someone waits
- * (for the memory limit).
+ * Rules: `queueCapacity` counts the tasks waiting to start beyond those the free slots take
+ * at once, as the peer pools count it (`maxWorkers + queueCapacity` accepted into idle
+ * workers). Waiting: the pool's live queued count (shared memory, no native call) plus what
+ * waits in the submission batch. Busy: the other unsettled tasks (running, or done with their
+ * result on its way); the slots they leave free take as many waiting tasks. So a burst into
+ * idle workers is not refused while they have yet to take its first tasks, and results on
+ * their way do not count against the queue. A submission or `ready()` that finds no room
+ * arms `'drain'`, emitted once when room appears (not after shutdown). Room appears when a
+ * worker takes a task, just after it finished another one: it is looked for at each settle
+ * while someone cares (`watching`), and every `READY_POLL_MS` while someone waits.
  */
 import { memoryUsage } from '../binding.js'
 import { CancelledError, ExecutorShutdownError } from '../errors.js'
 import { Stop } from '../stop.js'
 
-/** How often a waiting `ready()` looks again, besides at each settle: for the resident set size to fall below `memoryLimit`. */
+/**
+ * How often a waiting `ready()` looks again, besides at each settle: for the resident set size
+ * to fall below `memoryLimit`, and for room that appeared just after a settle was looked at (a
+ * worker takes its next task a moment after reporting the last one).
+ */
 const READY_POLL_MS = 25
 
 /**
@@ -28,6 +34,10 @@ export interface ReadinessHost {
   readonly queueCapacity: number
   readonly maxWorkers: number
   readonly memoryLimit: number | undefined
+  /** The pool's queued count, live. */
+  readonly queued: Int32Array
+  /** Accepted tasks still in the submission batch. */
+  batched(): number
   /** Tasks accepted and not settled. */
   pending(): number
   closed(): boolean
@@ -50,10 +60,12 @@ export class Readiness {
     this.#host = host
   }
 
-  /** Room for one more task (see the rules above). */
+  /** Room for one more waiting task (see the rules above). */
   hasRoom(): boolean {
     const host = this.#host
-    return host.pending() < host.maxWorkers + host.queueCapacity
+    const waiting = Atomics.load(host.queued, 0) + host.batched()
+    const freeSlots = Math.max(0, host.maxWorkers - (host.pending() - waiting))
+    return waiting < host.queueCapacity + freeSlots
   }
 
   /** The queue was found full: emit 'drain' once it has room. */

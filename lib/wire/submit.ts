@@ -35,6 +35,8 @@ export class SubmitBatch {
   readonly #native: NativeExecutor
   readonly #sink: SubmitSink
   #tasks: Task[] = []
+  /** Tasks in the batch not cancelled since: they count against the queue's capacity. */
+  live = 0
 
   constructor(native: NativeExecutor, sink: SubmitSink) {
     this.#native = native
@@ -42,6 +44,7 @@ export class SubmitBatch {
   }
 
   add(task: Task): void {
+    this.live++
     if (this.#tasks.push(task) === 1) queueMicrotask(this.flush)
     if (this.#tasks.length >= MAX_BATCH || task.runner.urgent(task) || this.#sink.slotFree()) this.flush()
   }
@@ -50,6 +53,7 @@ export class SubmitBatch {
   remove(task: Task): boolean {
     if (!task.batched) return false
     task.batched = false
+    this.live--
     return true
   }
 
@@ -58,6 +62,7 @@ export class SubmitBatch {
     const tasks = this.#tasks
     if (tasks.length === 0) return
     this.#tasks = []
+    this.live = 0
     const ids = new Float64Array(tasks.length)
     const meta = new Uint32Array(tasks.length)
     const numbers: number[] = []

@@ -7,10 +7,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { getEventListeners } from 'node:events'
+import { MessageChannel, type MessagePort } from 'node:worker_threads'
 
 import test from 'ava'
 
-import { CancelledError, QueueFullError, TimeoutError, kernels, workerTask } from '../index.js'
+import { CancelledError, QueueFullError, TimeoutError, kernels, workerTask, type Transfer } from '../index.js'
 import { workerExecArgv } from '../lib/workers/exec-argv.js'
 import { PACKAGE_URL, flush, runNode, runScripts, setup, waitUntil } from './helpers.js'
 import { HOLD_MS, fixture, setupWorkers, waitForFlag, waitOnGate } from './worker-helpers.js'
@@ -236,4 +237,37 @@ test('workerExecArgv drops --input-type in both spellings and keeps every other 
     'tsx',
     '--enable-source-maps',
   ])
+})
+
+// 10. Moved results (transfer) and MessagePorts in the transfer list.
+
+test('a worker task returns transfer(value, list): the buffers are moved to the caller, not copied, in submit and in map', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const filled = workerTask<(length: number, value: number) => Transfer<Uint8Array>>(fixture('moves.mjs'), 'filled')
+  const lastDetached = workerTask<() => boolean>(fixture('moves.mjs'), 'lastDetached')
+  const bytes = await executor.submit(filled, [1024, 7])
+  t.true(bytes instanceof Uint8Array)
+  t.is(bytes.length, 1024)
+  t.true(bytes.every((b) => b === 7))
+  t.true(await executor.submit(lastDetached, []), 'the worker still holds the bytes: they were copied')
+  const filledItem = workerTask<(length: number) => Transfer<Uint8Array>>(fixture('moves.mjs'), 'filled')
+  const arrays = await executor.map(filledItem, [1, 2, 3], { chunkSize: 3 })
+  t.deepEqual(
+    arrays.map((array) => array.length),
+    [1, 2, 3],
+  )
+  t.true(await executor.submit(lastDetached, []))
+})
+
+test('a MessagePort in the transfer list reaches the worker task, which can stream through it', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const stream = workerTask<(port: MessagePort, count: number) => number>(fixture('moves.mjs'), 'stream')
+  const { port1, port2 } = new MessageChannel()
+  t.teardown(() => port1.close())
+  const parts: unknown[] = []
+  port1.on('message', (part) => parts.push(part))
+  t.is(await executor.submit(stream, [port2, 3], { transfer: [port2] }), 3)
+  await waitUntil(() => parts.length === 3, 'the three parts')
+  t.deepEqual(parts, ['part 1', 'part 2', 'part 3'])
+  t.throws(() => executor.submit(stream, [port1, 1], { transfer: [port1, {} as ArrayBuffer] }), { instanceOf: TypeError })
 })

@@ -1,5 +1,6 @@
 /** `Executor`: the public API. It checks what users pass and delegates to its `Engine`. */
 import { EventEmitter } from 'node:events'
+import { MessagePort } from 'node:worker_threads'
 
 import { cpuUsage, memoryUsage } from './binding.js'
 import { Engine } from './engine/engine.js'
@@ -12,6 +13,7 @@ import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { ExecutorStats } from './stats.js'
 import type { WorkerTask } from './workers/worker-task.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
+import type { Transferable } from './worker/transfer.js'
 
 /**
  * Options of one submission; an unknown key is refused with `TypeError` (naming the closest valid one).
@@ -30,10 +32,12 @@ export interface SubmitOptions {
    */
   signal?: AbortSignal
   /**
-   * Worker tasks only: `ArrayBuffer`s in the arguments to move to the worker instead of
-   * copying them; they are detached (unusable) in the caller from `submit` on.
+   * Worker tasks only: `ArrayBuffer`s and `MessagePort`s in the arguments to move to the
+   * worker instead of copying them (a port lets a task stream to the caller); they are
+   * detached (unusable) in the caller from `submit` on. A task moves its result back with
+   * `transfer(value, list)`.
    */
-  transfer?: readonly ArrayBuffer[]
+  transfer?: readonly Transferable[]
   /**
    * Most milliseconds the task may run, counted from its start (time spent queued does not
    * count); past it, the future rejects with `TimeoutError`. A worker task is stopped by
@@ -103,11 +107,11 @@ type AnyFunction = (...args: never[]) => unknown
 const NO_ARGS: readonly unknown[] = Object.freeze([])
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
 
-function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
+function checkTransfer(transfer: unknown, runner: string): readonly Transferable[] | undefined {
   if (transfer === undefined) return undefined
   if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
-  if (!Array.isArray(transfer) || !transfer.every((buffer) => buffer instanceof ArrayBuffer)) {
-    throw new TypeError('submit: transfer must be an array of ArrayBuffers')
+  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || item instanceof MessagePort)) {
+    throw new TypeError('submit: transfer must be an array of ArrayBuffers and MessagePorts')
   }
   return transfer
 }

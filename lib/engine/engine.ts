@@ -19,6 +19,7 @@ import { SubmitBatch } from '../wire/submit.js'
 import { Readiness } from './readiness.js'
 import { TaskTable } from './task-table.js'
 import type { Task } from './task.js'
+import type { Transferable } from '../worker/transfer.js'
 
 /** The pool's largest queue capacity (its queued count is a 32-bit counter). */
 const MAX_QUEUE_CAPACITY = 2 ** 31 - 1
@@ -150,7 +151,7 @@ export class Engine implements MapHost, EventSink {
     level: number,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
-    transfer: readonly ArrayBuffer[] | undefined,
+    transfer: readonly Transferable[] | undefined,
   ): Future<unknown> {
     if (signal?.aborted) {
       this.#table.refuse()

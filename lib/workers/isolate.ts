@@ -21,6 +21,7 @@ import { receiveMessageOnPort, workerData } from 'node:worker_threads'
 import { addon } from '../addon.js'
 import { callEach, isThenable } from '../calls.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
+import { unwrapMoved, type Transferable } from '../worker/transfer.js'
 import { decode, encode, encodeError } from './codec.js'
 import { WorkerSharedBuffers } from './shared.js'
 import { compileSource, explainOuterVariable } from './source.js'
@@ -150,18 +151,37 @@ function complete(id: number, functionId: number, flags: number, value: unknown)
     port.returnedNumbers(id, Float64Array.from(value as number[]))
     return
   }
+  const moved = unwrapMoved(value, (flags & WORKER_CHUNK) !== 0)
+  if (moved !== undefined) {
+    post(id, functionId, moved.value, moved.list)
+    return
+  }
   let bytes: Uint8Array | undefined
   try {
     bytes = encode(value, shared)
   } catch (error) {
-    fail(id, functionId, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
+    fail(id, functionId, cloneError(error))
     return
   }
   if (bytes !== undefined) {
     port.returned(id, bytes)
     return
   }
-  channel.postMessage({ id, value })
+  post(id, functionId, value, undefined)
+}
+
+function cloneError(error: unknown): TypeError {
+  return new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error })
+}
+
+/** Sends task `id`'s result by `postMessage`: it holds shared memory, or moves `list`. */
+function post(id: number, functionId: number, value: unknown, list: Transferable[] | undefined): void {
+  try {
+    channel.postMessage({ id, value }, list)
+  } catch (error) {
+    fail(id, functionId, cloneError(error))
+    return
+  }
   port.posted(id)
 }
 

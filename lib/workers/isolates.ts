@@ -12,6 +12,7 @@ import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
 import { workerExecArgv } from './exec-argv.js'
 import { MainSharedBuffers } from './shared.js'
+import type { Transferable } from '../worker/transfer.js'
 
 /** What a worker is given (`workerData`). */
 export interface IsolateData {
@@ -166,11 +167,11 @@ export class Isolates {
   }
 
   /** Sends task `id`'s arguments to the worker at `seat`, which asked for them. */
-  sendArgs(seat: number, id: number, args: readonly unknown[] | undefined, transfer: readonly ArrayBuffer[] | undefined): void {
+  sendArgs(seat: number, id: number, args: readonly unknown[] | undefined, transfer: readonly Transferable[] | undefined): void {
     const entry = this.#seats[seat]
     if (entry === undefined) return
     try {
-      entry.port.postMessage({ id, args }, transfer as ArrayBuffer[] | undefined)
+      entry.port.postMessage({ id, args }, transfer as Transferable[] | undefined)
     } finally {
       Atomics.add(entry.signal, 0, 1)
       Atomics.notify(entry.signal, 0)

@@ -24,9 +24,15 @@ export interface BatchOptions {
   chunkSize?: number
   /** Priority of every task. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
-  /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
+  /**
+   * Aborting rejects with `CancelledError`, cancels the items not yet started and stops the
+   * worker chunks running (their workers are terminated, as for `submit`).
+   */
   signal?: AbortSignal
-  /** Milliseconds for the whole operation; then it rejects with `TimeoutError` and cancels the items not yet started. */
+  /**
+   * Milliseconds for the whole operation; then it rejects with `TimeoutError`, cancels the
+   * items not yet started and stops the worker chunks running.
+   */
   timeout?: number
 }
 

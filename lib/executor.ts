@@ -193,7 +193,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its future. Throws
+   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its
+   * future; with a slot free, a worker task or kernel starts while the caller goes on. Throws
    * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
    * `TypeError`/`RangeError` for bad arguments.
    *

@@ -90,6 +90,16 @@ test('recycleWorkers() replaces an idle worker at once, and a busy one only once
   t.is(await executor.submit(countOnThisWorker, []), 1)
 })
 
+test('recycleWorkers() right after a task, while its worker still waits for the next one, retires it', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  for (let round = 0; round < 5; round++) {
+    t.is(await executor.submit(countOnThisWorker, []), 1)
+    const recycled = await Promise.race([executor.recycleWorkers().then(() => true), new Promise((resolve) => setTimeout(resolve, HOLD_MS, false))])
+    t.true(recycled, `round ${round}: recycleWorkers() did not resolve`)
+  }
+  t.is(executor.getStats().workers.retired, 5)
+})
+
 test('idleTimeout: an idle worker exits, and a new one starts when a task comes', async (t) => {
   const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1, idleTimeout: 20 })
   const exits: number[] = []

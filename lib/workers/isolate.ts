@@ -295,7 +295,11 @@ async function serve(): Promise<void> {
       if (port.retired) break
       if (idleLeft() <= 0) return retire('idle')
       spin = 0
-      await (port.park() ? parked(idleLeft()) : turn())
+      if (!port.park()) await turn()
+      // Asked to retire while it waited natively: `wakeWorkers` found it not parked yet, and
+      // the flag was set before that call, so it is seen here (after parking) or it wakes it.
+      else if (Atomics.load(signal, SIGNAL_RECYCLE) !== 0) port.unpark()
+      else await parked(idleLeft())
       sliceStart = performance.now()
       continue
     }

@@ -113,3 +113,17 @@ for (const [how, end] of [
     t.regex(result.stdout, /ENDED/)
   })
 }
+
+test('shutdown({ timeout }) after the executor is gone holds nothing: the process exits without waiting for the deadline', async (t) => {
+  const result = await runScript(`
+    import { Executor } from {{PACKAGE}}
+    const executor = new Executor({ maxWorkers: 1 })
+    await executor.submit(() => 1)
+    await executor.shutdown()
+    await executor.shutdown({ timeout: 600_000 })
+    console.log('ENDED')
+  `)
+  t.false(result.timedOut, `the deadline held the process\n${describeRun(result)}`)
+  t.is(result.code, 0, describeRun(result))
+  t.regex(result.stdout, /ENDED/)
+})

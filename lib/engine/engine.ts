@@ -49,6 +49,8 @@ export class Engine implements MapHost, EventSink {
   #destroyed = false
   /** `shutdown({ timeout })`'s deadline, past which it destroys. */
   #deadline: Timer | undefined
+  /** Every worker isolate has exited, after the executor was disposed: no deadline is needed any more. */
+  #workersGone = false
   /** The pool's statistics as they were when it was disposed. */
   #finalStats: NativeStats | undefined
   #idleWaiters: Array<() => void> = []
@@ -293,7 +295,7 @@ export class Engine implements MapHost, EventSink {
     if (cancelPending) {
       for (const task of this.#table.all()) task.cancel()
     }
-    if (timeout !== undefined && !this.#destroyed && this.#deadline === undefined) {
+    if (timeout !== undefined && !this.#destroyed && !this.#workersGone && this.#deadline === undefined) {
       this.#deadline = after(timeout, () => void this.destroy())
     }
     if (this.#table.pending === 0) this.#dispose()
@@ -329,7 +331,10 @@ export class Engine implements MapHost, EventSink {
     this.#finalStats = this.#native.stats() ?? undefined
     this.#disposed = true
     // Workers with teardown hooks run them, unless the executor is destroyed.
-    this.#workersClosed = this.#workers.isolates.close(!this.#destroyed).finally(() => this.#deadline?.clear())
+    this.#workersClosed = this.#workers.isolates.close(!this.#destroyed).finally(() => {
+      this.#workersGone = true
+      this.#deadline?.clear()
+    })
     this.#native.dispose()
   }
 

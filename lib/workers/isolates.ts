@@ -139,7 +139,7 @@ export class Isolates {
     const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal, maxTasks, idleTimeout }
     let worker: Worker
     try {
-      worker = new Worker(PROGRAM, { name: 'ferris-js-worker', ...options })
+      worker = new Worker(PROGRAM, { name: `ferris-js-worker-${seat}`, ...options })
       worker.postMessage(data, [port2])
     } catch (error) {
       // Bad `execArgv` flags, say: Node refuses them here. Reported from a microtask, once

@@ -27,7 +27,7 @@ export interface WorkerOptions {
   execArgv?: readonly string[]
   /** Readable as `workerData` (from `node:worker_threads`) in the task's module; cloned once per worker. */
   workerData?: unknown
-  /** The workers' thread name (in debuggers and `worker.threadName`). Default `'ferris-js-worker'`. */
+  /** The workers' thread name (in debuggers and `worker.threadName`). Default `'ferris-js-worker-<n>'`. */
   name?: string
   /** Heap limits: a worker that runs out fails its task with `WorkerExitError` and is replaced. */
   resourceLimits?: ResourceLimits

@@ -2,7 +2,8 @@
  * Entry points and the addon loader, in child processes that load the package by its name
  * (through package.json `exports`, as users do): `import` and `require` share one addon; the
  * loader takes a local build first, else the platform package, else throws one clear error.
- * (`npm run pack:check` covers the packed tarballs themselves.)
+ * (`npm run pack:check` covers the packed tarballs themselves.) Also the glibc symbol
+ * check of the release addon (scripts/check-glibc.mjs).
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,6 +13,7 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { platformSuffix } from '../lib/addon.js'
+import { glibcProblems, maxGlibcVersion, parseReadelf } from '../scripts/check-glibc.mjs'
 import { PACKAGE_ROOT, describeRun, linkPackage, runScripts } from './helpers.js'
 
 const SUFFIX = platformSuffix()
@@ -189,4 +191,51 @@ test('sync-platform-packages finds a version bump out of step, then brings every
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+/** `readelf -W -d` and `--dyn-syms` lines of a linux-x64-gnu addon, as check-glibc reads them. */
+const readelf = (needed: string[], symbols: string[]): ReturnType<typeof parseReadelf> =>
+  parseReadelf(
+    ['Dynamic section at offset 0xf9798 contains 28 entries:', ...needed.map((lib) => ` 0x0000000000000001 (NEEDED)             Shared library: [${lib}]`), ' 0x000000000000001e (FLAGS)              BIND_NOW'].join('\n'),
+    ["Symbol table '.dynsym' contains 85 entries:", '   Num:    Value          Size Type    Bind   Vis      Ndx Name', '     0: 0000000000000000     0 NOTYPE  LOCAL  DEFAULT  UND ', ...symbols].join('\n'),
+  )
+const GLIBC_217_BUILD = {
+  needed: ['libc.so.6', 'ld-linux-x86-64.so.2', 'libpthread.so.0', 'libdl.so.2'],
+  symbols: [
+    '     1: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND memcpy@GLIBC_2.14 (3)',
+    '     2: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND dlsym@GLIBC_2.2.5 (2)',
+    '     3: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND statx',
+    '     4: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND gettid',
+    '    84: 00000000000a0d50 25772 FUNC    GLOBAL DEFAULT   15 napi_register_module_v1',
+  ],
+}
+
+test('check-glibc passes a glibc 2.17 build: versions up to 2.17, weak unversioned symbols, glibc libraries', (t) => {
+  const elf = readelf(GLIBC_217_BUILD.needed, GLIBC_217_BUILD.symbols)
+  t.deepEqual(elf.needed, GLIBC_217_BUILD.needed)
+  t.is(elf.undefinedSymbols.length, 4, 'defined symbols are not read')
+  t.is(maxGlibcVersion(elf.undefinedSymbols), '2.14')
+  t.deepEqual(glibcProblems(elf), [])
+})
+
+test('check-glibc finds what stops a load on glibc 2.17: newer versions, a strong unversioned symbol, other libraries', (t) => {
+  const elf = readelf(
+    [...GLIBC_217_BUILD.needed, 'libstdc++.so.6'],
+    [
+      ...GLIBC_217_BUILD.symbols,
+      // glibc 2.30's wrapper, linked against glibc 2.17: undefined, unversioned, strong.
+      '    10: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND gettid',
+      '    11: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND dlopen@GLIBC_2.34 (7)',
+      '    12: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND getrandom@GLIBC_2.25 (8)',
+      '    13: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND memcpy@@GLIBC_2.2.5',
+    ],
+  )
+  t.is(maxGlibcVersion(elf.undefinedSymbols), '2.34', 'compared as numbers: 2.34 > 2.2.5 and 2.14')
+  t.deepEqual(glibcProblems(elf), [
+    'needs libstdc++.so.6, which is not part of glibc',
+    'gettid (undefined and unversioned: not in glibc 2.17, so dlopen fails there)',
+    'dlopen@GLIBC_2.34 (newer than glibc 2.17)',
+    'getrandom@GLIBC_2.25 (newer than glibc 2.17)',
+  ])
+  t.deepEqual(glibcProblems(elf, '2.34'), ['needs libstdc++.so.6, which is not part of glibc', 'gettid (undefined and unversioned: not in glibc 2.34, so dlopen fails there)'])
 })

@@ -2,8 +2,8 @@
  * Entry points and the addon loader, in child processes that load the package by its name
  * (through package.json `exports`, as users do): `import` and `require` share one addon; the
  * loader takes a local build first, else the platform package, else throws one clear error.
- * (`npm run pack:check` covers the packed tarballs themselves.) Also the glibc symbol
- * check of the release addon (scripts/check-glibc.mjs).
+ * (`npm run pack:check` covers the packed tarballs themselves.) Also the pure parts of the
+ * packaging scripts: the glibc symbol check and the bounded commands.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,6 +14,7 @@ import test from 'ava'
 
 import { platformSuffix } from '../lib/addon.js'
 import { glibcProblems, maxGlibcVersion, parseReadelf } from '../scripts/check-glibc.mjs'
+import { CommandError, run } from '../scripts/lib/processes.mjs'
 import { PACKAGE_ROOT, describeRun, linkPackage, runScripts } from './helpers.js'
 
 const SUFFIX = platformSuffix()
@@ -238,4 +239,30 @@ test('check-glibc finds what stops a load on glibc 2.17: newer versions, a stron
     'getrandom@GLIBC_2.25 (newer than glibc 2.17)',
   ])
   t.deepEqual(glibcProblems(elf, '2.34'), ['needs libstdc++.so.6, which is not part of glibc', 'gettid (undefined and unversioned: not in glibc 2.34, so dlopen fails there)'])
+})
+
+test('a bounded command that overruns is stopped with everything it started, and fails', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferris-run-test-'))
+  try {
+    // The grandchild writes its pid, then would outlive the shell by far if the group were not killed.
+    const pidFile = join(dir, 'pid')
+    const error = await t.throwsAsync(run('sh', ['-c', `sleep 300 & echo $! > ${pidFile}; wait`], { timeoutMs: 500 }), { instanceOf: CommandError })
+    t.regex(error?.message ?? '', /took longer than 0\.5 s and was stopped/)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    // SIGKILL is delivered at once, but the zombie's parent (the killed shell) may take a moment to be reaped.
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    t.false(alive(), 'the background sleep was killed with its group')
+    await t.throwsAsync(run('sh', ['-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 10_000 }), { message: /exited with 3\nout\n\nerr/ })
+    t.is(await run('sh', ['-c', 'echo fine'], { timeoutMs: 10_000 }), 'fine\n')
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

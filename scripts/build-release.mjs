@@ -29,19 +29,30 @@ const SUFFIXES = {
   'x86_64-unknown-linux-musl': 'linux-x64-musl',
 }
 
-/** Builds the release addon for `triple` into the package root; returns its file and what check-glibc saw. */
-export async function buildRelease(triple = 'x86_64-unknown-linux-gnu') {
-  const suffix = SUFFIXES[triple]
-  if (!suffix) throw new Error(`build-release: no portable build for ${triple} (known: ${Object.keys(SUFFIXES).join(', ')})`)
+/** The cargo target dir of the builds linked by zig. */
+export const PORTABLE_TARGET_DIR = join(ROOT, 'target', 'release-portable')
+
+/** What cargo-zigbuild calls `triple` built for the oldest supported libc. */
+export const zigTriple = (triple) => (triple.endsWith('-gnu') ? `${triple}.${GLIBC_FLOOR}` : triple)
+
+/** The environment of a build linked by zig (set up on first use), in PORTABLE_TARGET_DIR. */
+export async function zigEnv() {
   const zig = await pythonTool('zig', ZIG_REQUIREMENTS)
-  const env = {
+  return {
     ...process.env,
     // cargo-zigbuild finds zig as `python3 -m ziglang`: the venv's python must come first.
     PATH: [join(zig, 'bin'), process.env.PATH].join(delimiter),
     ZIG_GLOBAL_CACHE_DIR: join(TOOLS, 'zig-cache'),
-    CARGO_TARGET_DIR: join(ROOT, 'target', 'release-portable'),
+    CARGO_TARGET_DIR: PORTABLE_TARGET_DIR,
   }
-  const zigTarget = triple.endsWith('-gnu') ? `${triple}.${GLIBC_FLOOR}` : triple
+}
+
+/** Builds the release addon for `triple` into the package root; returns its file and what check-glibc saw. */
+export async function buildRelease(triple = 'x86_64-unknown-linux-gnu') {
+  const suffix = SUFFIXES[triple]
+  if (!suffix) throw new Error(`build-release: no portable build for ${triple} (known: ${Object.keys(SUFFIXES).join(', ')})`)
+  const env = await zigEnv()
+  const zigTarget = zigTriple(triple)
   const napi = join(ROOT, 'node_modules', '@napi-rs', 'cli', 'dist', 'cli.js')
   const started = performance.now()
   await run(

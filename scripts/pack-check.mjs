@@ -22,8 +22,8 @@
  *    kernels and a worker task, and one shared addon across both), then times 10 cold starts;
  * 7. loads the installed .node on glibc 2.17 (its real loader and libraries, Node 16): a pool
  *    starts, a kernel and a worker task return their results;
- * 8. runs the spec suite (but for what needs redis or host-built plugins) on Debian 11 (glibc
- *    2.31, Node 20, in a chroot) against the installed .node.
+ * 8. runs the spec suite (but for what needs redis or a C compiler) on Debian 11 (glibc 2.31,
+ *    Node 20, in a chroot) against the installed .node, and the spec plugins built for glibc 2.17.
  *
  * Prints the tarball sizes, the addon's max GLIBC_ version and NEEDED list, the install time,
  * the cold start (median of 10 fresh processes, from the start of `import` to the first task
@@ -46,7 +46,7 @@ import { tmpdir } from 'node:os'
 import { delimiter, dirname, join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 
-import { buildRelease } from './build-release.mjs'
+import { PORTABLE_TARGET_DIR, buildRelease, zigEnv, zigTriple } from './build-release.mjs'
 import { inspectAddon } from './check-glibc.mjs'
 import { startLocalRegistry } from './lib/local-registry.mjs'
 import { runInDebian11, runOnGlibc217 } from './lib/old-glibc.mjs'
@@ -57,8 +57,13 @@ const { values: cli } = parseArgs({ options: { out: { type: 'string' }, 'all-tar
 const outDir = cli.out === undefined ? undefined : resolve(cli.out)
 const PLATFORM = 'linux-x64-gnu'
 const COLD_RUNS = 10
-/** Specs left out of the Debian 11 run: they need a redis-server, or plugins built by the host's toolchain. */
+/** Specs left out of the Debian 11 run: they need a redis-server, or a C compiler (plugins.spec.ts). */
 const NOT_ON_DEBIAN_11 = /^(bullmq.*|plugins)\.spec\.ts$/
+/** The plugins the specs load (__test__/plugin-fixtures.ts): cargo's arguments, and where the specs look. */
+const SPEC_PLUGINS = [
+  { args: ['-p', 'ferris-test-plugin'], lib: 'libferris_test_plugin.so', specsLoad: 'target/release' },
+  { args: ['--manifest-path', 'examples/kernel-plugin/Cargo.toml'], lib: 'libferris_kernel_plugin_example.so', specsLoad: 'examples/kernel-plugin/target/release' },
+]
 
 class CheckFailed extends Error {}
 function fail(message) {
@@ -297,6 +302,18 @@ try {
   const specs = readdirSync(join(root, '__test__')).filter((f) => f.endsWith('.spec.ts') && !NOT_ON_DEBIAN_11.test(f)).sort()
   const debian = await step(`8. ${specs.length} spec files on Debian 11 (glibc 2.31, Node 20)`, async () => {
     await run(process.execPath, [npmCli(), 'run', 'build:examples']) // examples.spec.ts runs them
+    // The specs load plugins from where `npm run build:plugins` puts them; built for this glibc,
+    // they would not load on Debian 11, so builds for glibc 2.17 are mounted over them there.
+    await run(process.execPath, [npmCli(), 'run', 'build:plugins'])
+    const zig = await zigEnv()
+    const plugins = []
+    for (const { args, lib, specsLoad } of SPEC_PLUGINS) {
+      await run('cargo', ['zigbuild', '--release', '--target', zigTriple('x86_64-unknown-linux-gnu'), ...args], { env: zig, timeoutMs: 30 * 60_000 })
+      const file = join(PORTABLE_TARGET_DIR, 'x86_64-unknown-linux-gnu', 'release', lib)
+      const { problems } = inspectAddon(file)
+      if (problems.length > 0) fail(`${file} would not load on glibc 2.17:\n  ${problems.join('\n  ')}`)
+      plugins.push([file, join(specsLoad, lib)])
+    }
     const glibc = (await runInDebian11(root, ['node', '-p', 'process.report.getReport().header.glibcVersionRuntime'], { timeoutMs: 60_000 }).catch((error) => fail(error.message))).trim()
     if (glibc !== '2.31') fail(`the Debian 11 root runs glibc ${glibc}, not 2.31`)
     // One spec file at a time: CI's `npm test` has just run them all in parallel on this
@@ -304,7 +321,7 @@ try {
     // specs' bounded waits (10 s for a task to start) the thing under test.
     const ava = ['node', 'node_modules/ava/entrypoints/cli.mjs', '--tap', '--concurrency', '1']
     const out = await runInDebian11(root, [...ava, ...specs.map((f) => `__test__/${f}`)], {
-      overlays: [[addon, binary]],
+      overlays: [[addon, binary], ...plugins],
       timeoutMs: 20 * 60_000,
     }).catch((error) => fail(`the specs failed on Debian 11:\n${error.message}`))
     const count = (what) => Number(new RegExp(`^# ${what} (\\d+)$`, 'm').exec(out)?.[1] ?? 0)

@@ -33,6 +33,7 @@ mod mandelbrot;
 mod monte_carlo;
 mod parallel;
 mod primes;
+mod simd;
 mod sort;
 mod testing;
 
@@ -47,6 +48,7 @@ pub use ferris_kernel_sdk::{
 pub use host::{ArrayKind, ForeignArray, Output};
 pub use plugin::PluginError;
 pub use registry::{all, find, get, register_plugin, Kernel, MAX_KERNELS};
+pub use simd::{isa, isa_name, Isa, FORCE_SCALAR_VAR};
 pub use sort::compare as sort_order;
 
 ferris_kernel_sdk::kernel_table! {

@@ -28,6 +28,7 @@ mod compute;
 mod fib;
 mod hash;
 mod histogram;
+mod limits;
 mod linalg;
 mod mandelbrot;
 mod monte_carlo;
@@ -67,6 +68,8 @@ ferris_kernel_sdk::kernel_table! {
         "monteCarloPi"(Count, Count) => monte_carlo::monte_carlo_pi,
         "histogram"(Float64Array, Count, Number, Number) => histogram::histogram,
         "sha256"(Uint8Array) => hash::sha256,
+        "limits.memoryRead"(Count) => limits::memory_read,
+        "limits.peakFma"(Count) => limits::peak_fma,
         "testing.fail"(String) => testing::fail,
         "testing.panic"(String) => testing::panic,
         "testing.scale"(Float64Array, Number) => testing::scale,

@@ -54,6 +54,28 @@ unsafe fn dot_avx2(a: &[f64], b: &[f64]) -> f64 {
     lanes_sum(a, b, |x, y| x * y)
 }
 
+fn sum_scalar(a: &[f64]) -> f64 {
+    lanes_sum(a, a, |x, _| x)
+}
+
+/// # Safety
+/// The CPU has AVX2 and FMA ([`Isa::Avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sum_avx2(a: &[f64]) -> f64 {
+    lanes_sum(a, a, |x, _| x)
+}
+
+/// The plain sum of `a` with the instruction set `isa` (the read rate `limits` measures).
+pub(crate) fn sum(isa: Isa, a: &[f64]) -> f64 {
+    match isa {
+        Isa::Scalar => sum_scalar(a),
+        // SAFETY: `Isa::Avx2` is only chosen on a CPU that has it (see `simd`).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { sum_avx2(a) },
+    }
+}
+
 /// The dot product of one piece, with the instruction set `isa`.
 fn dot_piece(isa: Isa, a: &[f64], b: &[f64]) -> f64 {
     match isa {

@@ -197,7 +197,7 @@ mod tests {
     /// of either group, and counts from 1 to maxIter.
     #[test]
     fn escape_counts_are_the_same_on_every_instruction_set() {
-        let (width, height, max_iter) = (203usize, 61usize, 300u32);
+        let (width, height, max_iter) = (251usize, 151usize, 1000u32);
         let cr = |px: usize| -2.0 + (px as f64 + 0.5) * 3.0 / width as f64;
         let mut seen = std::collections::BTreeSet::new();
         for py in 0..height {

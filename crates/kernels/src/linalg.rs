@@ -224,14 +224,11 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
 mod tests {
     use super::*;
 
-    /// Seeded doubles in [-50, 50) (xorshift64).
-    fn noise(len: usize, mut x: u64) -> Vec<f64> {
+    /// Doubles in [-50, 50) that vary irregularly enough for sums to round differently.
+    fn noise(len: usize, seed: usize) -> Vec<f64> {
         (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 11) as f64 / (1u64 << 53) as f64 * 100.0 - 50.0
+            .map(|i| {
+                ((i * 7919 + seed * 104_729) % 1009) as f64 / 10.09 - 50.0 + 1e-3 / (i + 1) as f64
             })
             .collect()
     }

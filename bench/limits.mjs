@@ -14,6 +14,8 @@
  */
 import { execFileSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 
 import { getKernel, kernels } from '../dist/index.js'
 import { CORES, fmt, median, sharedRandom } from './common.mjs'
@@ -49,13 +51,18 @@ export function runNumpy(n, length, samples) {
   return { one: run(1), all: run(CORES) }
 }
 
+setFlagsFromString('--expose-gc')
+/** A full garbage collection, run between samples: buffers of earlier samples are freed then, not while one is timed. */
+const collectGarbage = runInNewContext('gc')
+
 /** An ordinary (not shared) copy of `array`. */
 const ordinary = (array) => Float64Array.from(array)
 
 /**
  * Our side of the numpy figures, each variant's samples interleaved with the others' so that
  * load from elsewhere hits them alike. A `transfer` sample gets fresh ordinary arrays made
- * before its clock starts (the transferred ones are detached).
+ * before its clock starts (the transferred ones are detached), and garbage is collected before
+ * every sample.
  */
 export async function runVsNumpy(native1, nativeN, n, length, samples) {
   const [ma, mb] = [sharedRandom(n * n, 11), sharedRandom(n * n, 12)]
@@ -82,6 +89,7 @@ export async function runVsNumpy(native1, nativeN, n, length, samples) {
     for (const [name, variant] of Object.entries(variants)) {
       const { prepare = () => undefined, run } = typeof variant === 'function' ? { run: variant } : variant
       const input = prepare()
+      collectGarbage()
       const start = performance.now()
       await run(input)
       if (round >= 0) times[name].push(performance.now() - start) // round -1 warms up

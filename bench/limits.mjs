@@ -59,10 +59,11 @@ const collectGarbage = runInNewContext('gc')
 const ordinary = (array) => Float64Array.from(array)
 
 /**
- * Our side of the numpy figures, each variant's samples interleaved with the others' so that
- * load from elsewhere hits them alike. A `transfer` sample gets fresh ordinary arrays made
- * before its clock starts (the transferred ones are detached), and garbage is collected before
- * every sample.
+ * Our side of the numpy figures. Each variant runs its samples back to back after a warm-up,
+ * as numpy's script does, so that both meet the caches alike. Before every sample, outside the
+ * clock: a `transfer` sample gets fresh ordinary arrays (the transferred ones are detached),
+ * then garbage is collected and the process idles a moment, so that freeing earlier samples'
+ * buffers (which V8 does on a background thread) is not timed.
  */
 export async function runVsNumpy(native1, nativeN, n, length, samples) {
   const [ma, mb] = [sharedRandom(n * n, 11), sharedRandom(n * n, 12)]
@@ -84,24 +85,27 @@ export async function runVsNumpy(native1, nativeN, n, length, samples) {
     },
     'sumOfSquares copied': () => nativeN.submit(kernels.sumOfSquares, [ox]),
   }
-  const times = Object.fromEntries(Object.keys(variants).map((name) => [name, []]))
-  for (let round = -1; round < samples; round++) {
-    for (const [name, variant] of Object.entries(variants)) {
-      const { prepare = () => undefined, run } = typeof variant === 'function' ? { run: variant } : variant
+  const medians = {}
+  for (const [name, variant] of Object.entries(variants)) {
+    const { prepare = () => undefined, run } = typeof variant === 'function' ? { run: variant } : variant
+    const times = []
+    for (let sample = -1; sample < samples; sample++) {
       const input = prepare()
       collectGarbage()
+      await new Promise((resolve) => setTimeout(resolve, 10))
       const start = performance.now()
       await run(input)
-      if (round >= 0) times[name].push(performance.now() - start) // round -1 warms up
+      if (sample >= 0) times.push(performance.now() - start) // sample -1 warms up
     }
+    medians[name] = median(times)
   }
-  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t)]))
+  return medians
 }
 
 /** Prints the numpy table and the Done-when ratios; returns them for the JSON output. */
 export function reportVsNumpy(ours, numpy, n, length, samples) {
   const gflops = (ms) => (2 * n ** 3) / ms / 1e6
-  console.log(`\nagainst numpy: matmul ${n} x ${n}, dot and sumOfSquares of ${length / (1 << 20)}M doubles; medians of ${samples} interleaved samples`)
+  console.log(`\nagainst numpy: matmul ${n} x ${n}, dot and sumOfSquares of ${length / (1 << 20)}M doubles; medians of ${samples} samples`)
   if (numpy.skipped) console.log(`  ${numpy.skipped}`)
   else console.log(`  numpy ${numpy.one.numpy} (OpenBLAS): 1 thread and ${CORES} threads (OPENBLAS_NUM_THREADS)`)
   const rows = [['figure', 'ours', 'numpy', 'ours / numpy speed']]

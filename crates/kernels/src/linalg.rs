@@ -131,7 +131,7 @@ const MIN_MATMUL_WORK: usize = 1 << 16;
 /// (seen between pieces) is honoured within about that.
 const MAX_MATMUL_WORK: usize = 1 << 28;
 
-/// Pieces per worker. gemm packs all of `b` for each piece (n² copies against m·n²
+/// Pieces per worker. matrixmultiply packs all of `b` for each piece (n² copies against m·n²
 /// multiply-adds), so pieces are few and large; two per worker still let a worker that is done
 /// first take a piece of the other's.
 const MATMUL_PIECES_PER_WORKER: usize = 2;
@@ -154,44 +154,40 @@ fn matmul_rows(n: usize, workers: usize) -> usize {
 }
 
 /// `out = a * b` for `out.len() / n` rows of `a` (from its row `first`) and all of `b`, n x n
-/// row-major, with gemm's micro-kernel for this CPU (AVX-512, AVX2+FMA, SSE2 or NEON, chosen
-/// by gemm at run time) on the calling thread only.
+/// row-major, with matrixmultiply's micro-kernel for this CPU (chosen by it at run time) on
+/// the calling thread only.
 fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
     let m = out.len() / n;
     let a = &a[first * n..(first + m) * n];
     assert!(b.len() == n * n && out.len() == m * n);
-    // SAFETY: `a` is m x n, `b` n x n and `out` m x n, row-major (column stride 1, row
-    // stride n), as the slices' lengths checked above guarantee; `out` is a distinct
-    // mutable slice, so it aliases neither input. `read_dst: false` makes `out = 1.0 * a * b`.
+    let stride = n as isize;
+    // SAFETY: `a` is m x n, `b` n x n and `out` m x n, row-major (row stride n, column
+    // stride 1), as the slices' lengths checked above guarantee; `out` is a distinct mutable
+    // slice, so it aliases neither input. With beta = 0, `out` is written, not read.
     unsafe {
-        gemm::gemm(
+        matrixmultiply::dgemm(
             m,
             n,
             n,
-            out.as_mut_ptr(),
-            1,
-            n as isize,
-            false,
-            a.as_ptr(),
-            1,
-            n as isize,
-            b.as_ptr(),
-            1,
-            n as isize,
-            0.0,
             1.0,
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
+            a.as_ptr(),
+            stride,
+            1,
+            b.as_ptr(),
+            stride,
+            1,
+            0.0,
+            out.as_mut_ptr(),
+            stride,
+            1,
         );
     }
 }
 
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
 /// Output rows are split over the pool by fork-join (see [`matmul_rows`]); each piece is one
-/// call of the `gemm` crate (the packed, cache-blocked kernels faer uses), never on gemm's
-/// own threads.
+/// call of the `matrixmultiply` crate (the packed, cache-blocked kernels ndarray uses), never
+/// on threads of its own.
 pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
     let len = output_len(n.checked_mul(n))?;
@@ -207,7 +203,7 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     let mut out = vec![0.0f64; len];
     let grain_rows = matmul_rows(n, ctx.workers());
     parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
-        // Written before gemm stores into it: `out` is often fresh memory (a result handed to
+        // Written before matrixmultiply stores into it: `out` is often fresh memory (a result handed to
         // JavaScript is freed only when collected, so the allocator cannot reuse it), and a
         // page read first is mapped to the shared zero page, then copied on the first write.
         // That copy changes a mapping other threads may have cached, so it sends a TLB flush to
@@ -251,7 +247,7 @@ mod tests {
         }
     }
 
-    /// gemm, split into row pieces of any size, gives the textbook product.
+    /// matrixmultiply, split into row pieces of any size, gives the textbook product.
     #[test]
     fn gemm_rows_match_the_textbook_product() {
         for n in [1, 7, 67, 130] {

@@ -32,10 +32,11 @@ export interface SubmitOptions {
    */
   signal?: AbortSignal
   /**
-   * Worker tasks only: `ArrayBuffer`s and `MessagePort`s in the arguments to move to the
-   * worker instead of copying them (a port lets a task stream to the caller); they are
-   * detached (unusable) in the caller from `submit` on. A task moves its result back with
-   * `transfer(value, list)`.
+   * Worker tasks and kernels: `ArrayBuffer`s in the arguments to move to the task instead of
+   * copying them; they are detached (unusable) in the caller from `submit` on. (A kernel reads
+   * arrays over a `SharedArrayBuffer` in place and copies other ones at `submit`.) A worker
+   * task also takes `MessagePort`s (a port lets it stream to the caller), and moves its result
+   * back with `transfer(value, list)`.
    */
   transfer?: readonly Transferable[]
   /**
@@ -140,9 +141,10 @@ const NO_OPTIONS: SubmitOptions = Object.freeze({})
 
 function checkTransfer(transfer: unknown, runner: string): readonly Transferable[] | undefined {
   if (transfer === undefined) return undefined
-  if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
-  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || item instanceof MessagePort)) {
-    throw new TypeError('submit: transfer must be an array of ArrayBuffers and MessagePorts')
+  if (runner !== 'worker' && runner !== 'kernel') throw new TypeError('submit: transfer applies to worker tasks and kernels only')
+  const ports = runner === 'worker' // a port means nothing to a kernel
+  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || (ports && item instanceof MessagePort))) {
+    throw new TypeError(`submit: transfer must be an array of ArrayBuffers${ports ? ' and MessagePorts' : ''}`)
   }
   return transfer
 }

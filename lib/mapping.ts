@@ -5,6 +5,7 @@ import { isKernel, type Kernel } from './kernels.js'
 import { isWorkerTask, type WorkerTask } from './workers/worker-task.js'
 import { MAP_OPTIONS, checkOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
+import { Slices } from './slices.js'
 import { Stop } from './stop.js'
 
 /**
@@ -156,19 +157,27 @@ export async function mapAll<R>(
   }
   try {
     const iterator = iterable[Symbol.iterator]()
+    const slices = new Slices()
     let next = 0
     let held: unknown[] | undefined
     while (stop.error === undefined) {
+      const due = slices.due()
+      if (due !== undefined) {
+        await due
+        continue
+      }
       held ??= takeSync(iterator, chunkSize)
       if (held.length === 0) break
       if (inFlight.size >= window) {
         await stop.next()
+        slices.restart()
         continue
       }
       // Wait for room (and memory): for one of ours to finish, or for the executor if none is ours.
       const future = host.isReady() ? host.submitChunk(fn, held, level) : undefined
       if (future === undefined) {
         await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenReady(), stop.next()]))
+        slices.restart()
         continue
       }
       const start = next

@@ -127,6 +127,8 @@ function knownLength(items: unknown): number | undefined {
   return undefined
 }
 
+const EMPTY: unknown[] = []
+
 /** Fewest milliseconds between two intermediate `onProgress` calls. */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -145,7 +147,12 @@ export async function mapAll<R>(
   let finished = 0
   let reportedAt = onProgress ? performance.now() : 0
   const window = Math.min(host.queueCapacity, 1024) + host.maxWorkers
-  const results: unknown[] = []
+  /**
+   * Each chunk's results, by chunk: chunks finish out of order, and writing items at their
+   * final index would leave holes that turn a large array into a dictionary (slow to fill,
+   * and slow for the caller to read). Joined in order at the end.
+   */
+  const chunks: unknown[][] = []
   const inFlight = new Set<Future<unknown[]>>()
   const stop = new Stop('the map', rest)
   const report = (): void => {
@@ -180,7 +187,8 @@ export async function mapAll<R>(
         slices.restart()
         continue
       }
-      const start = next
+      const chunk = chunks.length
+      chunks.push(EMPTY)
       next += held.length
       held = undefined
       inFlight.add(future)
@@ -188,7 +196,7 @@ export async function mapAll<R>(
         inFlight.delete(done)
         if (done._fulfilled()) {
           const values = done._value()
-          for (let i = 0; i < values.length; i++) results[start + i] = values[i]
+          chunks[chunk] = values
           if (onProgress) {
             finished += values.length
             const now = performance.now()
@@ -210,6 +218,8 @@ export async function mapAll<R>(
       report()
     }
     if (stop.error !== undefined) throw stop.error.reason
+    const results: unknown[] = []
+    for (const values of chunks) for (let i = 0; i < values.length; i++) results.push(values[i])
     return results as R[]
   } finally {
     stop.dispose()

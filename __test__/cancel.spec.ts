@@ -3,6 +3,7 @@ import test, { type ExecutionContext } from 'ava'
 
 import { CancelledError, Executor, Future, TimeoutError, kernels } from '../index.js'
 import { delay, flush, type Gate, setup, spinTwin, waitForRest, waitUntil } from './helpers.js'
+import { holdKernel } from './plugin-fixtures.js'
 
 /** An executor with one slot, occupied by a gated JS task that is running once this resolves. */
 async function blocked(t: ExecutionContext): Promise<{ executor: Executor; release: Gate; blocker: Future<void>; gate: () => Gate }> {
@@ -58,12 +59,14 @@ test('running() becomes true only when the JS function is called, not on submiss
 
 test('running() is true while a native kernel runs on a pool thread', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
-  const future = executor.submit(kernels.sleep, [1500])
+  const hold = holdKernel(executor)
+  const future = hold.future
   await waitUntil(() => executor.getStats().activeThreads === 1, 'the kernel to start')
   t.false(future.done())
   t.true(future.running(), 'running() is false for a kernel that is running')
   t.false(future.cancel(), 'cancel() returned true for a running kernel')
-  t.is(await future, null)
+  hold.release()
+  t.is(typeof (await future), 'number')
   t.false(future.running())
 })
 

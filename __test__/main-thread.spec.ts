@@ -7,6 +7,7 @@ import test from 'ava'
 
 import { FifoScheduler, TaskPriority, TimeoutError, kernels, type Executor } from '../index.js'
 import { setup, waitUntil } from './helpers.js'
+import { holdKernel } from './plugin-fixtures.js'
 
 /** Keeps the JS thread busy for `ms` milliseconds by the clock. */
 function busy(ms: number): number {
@@ -124,14 +125,12 @@ test('a synchronous JS task that runs past its timeout rejects with TimeoutError
 
 /**
  * The example's scenario, where the start order once came out wrong: two kernels keep both
- * workers busy while JS tasks of three priorities queue up; when the kernels end, the two
- * workers take the JS tasks at the same moment. Returns the start order, or `undefined` if a
- * kernel ended before all the JS tasks were queued (a stalled machine: the round tests
- * nothing and is not counted).
+ * workers busy while JS tasks of three priorities queue up; when the kernels are released
+ * together, the two workers take the JS tasks at the same moment. Returns the start order.
  */
-async function startOrder(executor: Executor): Promise<string | undefined> {
-  const sleeps = [executor.submit(kernels.sleep, [30]), executor.submit(kernels.sleep, [30])]
-  await waitUntil(() => sleeps.every((f) => f.running() || f.done()), 'both kernels to start')
+async function startOrder(executor: Executor): Promise<string> {
+  const holds = [holdKernel(executor), holdKernel(executor)]
+  await waitUntil(() => holds.every((h) => h.future.running()), 'both kernels to start')
   const started: string[] = []
   const task = (name: string) => () => {
     started.push(name)
@@ -141,34 +140,29 @@ async function startOrder(executor: Executor): Promise<string | undefined> {
     ...[1, 2, 3].map((i) => executor.submit(task(`normal-${i}`), [])),
     ...[1, 2].map((i) => executor.submit(task(`high-${i}`), [], { priority: TaskPriority.HIGH })),
   ]
-  // A kernel that ended while the batch went in lets a worker take a task at once: then
-  // fewer than all are queued, and the round is not counted.
-  const valid = executor.getStats().queuedTasks === queued.length
-  await Promise.all([...sleeps, ...queued])
-  return valid ? started.join(' ') : undefined
+  await waitUntil(() => executor.getStats().queuedTasks === queued.length, 'every JS task to queue behind the kernels')
+  for (const h of holds) h.release()
+  await Promise.all([...holds.map((h) => h.future), ...queued])
+  return started.join(' ')
 }
 
-/** Runs `startOrder` until 200 rounds counted; returns the rounds whose order differs from `expected`. */
+/** Runs `startOrder` 200 times; returns the rounds whose order differs from `expected`. */
 async function wrongOrders(executor: Executor, expected: string): Promise<string[]> {
   const wrong: string[] = []
-  let counted = 0
-  for (let round = 0; counted < 200 && round < 400; round++) {
+  for (let round = 0; round < 200; round++) {
     const order = await startOrder(executor)
-    if (order === undefined) continue
-    counted++
     if (order !== expected) wrong.push(`round ${round}: ${order}`)
   }
-  if (counted < 200) wrong.push(`only ${counted} of 400 rounds had every task queued behind the kernels`)
   return wrong
 }
 
 test('JS tasks of one priority start in submission order with two workers (200 rounds)', async (t) => {
-  const { executor } = setup(t, { maxWorkers: 2 })
+  const { executor } = setup(t, { maxWorkers: 2, agingMs: 60_000 })
   t.deepEqual(await wrongOrders(executor, 'high-1 high-2 normal-1 normal-2 normal-3 low-1 low-2 low-3'), [])
 })
 
 test('under the FIFO scheduler, JS tasks start in submission order with two workers (200 rounds)', async (t) => {
-  const { executor } = setup(t, { maxWorkers: 2, scheduler: new FifoScheduler() })
+  const { executor } = setup(t, { maxWorkers: 2, agingMs: 60_000, scheduler: new FifoScheduler() })
   t.deepEqual(await wrongOrders(executor, 'low-1 low-2 low-3 normal-1 normal-2 normal-3 high-1 high-2'), [])
 })
 

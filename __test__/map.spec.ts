@@ -273,8 +273,9 @@ test('onProgress: throttled calls with a known total, then exactly one final cal
   for (let i = 1; i < calls.length; i++) {
     t.true(calls[i]!.done >= calls[i - 1]!.done, 'done went backwards')
     t.is(calls[i]!.total, 40)
-    // intermediate reports at most every 100 ms (1 ms of slack for where the test reads the clock)
-    if (i < calls.length - 1) t.true(calls[i]!.at - calls[i - 1]!.at >= 99, `reports ${i - 1} and ${i} were ${calls[i]!.at - calls[i - 1]!.at} ms apart`)
+    // intermediate reports at most every 100 ms (10 ms of slack: the test reads the clock
+    // after the throttle did, and a loaded machine can stop the process in between)
+    if (i < calls.length - 1) t.true(calls[i]!.at - calls[i - 1]!.at >= 90, `reports ${i - 1} and ${i} were ${calls[i]!.at - calls[i - 1]!.at} ms apart`)
   }
 })
 

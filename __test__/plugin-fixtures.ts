@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { registerKernels, type Executor, type Future, type Kernel, type SubmitOptions } from '../index.js'
 import { PACKAGE_ROOT } from './helpers.js'
 
 /** File name of the shared library a cdylib crate called `crate` builds on this platform. */
@@ -49,4 +50,22 @@ export function compileC(name: string, defines: string[]): string {
   const compiler = process.env.CC ?? 'cc'
   execFileSync(compiler, ['-shared', '-fPIC', '-O2', '-o', out, C_SOURCE, ...defines.map((d) => `-D${d}`)], { stdio: 'pipe' })
   return out
+}
+
+/** A kernel task held on its pool thread until the spec calls `release()`. */
+export interface HeldKernel {
+  /** The kernel's future: running until released (or cancelled), then the number of polls. */
+  readonly future: Future<number>
+  release(): void
+}
+
+/**
+ * Submits `fixture.hold` to `executor`: it occupies one slot, running, until `release()`.
+ * A spec holds slots with it instead of a timed kernel such as `sleep(30)`, so a loaded
+ * machine cannot end the hold before the spec has done what it needs under it.
+ */
+export function holdKernel(executor: Executor, options?: SubmitOptions): HeldKernel {
+  const hold = registerKernels<{ 'fixture.hold': Kernel<[flag: Uint8Array], number> }>(TEST_PLUGIN)['fixture.hold']
+  const flag = new Uint8Array(new SharedArrayBuffer(1))
+  return { future: executor.submit(hold, [flag], options), release: () => Atomics.store(flag, 0, 1) }
 }

@@ -3,6 +3,7 @@ import test from 'ava'
 
 import { QueueFullError, TaskPriority, kernels } from '../index.js'
 import { setup, waitForRest, waitUntil } from './helpers.js'
+import { holdKernel } from './plugin-fixtures.js'
 
 test('a full queue refuses the next submission synchronously with QueueFullError; cancelling frees a place', async (t) => {
   const { executor, gate } = setup(t, { maxWorkers: 1, queueCapacity: 2 })
@@ -64,12 +65,13 @@ test('running tasks do not take queue places: capacity 1 with every worker busy 
 
 test('a queue of native kernels behind a busy worker fills up too', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1, queueCapacity: 3 })
-  const sleeper = executor.submit(kernels.sleep, [1500])
-  await waitUntil(() => executor.getStats().activeThreads === 1, 'the sleep to run')
+  const hold = holdKernel(executor)
+  await waitUntil(() => executor.getStats().activeThreads === 1, 'the kernel to run')
   const queued = [1, 2, 3].map((n) => executor.submit(kernels.spin, [n]))
   t.throws(() => executor.submit(kernels.spin, [4]), { instanceOf: QueueFullError })
   t.is(executor.getStats().queuedTasks, 3)
   for (const f of queued) t.true(f.cancel())
   t.is(executor.getStats().queuedTasks, 0)
-  await sleeper
+  hold.release()
+  await hold.future
 })

@@ -3,6 +3,7 @@ import test from 'ava'
 
 import { CancelledError, Executor, ExecutorShutdownError, kernels } from '../index.js'
 import { delay, flush, gate, setup, spinTwin, waitUntil } from './helpers.js'
+import { holdKernel } from './plugin-fixtures.js'
 
 test('after shutdown, submit throws ExecutorShutdownError synchronously and counts as rejected', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
@@ -64,12 +65,20 @@ test('shutdown() waits for the running and the queued tasks', async (t) => {
 
 test('shutdown() waits for a running native kernel', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
-  const sleep = executor.submit(kernels.sleep, [300])
+  const hold = holdKernel(executor)
   await waitUntil(() => executor.getStats().activeThreads === 1, 'the kernel to run')
   let doneAtResolve: boolean | undefined
-  await executor.shutdown().then(() => (doneAtResolve = sleep.done()))
+  let resolved = false
+  const shutdown = executor.shutdown().then(() => {
+    resolved = true
+    doneAtResolve = hold.future.done()
+  })
+  await delay(100)
+  t.false(resolved, 'shutdown() resolved while a kernel was still running')
+  hold.release()
+  await shutdown
   t.true(doneAtResolve)
-  t.is(await sleep, null)
+  t.is(typeof (await hold.future), 'number')
 })
 
 test('shutdown({ cancelPending: true }) cancels queued tasks while the running one completes', async (t) => {

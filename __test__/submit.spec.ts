@@ -3,6 +3,7 @@ import test from 'ava'
 
 import { Future, kernels } from '../index.js'
 import { delay, type Gate, setup, spinTwin, waitUntil } from './helpers.js'
+import { holdKernel } from './plugin-fixtures.js'
 
 test('submit runs a sync JS function with its arguments and resolves with its return value', async (t) => {
   const { executor } = setup(t, { maxWorkers: 2 })
@@ -133,13 +134,14 @@ test('JS tasks with individual gates: concurrency stays exactly at maxWorkers wh
 
 test('native kernels run in parallel on the pool threads (two sleeps at once with maxWorkers 2)', async (t) => {
   const { executor } = setup(t, { maxWorkers: 2 })
-  const a = executor.submit(kernels.sleep, [1500])
-  const b = executor.submit(kernels.sleep, [1500])
-  // Impossible on a serial executor: only one sleep would be active at a time.
+  const a = holdKernel(executor)
+  const b = holdKernel(executor)
+  // Impossible on a serial executor: the second hold would wait for the first one's release.
   await waitUntil(() => executor.getStats().activeThreads === 2, 'two kernels running at once', 10_000)
-  t.false(a.done())
-  t.false(b.done())
-  t.deepEqual(await Promise.all([a, b]), [null, null])
+  t.true(a.future.running() && b.future.running())
+  a.release()
+  b.release()
+  await Promise.all([a.future, b.future])
 })
 
 test('native kernels never exceed maxWorkers running at once', async (t) => {
@@ -175,8 +177,8 @@ test('JS and native tasks share the maxWorkers slots', async (t) => {
 
 test('a JS task waits for a slot held by a running kernel', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
-  const sleep = executor.submit(kernels.sleep, [1000])
-  await waitUntil(() => executor.getStats().activeThreads === 1, 'the sleep to run')
+  const hold = holdKernel(executor)
+  await waitUntil(() => executor.getStats().activeThreads === 1, 'the kernel to run')
   let called = false
   let activeWhenCalled = -1
   const js = executor.submit(() => {
@@ -185,11 +187,11 @@ test('a JS task waits for a slot held by a running kernel', async (t) => {
     activeWhenCalled = executor.getStats().activeThreads
   })
   await delay(100)
-  t.false(called && !sleep.done(), 'a JS task ran while a kernel held the only slot')
+  t.false(called, 'a JS task ran while a kernel held the only slot')
+  hold.release()
   await js
   t.is(activeWhenCalled, 1)
-  t.true(sleep.done() || executor.getStats().activeThreads <= 1)
-  await sleep
+  await hold.future
 })
 
 test('executors are independent: a blocked executor does not hold up another one', async (t) => {

@@ -9,11 +9,13 @@ import { Executor, TaskPriority } from 'ferris-executor'
 
 const executor = new Executor({ maxWorkers: 2 })
 try {
-  // Two tasks hold both slots until `release` resolves, so everything below has to queue.
+  // Two tasks hold both slots until `release` is called, so everything below has to queue.
+  // (Released by hand, not by a timer: on a busy machine a timer can fire before the queue fills.)
   let holding = 0
   let allHeld!: () => void
   const held = new Promise<void>((resolve) => (allHeld = resolve))
-  const release = new Promise((resolve) => setTimeout(resolve, 100))
+  let releaseBusy!: () => void
+  const release = new Promise<void>((resolve) => (releaseBusy = resolve))
   const busy = [1, 2].map(() =>
     executor.submit(async () => {
       if (++holding === 2) allHeld()
@@ -32,6 +34,7 @@ try {
     ...[1, 2].map((i) => executor.submit(task(`urgent-${i}`), [], { priority: TaskPriority.HIGH })),
   ]
   console.log(`queued by priority: ${JSON.stringify(executor.getStats().queuedByPriority)}`)
+  releaseBusy()
   await Promise.all([...busy, ...queued])
   console.log(`start order: ${started.join(' ')}`)
 } finally {

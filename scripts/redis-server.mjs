@@ -60,6 +60,13 @@ function launch(port, dir, appendOnly) {
   })
 }
 
+/** How many times a start is tried when its port turns out to be taken. */
+const BIND_ATTEMPTS = 5
+
+function isAddressInUse(error) {
+  return error instanceof Error && /address already in use/i.test(error.message)
+}
+
 function stopChild(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
   return new Promise((resolve) => {
@@ -79,15 +86,32 @@ export function hasRedisServer() {
  */
 export async function startRedis({ appendOnly = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'ferris-redis-'))
-  const port = await freePort()
-  let child = await launch(port, dir, appendOnly)
+  // The free port is probed, then released before redis binds it, so another process can take
+  // it in between: a fresh start tries again on a new port.
+  let port
+  let child
+  for (let attempt = 1; child === undefined; attempt++) {
+    port = await freePort()
+    child = await launch(port, dir, appendOnly).catch((error) => {
+      if (attempt >= BIND_ATTEMPTS || !isAddressInUse(error)) throw error
+    })
+  }
   let stopped = false
   return {
     port,
     connection: { host: '127.0.0.1', port },
     async restart() {
       await stopChild(child)
-      child = await launch(port, dir, appendOnly)
+      // The same port, as a restarted server has: retried while something else holds it.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          child = await launch(port, dir, appendOnly)
+          return
+        } catch (error) {
+          if (attempt >= BIND_ATTEMPTS || !isAddressInUse(error)) throw error
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt))
+        }
+      }
     },
     async stop() {
       if (stopped) return

@@ -104,13 +104,22 @@ fn scope_jobs_borrow_from_the_task_and_spread_over_workers() {
     let (sum, workers) = run_task(&pool, &hooks, |ctx| {
         let mut data: Vec<u64> = (0..64 * 1024).collect();
         let workers = Mutex::new(HashSet::new());
+        // The first job to run waits (up to PATIENCE) until a job has run on another worker:
+        // on a loaded machine the sibling may be woken late, and one worker would otherwise
+        // finish every job first. A pool that never spreads them still fails.
+        let first = AtomicBool::new(true);
         ctx.scope(|s| {
             for chunk in data.chunks_mut(1024) {
-                let workers = &workers;
+                let (workers, first) = (&workers, &first);
                 s.spawn(move |ctx| {
-                    std::thread::sleep(Duration::from_millis(2));
                     chunk.iter_mut().for_each(|x| *x *= 2);
                     workers.lock().unwrap().insert(ctx.worker_index());
+                    if first.swap(false, Ordering::SeqCst) {
+                        let deadline = Instant::now() + PATIENCE;
+                        while workers.lock().unwrap().len() < 2 && Instant::now() < deadline {
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                    }
                 });
             }
         });

@@ -59,42 +59,20 @@ const pqueue = record(
   }),
   TASKS,
 )
-const js = record(
-  'ferris: 100k trivial JS tasks, Promise.all',
-  await measure('js', async () => {
-    const futures = []
-    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(() => i))
-    await Promise.all(futures)
-  }),
-  TASKS,
-)
-const jsCallbacks = record(
-  'ferris: the same, addDoneCallback',
-  await measure('js callbacks', async () => {
-    const futures = []
-    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(() => i))
-    await settled(futures)
-  }),
-  TASKS,
-)
-const native = record(
-  'ferris: 100k spin(0) native tasks, Promise.all',
-  await measure('native', async () => {
-    const futures = []
-    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(kernels.spin, [0]))
-    await Promise.all(futures)
-  }),
-  TASKS,
-)
-const nativeCallbacks = record(
-  'ferris: the same, addDoneCallback',
-  await measure('native callbacks', async () => {
-    const futures = []
-    for (let i = 0; i < TASKS; i++) futures.push(executor.submit(kernels.spin, [0]))
-    await settled(futures)
-  }),
-  TASKS,
-)
+/** One burst: TASKS tasks from `submit(i)`, submitted at once and awaited with `wait`. */
+const burst = (submit, wait) => async () => {
+  const futures = []
+  for (let i = 0; i < TASKS; i++) futures.push(submit(i))
+  await wait(futures)
+}
+const awaitAll = (futures) => Promise.all(futures)
+const jsTask = (i) => executor.submit(() => i)
+const spinTask = () => executor.submit(kernels.spin, [0])
+
+const js = record('ferris: 100k trivial JS tasks, Promise.all', await measure('js', burst(jsTask, awaitAll)), TASKS)
+const jsCallbacks = record('ferris: the same, addDoneCallback', await measure('js callbacks', burst(jsTask, settled)), TASKS)
+const native = record('ferris: 100k spin(0) native tasks, Promise.all', await measure('native', burst(spinTask, awaitAll)), TASKS)
+const nativeCallbacks = record('ferris: the same, addDoneCallback', await measure('native callbacks', burst(spinTask, settled)), TASKS)
 const mapped = record(
   'ferris: map(spin, 100k zeros) (maxWorkers 2)',
   await measure('map', async () => {

@@ -48,6 +48,17 @@ test('integer results come back from a worker as small integers: a number, a map
   t.true(chunk.every(isSmi))
 })
 
+test('integer results stay small integers after results with fractions (V8 remembers element kinds)', async (t) => {
+  const { executor } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
+  // Enough arrays of doubles for V8 to start new arrays from the same code as arrays of doubles.
+  for (let i = 0; i < 20; i++) {
+    t.deepEqual(await executor.map(same, [0.5, 1, NaN], { chunkSize: 3 }), [0.5, 1, NaN])
+    const integers = await executor.map(same, [1, 2, 3, -4], { chunkSize: 2 })
+    t.deepEqual(integers, [1, 2, 3, -4])
+    if (!integers.every(isSmi)) return t.fail(`round ${i}: an integer came back as a heap double`)
+  }
+})
+
 test('map items of numbers reach a worker as small integers', async (t) => {
   const { executor } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
   const items = Array.from({ length: 1000 }, (_, i) => i)

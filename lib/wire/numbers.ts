@@ -13,9 +13,12 @@ export function exact(value: number): number {
   return small === value && (small !== 0 || 1 / value > 0) ? small : value
 }
 
-/** The elements of `values` as an array of `exact` numbers. */
+/**
+ * The elements of `values` as an array of `exact` numbers. By `Array.from`, not `new Array`:
+ * V8 remembers the element kind an allocation site's arrays end up with, so once one result
+ * held a fraction, every later array from a `new Array` here would start as an array of
+ * doubles, and its integers would be read back as heap doubles again.
+ */
 export function exactArray(values: ArrayLike<number>): number[] {
-  const out = new Array<number>(values.length)
-  for (let i = 0; i < values.length; i++) out[i] = exact(values[i]!)
-  return out
+  return Array.from(values, exact)
 }

@@ -46,17 +46,20 @@ const squaresOk = (count) => (results) => results.length === count && results.ev
 async function stalls(fn) {
   let last = performance.now()
   let longest = 0
-  let timer
-  const tick = () => {
+  const gap = () => {
     const now = performance.now()
     longest = Math.max(longest, now - last - 1)
     last = now
+  }
+  let timer
+  const tick = () => {
+    gap()
     timer = setTimeout(tick, 1)
   }
   timer = setTimeout(tick, 1)
   try {
     const value = await fn()
-    tick()
+    gap() // the gap up to the end counts too
     return { value, stallMs: Math.max(0, longest) }
   } finally {
     clearTimeout(timer)

@@ -129,6 +129,23 @@ function knownLength(items: unknown): number | undefined {
 
 const EMPTY: unknown[] = []
 
+/** Most arrays `concat` takes at once (each is an argument). */
+const JOIN_WIDTH = 1024
+
+/**
+ * The arrays of `parts` one after the other, by `concat` (a copy of whole runs), from an
+ * empty array that never changes: pushing onto a new array costs far more on a million items,
+ * and V8 remembers the element kind of arrays made by one line of code, so once a result held
+ * a fraction every later array from that line would hold doubles, and integers would be read
+ * back as heap doubles (see `exactArray` in lib/wire/numbers.ts).
+ */
+function joined(parts: unknown[][]): unknown[] {
+  if (parts.length <= JOIN_WIDTH) return EMPTY.concat(...parts)
+  const groups: unknown[][] = []
+  for (let i = 0; i < parts.length; i += JOIN_WIDTH) groups.push(joined(parts.slice(i, i + JOIN_WIDTH)))
+  return joined(groups)
+}
+
 /** Fewest milliseconds between two intermediate `onProgress` calls. */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -218,9 +235,7 @@ export async function mapAll<R>(
       report()
     }
     if (stop.error !== undefined) throw stop.error.reason
-    // `flat`, not pushes onto a new array: see `exactArray` (lib/wire/numbers.ts) on V8's
-    // memory of element kinds; integers must stay small integers here too.
-    return chunks.flat() as R[]
+    return joined(chunks) as R[]
   } finally {
     stop.dispose()
     for (const future of inFlight) future.cancel()

@@ -19,6 +19,7 @@ export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam
 export { registerKernels, type PluginKernels } from './lib/plugins.js'
 export { WorkerTask, workerTask, type WorkerFunction, type WorkerTaskOf } from './lib/workers/worker-task.js'
 export type { ExecutorOptions } from './lib/options.js'
+export type { WorkerOptions } from './lib/workers/worker-options.js'
 export type { ExecutorStats, DurationSummary, WorkerStats } from './lib/stats.js'
 export type { BatchOptions, MapOptions, ImapOptions } from './lib/mapping.js'
 export type { ReturnWhen, WaitForOptions, WaitResult, CompletedFuture } from './lib/waiting.js'

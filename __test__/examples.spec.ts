@@ -45,7 +45,10 @@ const expected: Record<string, RegExp[]> = {
     /^shared memory: 1000 squares written in place, squares\[999\] = 998001$/m,
     /^timeout: ERR_TIMEOUT: the worker task ran longer than its 100 ms limit$/m,
     /^crash: ERR_FERRIS_WORKER_EXIT, exit code 3\nafter the crash: 111 118 178$/m,
-    /^tasks: 27 completed, 3 failed; workers: \d+ alive, \d+ started$/m,
+    /^progress: 17984 primes below 200000, reported at 10 20 30 40 50 60 70 80 90 %$/m,
+    /^recycling: after recycleWorkers\(\), the module has run 1 task in its new worker$/m,
+    /^tasks: 30 completed, 3 failed; workers: \d+ alive, \d+ started, [1-9]\d* retired$/m,
+    /^destroy: the endless task rejected with ERR_EXECUTOR_SHUTDOWN; 0 workers alive$/m,
   ],
 }
 

@@ -2,7 +2,8 @@
  * Entry points and the addon loader, in child processes that load the package by its name
  * (through package.json `exports`, as users do): `import` and `require` share one addon; the
  * loader takes a local build first, else the platform package, else throws one clear error.
- * (`npm run pack:check` covers the packed tarballs themselves.)
+ * (`npm run pack:check` covers the packed tarballs themselves.) Also the pure parts of the
+ * packaging scripts: the glibc symbol check, the apt sources reader, the bounded commands.
  */
 import { spawnSync } from 'node:child_process'
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -12,6 +13,9 @@ import { join } from 'node:path'
 import test from 'ava'
 
 import { platformSuffix } from '../lib/addon.js'
+import { glibcProblems, maxGlibcVersion, parseReadelf } from '../scripts/check-glibc.mjs'
+import { mirrorFromSources } from '../scripts/lib/old-glibc.mjs'
+import { CommandError, run } from '../scripts/lib/processes.mjs'
 import { PACKAGE_ROOT, describeRun, linkPackage, runScripts } from './helpers.js'
 
 const SUFFIX = platformSuffix()
@@ -186,6 +190,91 @@ test('sync-platform-packages finds a version bump out of step, then brings every
       t.is(pkg.version, '9.8.7', platform)
       t.is(root.optionalDependencies[pkg.name], '9.8.7', pkg.name)
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+/** `readelf -W -d` and `--dyn-syms` lines of a linux-x64-gnu addon, as check-glibc reads them. */
+const readelf = (needed: string[], symbols: string[]): ReturnType<typeof parseReadelf> =>
+  parseReadelf(
+    ['Dynamic section at offset 0xf9798 contains 28 entries:', ...needed.map((lib) => ` 0x0000000000000001 (NEEDED)             Shared library: [${lib}]`), ' 0x000000000000001e (FLAGS)              BIND_NOW'].join('\n'),
+    ["Symbol table '.dynsym' contains 85 entries:", '   Num:    Value          Size Type    Bind   Vis      Ndx Name', '     0: 0000000000000000     0 NOTYPE  LOCAL  DEFAULT  UND ', ...symbols].join('\n'),
+  )
+const GLIBC_217_BUILD = {
+  needed: ['libc.so.6', 'ld-linux-x86-64.so.2', 'libpthread.so.0', 'libdl.so.2'],
+  symbols: [
+    '     1: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND memcpy@GLIBC_2.14 (3)',
+    '     2: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND dlsym@GLIBC_2.2.5 (2)',
+    '     3: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND statx',
+    '     4: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND gettid',
+    '    84: 00000000000a0d50 25772 FUNC    GLOBAL DEFAULT   15 napi_register_module_v1',
+  ],
+}
+
+test('check-glibc passes a glibc 2.17 build: versions up to 2.17, weak unversioned symbols, glibc libraries', (t) => {
+  const elf = readelf(GLIBC_217_BUILD.needed, GLIBC_217_BUILD.symbols)
+  t.deepEqual(elf.needed, GLIBC_217_BUILD.needed)
+  t.is(elf.undefinedSymbols.length, 4, 'defined symbols are not read')
+  t.is(maxGlibcVersion(elf.undefinedSymbols), '2.14')
+  t.deepEqual(glibcProblems(elf), [])
+})
+
+test('check-glibc finds what stops a load on glibc 2.17: newer versions, a strong unversioned symbol, other libraries', (t) => {
+  const elf = readelf(
+    [...GLIBC_217_BUILD.needed, 'libstdc++.so.6'],
+    [
+      ...GLIBC_217_BUILD.symbols,
+      // glibc 2.30's wrapper, linked against glibc 2.17: undefined, unversioned, strong.
+      '    10: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND gettid',
+      '    11: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND dlopen@GLIBC_2.34 (7)',
+      '    12: 0000000000000000     0 FUNC    WEAK   DEFAULT  UND getrandom@GLIBC_2.25 (8)',
+      '    13: 0000000000000000     0 FUNC    GLOBAL DEFAULT  UND memcpy@@GLIBC_2.2.5',
+    ],
+  )
+  t.is(maxGlibcVersion(elf.undefinedSymbols), '2.34', 'compared as numbers: 2.34 > 2.2.5 and 2.14')
+  t.deepEqual(glibcProblems(elf), [
+    'needs libstdc++.so.6, which is not part of glibc',
+    'gettid (undefined and unversioned: not in glibc 2.17, so dlopen fails there)',
+    'dlopen@GLIBC_2.34 (newer than glibc 2.17)',
+    'getrandom@GLIBC_2.25 (newer than glibc 2.17)',
+  ])
+  t.deepEqual(glibcProblems(elf, '2.34'), ['needs libstdc++.so.6, which is not part of glibc', 'gettid (undefined and unversioned: not in glibc 2.34, so dlopen fails there)'])
+})
+
+test('the Debian mirror comes from the apt sources: deb822 or one-line, the main archive, not security or updates', (t) => {
+  const deb822 = [
+    'Types: deb\nURIs: http://security.mirror.example/debian-security\nSuites: bookworm-security\nComponents: main',
+    'Types: deb-src\nURIs: http://src.mirror.example/debian\nSuites: bookworm\nComponents: main',
+    'Types: deb\n# a comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg',
+  ].join('\n\n')
+  t.is(mirrorFromSources([['/etc/apt/sources.list.d/debian.sources', deb822]]), 'http://mirror.example/debian')
+  const oneLine = '# deb http://old.mirror.example/debian bookworm main\ndeb http://mirror.example/debian bookworm-updates main\ndeb [arch=amd64 signed-by=/k.gpg] http://other.mirror.example/debian bookworm main\n'
+  t.is(mirrorFromSources([['/etc/apt/sources.list', ''], ['/etc/apt/sources.list.d/x.list', oneLine]]), 'http://other.mirror.example/debian')
+  t.is(mirrorFromSources([['/etc/apt/sources.list', '# nothing\n']]), undefined)
+})
+
+test('a bounded command that overruns is stopped with everything it started, and fails', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferris-run-test-'))
+  try {
+    // The grandchild writes its pid, then would outlive the shell by far if the group were not killed.
+    const pidFile = join(dir, 'pid')
+    const error = await t.throwsAsync(run('sh', ['-c', `sleep 300 & echo $! > ${pidFile}; wait`], { timeoutMs: 500 }), { instanceOf: CommandError })
+    t.regex(error?.message ?? '', /took longer than 0\.5 s and was stopped/)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0)
+        return true
+      } catch {
+        return false
+      }
+    }
+    // SIGKILL is delivered at once, but the zombie's parent (the killed shell) may take a moment to be reaped.
+    for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    t.false(alive(), 'the background sleep was killed with its group')
+    await t.throwsAsync(run('sh', ['-c', 'echo out; echo err >&2; exit 3'], { timeoutMs: 10_000 }), { message: /exited with 3\nout\n\nerr/ })
+    t.is(await run('sh', ['-c', 'echo fine'], { timeoutMs: 10_000 }), 'fine\n')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

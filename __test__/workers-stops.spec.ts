@@ -121,8 +121,10 @@ test('an uncaught exception from a timer a task started rejects that task with W
   await waitUntil(() => executor.getStats().workers.replaced === 1, 'the worker to be replaced')
 })
 
-test('an uncaught exception after the task completed loses no task: the worker is replaced', async (t) => {
+test("an uncaught exception after the task completed loses no task: the executor emits 'error', the worker is replaced", async (t) => {
   const { executor } = setupWorkers(t, { maxWorkers: 1, jsWorkers: 1 })
+  const errors: unknown[] = []
+  executor.on('error', (error) => errors.push(error))
   const leavesTimer = workerTask(() => {
     setTimeout(() => {
       throw new Error('late')
@@ -131,6 +133,8 @@ test('an uncaught exception after the task completed loses no task: the worker i
   })
   t.is(await executor.submit(leavesTimer, []), 'done')
   await waitUntil(() => executor.getStats().workers.replaced === 1, 'the worker to be replaced')
+  await waitUntil(() => errors.length === 1, "the 'error' event")
+  t.is((errors[0] as Error).message, 'late')
   t.deepEqual(await Promise.all(bystanders(executor)), SQUARES)
   t.like(executor.getStats(), { completedTasks: 11, failedTasks: 0 })
 })

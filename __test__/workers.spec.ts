@@ -356,7 +356,7 @@ test('wait and asCompleted take worker futures', async (t) => {
 
 test('getStats counts worker tasks and reports the workers', async (t) => {
   const { executor, gates } = setupWorkers(t, { maxWorkers: 2, jsWorkers: 2 })
-  t.deepEqual(executor.getStats().workers, { alive: 0, busy: 0, started: 0, replaced: 0 }, 'workers started before any worker task')
+  t.deepEqual(executor.getStats().workers, { alive: 0, busy: 0, started: 0, replaced: 0, retired: 0 }, 'workers started before any worker task')
   await Promise.all([executor.submit(square, [1]), executor.submit(square, [2])])
   await t.throwsAsync(executor.submit(workerTask(() => Promise.reject(new Error('x'))), []))
   const queuedCancel = executor.submit(square, [3])
@@ -381,7 +381,7 @@ test('getStats counts worker tasks and reports the workers', async (t) => {
 test('startWorkers() spawns every worker ahead of time, and shutdown() ends them', async (t) => {
   const executor = new Executor({ maxWorkers: 3, jsWorkers: 3 })
   await executor.startWorkers()
-  t.deepEqual(executor.getStats().workers, { alive: 3, busy: 0, started: 3, replaced: 0 })
+  t.deepEqual(executor.getStats().workers, { alive: 3, busy: 0, started: 3, replaced: 0, retired: 0 })
   t.is(await executor.submit(square, [5]), 25)
   t.is(executor.getStats().workers.started, 3, 'a task spawned a worker although all were started')
   await executor.shutdown()

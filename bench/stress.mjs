@@ -9,7 +9,11 @@
  * that `process.exit()` their worker, 1 % cancelled with `future.cancel()` while queued, 1 %
  * cancelled by an `AbortSignal`, and 1 % with a run-time `timeout` that fires. Stopping or
  * crashing a worker task costs a worker (a new one takes ~20 ms to start), so those are capped
- * at `WORKER_STOPS` each; the statistics must count the replaced workers. Submission runs ahead
+ * at `WORKER_STOPS` each; the statistics must count the replaced workers. Workers also leave on
+ * their own: each retires after `--recycle` tasks (`maxTasksPerWorker`), `recycleWorkers()` is
+ * called every `RECYCLE_EVERY` tasks, and `IDLE_PAUSES` times the submitter lets everything
+ * settle and waits until every worker has exited for being idle (`idleTimeout`) before going
+ * on; the statistics must count them as retired, not replaced. Submission runs ahead
  * of completion until the queue refuses (`QueueFullError`), then waits for room: those
  * refusals are counted and must match `rejectedTasks`.
  *
@@ -37,7 +41,13 @@ import { option } from './options.mjs'
 
 const TASKS = option('tasks', 1_000_000)
 const SEED = option('seed', 1)
+/** `maxTasksPerWorker`. */
+const RECYCLE = option('recycle', 2_000)
+/** `idleTimeout`, ms. */
+const IDLE_MS = option('idle', 20)
 const STALL_MS = 30_000
+const RECYCLE_EVERY = 25_000
+const IDLE_PAUSES = 3
 
 /** xorshift32: a small seeded generator, so that a failing mix can be replayed. */
 function generator(seed) {
@@ -151,7 +161,9 @@ function valueTask(kind, n, i) {
 }
 
 async function main() {
-  const executor = new Executor({ maxWorkers: availableParallelism() })
+  const executor = new Executor({ maxWorkers: availableParallelism(), maxTasksPerWorker: RECYCLE, idleTimeout: IDLE_MS })
+  const recycling = []
+  let idlePauses = 0
   const random = generator(SEED)
   const tally = { accepted: 0, refused: 0, completed: 0, failed: 0, cancelled: 0, settled: 0, cancelRaces: 0, abortRaces: 0 }
   // Worker tasks; those that ended their worker (crashed, timed out); aborted ones cancelled (running or not).
@@ -243,6 +255,16 @@ async function main() {
       setImmediate(() => controller.abort(new Error(`abort ${i}`)))
     }
     if ((i & 0xffff) === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss())
+    if (i % RECYCLE_EVERY === RECYCLE_EVERY / 2) recycling.push(executor.recycleWorkers())
+    if (Math.floor((i * (IDLE_PAUSES + 1)) / TASKS) !== Math.floor(((i + 1) * (IDLE_PAUSES + 1)) / TASKS) && i + 1 < TASKS) {
+      // A pause: everything settles, then every worker exits for being idle.
+      while (tally.settled < tally.accepted) await new Promise((resolve) => (roomWaiter = resolve))
+      const deadline = Date.now() + 10_000
+      while (executor.getStats().workers.alive > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      if (executor.getStats().workers.alive > 0) fail(`pause ${idlePauses}: ${executor.getStats().workers.alive} workers still alive after 10 s idle`)
+      idlePauses++
+      lastProgress = Date.now()
+    }
   }
   while (tally.settled < tally.accepted) await new Promise((resolve) => (roomWaiter = resolve))
   await new Promise((resolve) => setImmediate(resolve)) // the exception() checks above
@@ -254,6 +276,8 @@ async function main() {
   for (let waited = 0; executor.getStats().workers.replaced < replacedAtLeast && waited < 10_000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+  const recycled = await Promise.race([Promise.all(recycling).then(() => true), new Promise((resolve) => setTimeout(resolve, 10_000, false))])
+  if (!recycled) fail('a recycleWorkers() promise did not resolve within 10 s of the last task')
   const stats = executor.getStats()
   const expectEqual = (name, got, want) => got !== want && fail(`stats.${name} = ${got}, expected ${want}`)
   expectEqual('submittedTasks', stats.submittedTasks, tally.accepted)
@@ -272,6 +296,10 @@ async function main() {
     fail(`stats.workers.replaced = ${replaced}, expected ${workers.stopped} (crashes and timeouts) to ${workers.stopped + workers.abortsCancelled} (plus aborts)`)
   }
   if (alive > executor.maxWorkers) fail(`stats.workers.alive = ${alive}, more than jsWorkers ${executor.maxWorkers}`)
+  // Every pause retired every worker that was alive (one at least), and so does a recycling.
+  if (stats.workers.retired < idlePauses + recycling.length) {
+    fail(`stats.workers.retired = ${stats.workers.retired}, expected at least ${idlePauses + recycling.length} (idle pauses and recycleWorkers calls)`)
+  }
   await executor.shutdown()
 
   const result = {
@@ -289,10 +317,13 @@ async function main() {
     workerCrashesAndTimeouts: workers.stopped,
     workerAbortsCancelled: workers.abortsCancelled,
     workersReplaced: stats.workers.replaced,
+    workersRetired: stats.workers.retired,
+    idlePauses,
+    recycleCalls: recycling.length,
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     failures,
   }
-  console.log(`stress: ${TASKS} tasks in ${result.seconds} s (${result.tasksPerSecond}/s): ${tally.completed} completed, ${tally.failed} failed, ${tally.cancelled} cancelled; ${tally.cancelRaces + tally.abortRaces} cancels lost the race to the start; ${tally.refused} QueueFullError refusals waited out; ${workers.tasks} worker tasks, ${workers.stopped} of them crashed or timed out, ${stats.workers.replaced} workers replaced; peak RSS ${result.peakRssMiB} MiB`)
+  console.log(`stress: ${TASKS} tasks in ${result.seconds} s (${result.tasksPerSecond}/s): ${tally.completed} completed, ${tally.failed} failed, ${tally.cancelled} cancelled; ${tally.cancelRaces + tally.abortRaces} cancels lost the race to the start; ${tally.refused} QueueFullError refusals waited out; ${workers.tasks} worker tasks, ${workers.stopped} of them crashed or timed out, ${stats.workers.replaced} workers replaced, ${stats.workers.retired} retired (${idlePauses} idle pauses, ${recycling.length} recycleWorkers calls, maxTasksPerWorker ${RECYCLE}); peak RSS ${result.peakRssMiB} MiB`)
   console.log(failures.length === 0 ? 'stress: every future settled once with the right outcome; the stats add up' : `stress: FAILED\n  ${failures.join('\n  ')}`)
   console.log(JSON.stringify(result))
   process.exitCode = failures.length === 0 ? 0 : 1

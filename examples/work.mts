@@ -6,6 +6,8 @@
  */
 import { createHash } from 'node:crypto'
 
+import { progress } from 'ferris-executor/worker'
+
 /** The SHA-256 of `text` repeated `times` times, in hex: CPU work that needs an import. */
 export function digest(text: string, times: number): string {
   const hash = createHash('sha256')
@@ -23,4 +25,27 @@ export function invert(pixels: Uint8Array): Uint8Array {
 export function squaresInto(out: Float64Array, from: number, to: number): number {
   for (let i = from; i < to; i++) out[i] = i * i
   return to - from
+}
+
+/** Counts the primes below `limit`, reporting the percentage done (`progress`) to the caller's `onProgress`. */
+export function countPrimes(limit: number): number {
+  let count = 0
+  for (let n = 2; n < limit; n++) {
+    let prime = true
+    for (let d = 2; d * d <= n; d++) {
+      if (n % d === 0) {
+        prime = false
+        break
+      }
+    }
+    if (prime) count++
+    if (n % (limit / 10) === 0) progress((100 * n) / limit)
+  }
+  return count
+}
+
+/** Module state: the tasks this module has run in this worker (a new worker starts from 1). */
+let runs = 0
+export function runsHere(): number {
+  return ++runs
 }

@@ -2,11 +2,12 @@
  * Worker tasks: JavaScript functions run on worker threads, in parallel, with the executor's
  * priorities, queue, timeouts and statistics. A module's export and an inline function; a
  * buffer moved to a worker instead of copied, and one shared with two workers; a timeout that
- * stops a task stuck in a loop; a task that kills its worker, which fails that task only.
+ * stops a task stuck in a loop; a task that kills its worker, which fails that task only;
+ * progress reports; recycling the workers; and `destroy()`, the last resort.
  *
  *   npm run build:examples && node examples/worker-tasks.js
  */
-import { Executor, TaskPriority, TimeoutError, WorkerExitError, workerTask } from 'ferris-executor'
+import { Executor, ExecutorShutdownError, TaskPriority, TimeoutError, WorkerExitError, workerTask } from 'ferris-executor'
 
 // Types only: the module itself is imported by each worker, never by the main thread.
 import type * as Work from './work.mjs'
@@ -16,6 +17,8 @@ const WORK = new URL('./work.mjs', import.meta.url)
 const digest = workerTask<typeof Work.digest>(WORK, 'digest')
 const invert = workerTask<typeof Work.invert>(WORK, 'invert')
 const squaresInto = workerTask<typeof Work.squaresInto>(WORK, 'squaresInto')
+const countPrimes = workerTask<typeof Work.countPrimes>(WORK, 'countPrimes')
+const runsHere = workerTask<typeof Work.runsHere>(WORK, 'runsHere')
 
 // An inline function travels as source text: it may use its arguments and globals only.
 const collatzSteps = workerTask((n: number) => {
@@ -65,8 +68,32 @@ try {
   if (crash instanceof WorkerExitError) console.log(`crash: ${crash.code}, exit code ${crash.exitCode}`)
   console.log(`after the crash: ${(await executor.map(collatzSteps, [27, 97, 871])).join(' ')}`)
 
+  // Progress: the task calls progress() (from 'ferris-executor/worker'); every report reaches
+  // onProgress, in order, before the result does.
+  const reports: number[] = []
+  const primes = await executor.submit(countPrimes, [200_000], { onProgress: (percent) => reports.push(percent as number) })
+  console.log(`progress: ${primes} primes below 200000, reported at ${reports.join(' ')} %`)
+
+  // Recycling: each worker is replaced once its current task ends, with fresh module state
+  // (for modules that leak); `maxTasksPerWorker` does the same after so many tasks.
+  await executor.submit(runsHere, [])
+  await executor.recycleWorkers()
+  console.log(`recycling: after recycleWorkers(), the module has run ${await executor.submit(runsHere, [])} task in its new worker`)
+
   const { completedTasks, failedTasks, workers } = executor.getStats()
-  console.log(`tasks: ${completedTasks} completed, ${failedTasks} failed; workers: ${workers.alive} alive, ${workers.started} started`)
+  console.log(`tasks: ${completedTasks} completed, ${failedTasks} failed; workers: ${workers.alive} alive, ${workers.started} started, ${workers.retired} retired`)
+
+  // destroy(): the last resort. It stops what runs (here a task that would loop forever, which
+  // no signal or timeout guards), rejects it with ExecutorShutdownError and ends every thread.
+  const running = new Int32Array(new SharedArrayBuffer(4))
+  const endless = executor.submit(workerTask((flag: Int32Array) => {
+    Atomics.store(flag, 0, 1)
+    for (;;);
+  }), [running])
+  while (Atomics.load(running, 0) === 0) await new Promise((resolve) => setTimeout(resolve, 1))
+  await executor.destroy()
+  const stopped = await endless.catch((error: unknown) => error)
+  if (stopped instanceof ExecutorShutdownError) console.log(`destroy: the endless task rejected with ${stopped.code}; ${executor.getStats().workers.alive} workers alive`)
 } finally {
-  await executor.shutdown()
+  await executor.shutdown() // harmless after destroy()
 }

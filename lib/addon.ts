@@ -37,6 +37,7 @@ export type Addon = Pick<
   | 'WORKER_NUMBERS'
   | 'WORKER_ARGS_ON_PORT'
   | 'WORKER_TIMED'
+  | 'WORKER_PROGRESS'
   | 'HEADER_FUNCTION'
   | 'HEADER_FLAGS'
   | 'HEADER_COUNT'

@@ -80,7 +80,8 @@ export class QueueFullError extends ExecutorError {
 }
 
 /**
- * The executor was shut down; it accepts no more work.
+ * The executor was shut down; it accepts no more work. Also the error of a task that was
+ * running when `destroy()` (or `shutdown({ timeout })` running out) stopped it.
  *
  * ```ts
  * await executor.shutdown()
@@ -89,8 +90,8 @@ export class QueueFullError extends ExecutorError {
  */
 export class ExecutorShutdownError extends ExecutorError {
   /** Raised by the executor; code `ERR_EXECUTOR_SHUTDOWN`. */
-  constructor() {
-    super('ERR_EXECUTOR_SHUTDOWN', 'the executor has been shut down')
+  constructor(message = 'the executor has been shut down') {
+    super('ERR_EXECUTOR_SHUTDOWN', message)
   }
 }
 

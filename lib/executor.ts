@@ -1,5 +1,6 @@
 /** `Executor`: the public API. It checks what users pass and delegates to its `Engine`. */
 import { EventEmitter } from 'node:events'
+import type { Worker } from 'node:worker_threads'
 
 import { cpuUsage, memoryUsage } from './binding.js'
 import { Engine } from './engine/engine.js'
@@ -45,6 +46,12 @@ export interface SubmitOptions {
    * result is dropped).
    */
   timeout?: number
+  /**
+   * Worker tasks only: called on the main thread with each value the task passes to
+   * `progress()` (from `ferris-executor/worker`), in order, before its future settles and
+   * never after. A listener that throws is an uncaught exception, as an event listener's is.
+   */
+  onProgress?: (value: unknown) => void
 }
 
 /**
@@ -80,6 +87,25 @@ export interface ExecutorEvents {
   drain: []
   /** Nothing is queued or running any more: every accepted task has settled. */
   idle: []
+  /**
+   * An exception killed a worker thread outside any task (a timer a task left behind threw,
+   * or a teardown hook did); the worker is replaced. An exception during a task fails that
+   * task instead. As for any `EventEmitter`, an `'error'` with no listener is thrown: an
+   * uncaught exception, as the same throw on the main thread would be.
+   */
+  error: [error: unknown]
+  /**
+   * A worker thread of worker tasks is running: its `threadId`, and the `Worker` (for its
+   * `stdout` and `stderr` streams with `workerOptions.stdout`/`stderr`; terminating it fails
+   * its task as a crash would).
+   */
+  workerStart: [id: number, worker: Worker]
+  /**
+   * A worker thread exited: its `threadId` and exit code. It is replaced when tasks need it;
+   * see `getStats().workers` for why it left (`replaced`: crashed or stopped; `retired`:
+   * recycled or idle).
+   */
+  workerExit: [id: number, exitCode: number]
 }
 
 /**
@@ -95,6 +121,12 @@ export interface ShutdownOptions {
   wait?: boolean
   /** Cancel the tasks that have not started. Default false. */
   cancelPending?: boolean
+  /**
+   * Milliseconds to let the work finish (and workers run their teardown hooks); past them,
+   * the executor is destroyed (`executor.destroy()`): what still runs is stopped and rejects
+   * with `ExecutorShutdownError`. Default: no limit.
+   */
+  timeout?: number
 }
 
 type AnyFunction = (...args: never[]) => unknown
@@ -110,6 +142,13 @@ function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[
     throw new TypeError('submit: transfer must be an array of ArrayBuffers')
   }
   return transfer
+}
+
+function checkOnProgress(onProgress: unknown, runner: string): ((value: unknown) => void) | undefined {
+  if (onProgress === undefined) return undefined
+  if (typeof onProgress !== 'function') throw new TypeError('submit: onProgress must be a function')
+  if (runner !== 'worker') throw new TypeError('submit: onProgress applies to worker tasks only (they report with progress() from ferris-executor/worker)')
+  return onProgress as (value: unknown) => void
 }
 
 /**
@@ -148,6 +187,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
       idle: () => {
         if (this.listenerCount('idle') > 0) queueMicrotask(this.#emitIdle)
       },
+      workerStart: (id, worker) => queueMicrotask(() => this.emit('workerStart', id, worker)),
+      workerExit: (id, exitCode) => queueMicrotask(() => this.emit('workerExit', id, exitCode)),
+      error: (error) => queueMicrotask(() => this.emit('error', error)),
     })
   }
 
@@ -217,8 +259,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     if (timeout === Infinity) timeout = undefined
     const level = priorityLevel(options.priority)
     const transfer = checkTransfer(options.transfer, runner.name)
+    const onProgress = checkOnProgress(options.onProgress, runner.name)
     runner.check(fn, args)
-    return this.#engine.submit(runner, fn, args, level, timeout, signal, transfer)
+    return this.#engine.submit(runner, fn, args, level, timeout, signal, transfer, onProgress)
   }
 
   /**
@@ -334,17 +377,50 @@ export class Executor extends EventEmitter<ExecutorEvents> {
 
   /**
    * Stops accepting work (`ExecutorShutdownError`). With `wait` (default), resolves once the
-   * running and queued tasks are done; `cancelPending` cancels the queued ones first.
+   * running and queued tasks are done (and the worker threads gone); `cancelPending` cancels
+   * the queued ones first; past `timeout` ms, it stops what still runs as `destroy()` does.
    *
    * ```ts
-   * await executor.shutdown() // or: await executor.shutdown({ cancelPending: true })
+   * await executor.shutdown() // or: await executor.shutdown({ cancelPending: true, timeout: 5_000 })
    * ```
    */
   async shutdown(options: ShutdownOptions = {}): Promise<void> {
     checkOptions('shutdown', options, SHUTDOWN_OPTIONS)
     if (typeof options !== 'object' || options === null) throw new TypeError('shutdown options must be an object')
     const { wait = true, cancelPending = false } = options
-    return this.#engine.shutdown(wait, cancelPending)
+    let timeout = checkTimeout(options.timeout)
+    if (timeout === Infinity) timeout = undefined
+    return this.#engine.shutdown(wait, cancelPending, timeout)
+  }
+
+  /**
+   * Stops everything now: cancels the queued tasks (`CancelledError`), stops the running ones
+   * of every kind and rejects their futures with `ExecutorShutdownError` (worker tasks' threads
+   * are terminated, kernels are asked to stop through their cancellation flag, main-thread
+   * functions are abandoned: their futures reject, what they do goes on but is ignored), and
+   * resolves once every thread of the executor is gone. No teardown hook runs. Afterwards the
+   * executor keeps the process alive no more. Calling it again, or after `shutdown`, is harmless.
+   *
+   * ```ts
+   * process.once('SIGTERM', () => void executor.destroy())
+   * ```
+   */
+  destroy(): Promise<void> {
+    return this.#engine.destroy()
+  }
+
+  /**
+   * Replaces every worker thread of worker tasks once its current task ends (after its
+   * `onTeardown` hooks), so that task modules start again from fresh state: for modules that
+   * leak. Queued tasks wait for the replacements, which start as tasks need them. Resolves
+   * once every worker running at the call has exited.
+   *
+   * ```ts
+   * await executor.recycleWorkers()
+   * ```
+   */
+  recycleWorkers(): Promise<void> {
+    return this.#engine.recycleWorkers()
   }
 
   /**

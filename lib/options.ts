@@ -10,6 +10,7 @@ import type { WaitOptions } from './future.js'
 import type { ImapOptions, MapOptions } from './mapping.js'
 import { FifoScheduler, WorkStealingScheduler, type Scheduler } from './scheduling.js'
 import type { WaitForOptions } from './waiting.js'
+import { checkIdleTimeout, checkMaxTasksPerWorker, resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './workers/worker-options.js'
 
 /**
  * Options of `new Executor()`; an unknown key is refused with `TypeError` (naming the closest valid one).
@@ -45,9 +46,24 @@ export interface ExecutorOptions {
   jsWorkers?: number
   /**
    * Heap limits of each worker thread (`worker_threads` `resourceLimits`): a worker that runs
-   * out fails its task with `WorkerExitError` and is replaced. Default: Node's.
+   * out fails its task with `WorkerExitError` and is replaced. Default: Node's. An alias of
+   * `workerOptions.resourceLimits` (give one or the other).
    */
   resourceLimits?: ResourceLimits
+  /** Options of each worker thread (`env`, `workerData`, `execArgv`, ...; see `WorkerOptions`). */
+  workerOptions?: WorkerOptions
+  /**
+   * Milliseconds a worker thread may stay idle before it exits (after its `onTeardown`
+   * hooks); a new one starts when a worker task needs it. Default `Infinity`: idle workers
+   * stay, costing no CPU and not keeping the process alive.
+   */
+  idleTimeout?: number
+  /**
+   * Tasks (or `map` chunks) a worker thread runs before it exits and a fresh one replaces
+   * it, with fresh module state: a bound on what leaky task modules can accumulate. Default
+   * `Infinity`.
+   */
+  maxTasksPerWorker?: number
 }
 
 export interface ResolvedOptions {
@@ -58,7 +74,9 @@ export interface ResolvedOptions {
   agingMs: number
   memoryLimit: number | undefined
   jsWorkers: number
-  resourceLimits: ResourceLimits | undefined
+  workerOptions: ResolvedWorkerOptions
+  idleTimeout: number
+  maxTasksPerWorker: number
 }
 
 const MIN_STACK = 64 * 1024
@@ -72,6 +90,9 @@ const EXECUTOR_OPTIONS = optionKeys<ExecutorOptions>({
   memoryLimit: true,
   jsWorkers: true,
   resourceLimits: true,
+  workerOptions: true,
+  idleTimeout: true,
+  maxTasksPerWorker: true,
 })
 
 /**
@@ -106,9 +127,9 @@ function optionKeys<T>(keys: { [K in keyof Required<T>]: true }): readonly strin
 }
 
 /** The known keys of every options object of the API, for `checkOptions`. */
-export const SUBMIT_OPTIONS = optionKeys<SubmitOptions>({ priority: true, signal: true, timeout: true, transfer: true })
+export const SUBMIT_OPTIONS = optionKeys<SubmitOptions>({ priority: true, signal: true, timeout: true, transfer: true, onProgress: true })
 export const READY_OPTIONS = optionKeys<ReadyOptions>({ signal: true, timeout: true })
-export const SHUTDOWN_OPTIONS = optionKeys<ShutdownOptions>({ wait: true, cancelPending: true })
+export const SHUTDOWN_OPTIONS = optionKeys<ShutdownOptions>({ wait: true, cancelPending: true, timeout: true })
 export const MAP_OPTIONS = optionKeys<MapOptions>({ chunkSize: true, priority: true, signal: true, timeout: true, onProgress: true })
 export const IMAP_OPTIONS = optionKeys<ImapOptions>({ chunkSize: true, priority: true, signal: true, timeout: true, concurrency: true, ordered: true })
 export const WAIT_FOR_OPTIONS = optionKeys<WaitForOptions>({ timeout: true, returnWhen: true })
@@ -163,16 +184,13 @@ function integer(name: string, value: unknown, min: number, max: number): number
 export function resolveOptions(options: unknown): ResolvedOptions {
   checkOptions('Executor', options, EXECUTOR_OPTIONS)
   const given = (options ?? {}) as Record<string, unknown>
-  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers, resourceLimits } = given
+  const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers } = given
   if (scheduler !== undefined && !(scheduler instanceof WorkStealingScheduler || scheduler instanceof FifoScheduler)) {
     throw new TypeError('scheduler must be a WorkStealingScheduler or a FifoScheduler')
   }
   if (agingMs !== undefined) {
     if (typeof agingMs !== 'number') throw new TypeError(`agingMs must be a number, got ${typeof agingMs}`)
     if (!(agingMs >= 0) || !Number.isFinite(agingMs)) throw new RangeError(`agingMs must be a finite number >= 0, got ${agingMs}`)
-  }
-  if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) {
-    throw new TypeError('resourceLimits must be an object (see worker_threads ResourceLimits)')
   }
   const workers = maxWorkers === undefined ? Math.min(availableParallelism(), 1024) : integer('maxWorkers', maxWorkers, 1, 1024)
   return {
@@ -184,6 +202,8 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     agingMs: agingMs ?? 1000,
     memoryLimit: memoryLimit === undefined ? undefined : integer('memoryLimit', memoryLimit, 1, Number.MAX_SAFE_INTEGER),
     jsWorkers: jsWorkers === undefined ? workers : integer('jsWorkers', jsWorkers, 0, 1024),
-    resourceLimits: resourceLimits as ResourceLimits | undefined,
+    workerOptions: resolveWorkerOptions(given.workerOptions, given.resourceLimits),
+    idleTimeout: checkIdleTimeout(given.idleTimeout),
+    maxTasksPerWorker: checkMaxTasksPerWorker(given.maxTasksPerWorker),
   }
 }

@@ -110,6 +110,12 @@ export interface WorkerStats {
    * it, and counts in `started`.
    */
   replaced: number
+  /**
+   * Workers that left on their own while the executor was open: recycled
+   * (`maxTasksPerWorker`, `recycleWorkers()`) or idle (`idleTimeout`). Replaced too, as tasks
+   * need them.
+   */
+  retired: number
 }
 
 /** Counts kept by the executor as its futures settle. */

@@ -4,7 +4,10 @@
  * result, and `submit`/`map`/`imap` check them as they do for kernels. Each `@ts-expect-error`
  * line must fail to compile.
  */
-import { Executor, Future, WorkerExitError, WorkerTask, workerTask, type WorkerStats, type WorkerTaskOf } from 'ferris-executor'
+import type { Worker } from 'node:worker_threads'
+
+import { Executor, Future, WorkerExitError, WorkerTask, workerTask, type WorkerOptions, type WorkerStats, type WorkerTaskOf } from 'ferris-executor'
+import { onTeardown, progress } from 'ferris-executor/worker'
 
 /** True if `X` and `Y` are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
@@ -74,9 +77,34 @@ void executor.imap(square, ['1'])
 
 // Statistics and errors.
 expectType<WorkerStats>()(executor.getStats().workers)
-expectType<{ alive: number; busy: number; started: number; replaced: number }>()({ ...executor.getStats().workers })
+expectType<{ alive: number; busy: number; started: number; replaced: number; retired: number }>()({ ...executor.getStats().workers })
 expectType<number>()(new WorkerExitError(1).exitCode)
 expectType<Promise<void>>()(executor.startWorkers())
 // @ts-expect-error jsWorkers is a number
 void new Executor({ jsWorkers: '2' })
 void new Executor({ jsWorkers: 0, resourceLimits: { maxOldGenerationSizeMb: 64 } })
+
+// Lifecycle.
+expectType<Promise<void>>()(executor.destroy())
+expectType<Promise<void>>()(executor.recycleWorkers())
+expectType<Promise<void>>()(executor.shutdown({ timeout: 1_000 }))
+executor.on('workerStart', (id, worker) => {
+  expectType<number>()(id)
+  expectType<Worker>()(worker)
+})
+executor.on('workerExit', (id, exitCode) => {
+  expectType<number>()(id)
+  expectType<number>()(exitCode)
+})
+executor.on('error', (error) => expectType<unknown>()(error))
+void executor.submit(square, [2], { onProgress: (value) => expectType<unknown>()(value) })
+expectType<void>()(progress({ done: 1 }))
+expectType<void>()(onTeardown(async () => {}))
+const workerOptions: WorkerOptions = { env: { A: '1' }, argv: ['x'], execArgv: [], workerData: { any: 'thing' }, name: 'n', stdout: true, stderr: false }
+void new Executor({ workerOptions, idleTimeout: 30_000, maxTasksPerWorker: 1_000 })
+// @ts-expect-error an unknown worker option
+void new Executor({ workerOptions: { workerdata: 1 } })
+// @ts-expect-error a misspelt resource limit
+void new Executor({ workerOptions: { resourceLimits: { maxOldGenSizeMb: 16 } } })
+// @ts-expect-error idleTimeout is a number of ms
+void new Executor({ idleTimeout: '1s' })

@@ -11,8 +11,9 @@ import type { ResolvedOptions } from '../options.js'
 import { KernelRunner } from '../runners/kernel.js'
 import { MainThreadRunner, MainThreadTask } from '../runners/main-thread.js'
 import type { Failure, Runner } from '../runners/runner.js'
-import { WorkerRunner } from '../runners/worker.js'
+import { IsolateTask, WorkerRunner, type WorkerEvents } from '../runners/worker.js'
 import { buildStats, type ExecutorStats } from '../stats.js'
+import { after, type Timer } from '../timers.js'
 import { Refused } from '../wire/codes.js'
 import { readEvents, type EventSink } from '../wire/events.js'
 import { SubmitBatch } from '../wire/submit.js'
@@ -21,7 +22,7 @@ import { TaskTable } from './task-table.js'
 import type { Task } from './task.js'
 
 /** What the engine tells its facade. */
-export interface EngineEvents {
+export interface EngineEvents extends WorkerEvents {
   /** The queue has room again after it was found full. */
   drain(): void
   /** Every accepted task has settled. */
@@ -44,6 +45,12 @@ export class Engine implements MapHost, EventSink {
   readonly #runners: readonly Runner[]
   #closed = false
   #disposed = false
+  /** `destroy()` was called: everything is being stopped. */
+  #destroyed = false
+  /** `shutdown({ timeout })`'s deadline, past which it destroys. */
+  #deadline: Timer | undefined
+  /** Every worker isolate has exited, after the executor was disposed: no deadline is needed any more. */
+  #workersGone = false
   /** The pool's statistics as they were when it was disposed. */
   #finalStats: NativeStats | undefined
   #idleWaiters: Array<() => void> = []
@@ -51,7 +58,7 @@ export class Engine implements MapHost, EventSink {
   /** Starts the pool's threads; throws `RangeError` if they cannot start. */
   constructor(options: ResolvedOptions, events: EngineEvents) {
     this.#events = events
-    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers, resourceLimits } = options
+    const { maxWorkers, queueCapacity, threadStackSize, scheduler, agingMs, memoryLimit, jsWorkers, workerOptions, idleTimeout, maxTasksPerWorker } = options
     this.maxWorkers = maxWorkers
     this.queueCapacity = queueCapacity
     try {
@@ -109,8 +116,8 @@ export class Engine implements MapHost, EventSink {
         takeBack: (task) => this.#takeBack(task),
       },
       canceller,
-      jsWorkers,
-      resourceLimits,
+      { max: jsWorkers, worker: workerOptions, idleTimeout, maxTasksPerWorker },
+      events,
     )
     this.#runners = [new KernelRunner(this.#native, canceller), this.#workers, this.#mainThread]
     this.#batch = new SubmitBatch(this.#native, {
@@ -142,6 +149,7 @@ export class Engine implements MapHost, EventSink {
     timeout: number | undefined,
     signal: AbortSignal | undefined,
     transfer: readonly ArrayBuffer[] | undefined,
+    onProgress?: (value: unknown) => void,
   ): Future<unknown> {
     if (signal?.aborted) {
       this.#table.refuse()
@@ -149,6 +157,7 @@ export class Engine implements MapHost, EventSink {
     }
     this.#checkAccepting()
     const task = runner.create(this.#table.nextId(), level, timeout, fn, args, transfer)
+    if (onProgress !== undefined && task instanceof IsolateTask) task.onProgress = onProgress
     this.#accept(task)
     if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#abort(t, error))
     return task
@@ -266,20 +275,54 @@ export class Engine implements MapHost, EventSink {
     return this.#table.pending
   }
 
+  /** Replaces every worker isolate once its current task ends; see `Executor.recycleWorkers`. */
+  recycleWorkers(): Promise<void> {
+    return this.#workers.isolates.recycle()
+  }
+
+  /** Stops accepting work. */
+  #close(): void {
+    if (this.#closed) return
+    this.#batch.flush() // accepted submissions still run
+    this.#closed = true
+    this.#native.close()
+    if (this.#readiness.watching) this.#readiness.check() // ready() waiters learn of the shutdown
+  }
+
   /** Stops accepting work; see `Executor.shutdown`. */
-  async shutdown(wait: boolean, cancelPending: boolean): Promise<void> {
-    if (!this.#closed) {
-      this.#batch.flush() // accepted submissions still run
-      this.#closed = true
-      this.#native.close()
-      if (this.#readiness.watching) this.#readiness.check() // ready() waiters learn of the shutdown
-    }
+  async shutdown(wait: boolean, cancelPending: boolean, timeout: number | undefined): Promise<void> {
+    this.#close()
     if (cancelPending) {
       for (const task of this.#table.all()) task.cancel()
+    }
+    if (timeout !== undefined && !this.#destroyed && !this.#workersGone && this.#deadline === undefined) {
+      this.#deadline = after(timeout, () => void this.destroy())
     }
     if (this.#table.pending === 0) this.#dispose()
     else if (wait) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve))
     if (wait) await this.#workersClosed
+  }
+
+  /**
+   * Stops everything now; see `Executor.destroy`. Protocol: queued tasks are cancelled;
+   * running ones settle with `ExecutorShutdownError` at once, worker tasks' workers being
+   * terminated; the last settlement disposes of the pool, which asks running kernels to stop
+   * (their cancellation flag) and joins its threads; every worker isolate is terminated, and
+   * this resolves once they have exited.
+   */
+  async destroy(): Promise<void> {
+    this.#close()
+    if (!this.#destroyed) {
+      this.#destroyed = true
+      const error = new ExecutorShutdownError('the executor was destroyed while the task was running')
+      for (const task of this.#table.all()) {
+        if (this.#cancel(task)) continue
+        task.runner.interrupt?.(task, error)
+        this.#table.settle(task, 'failed', error) // if the runner could not: a kernel, a main-thread function
+      }
+    }
+    this.#dispose()
+    await this.#workers.isolates.close(false)
   }
 
   #dispose(): void {
@@ -287,7 +330,11 @@ export class Engine implements MapHost, EventSink {
     this.#mainThread.stop() // its last slots and run times, for the final statistics
     this.#finalStats = this.#native.stats() ?? undefined
     this.#disposed = true
-    this.#workersClosed = this.#workers.isolates.close()
+    // Workers with teardown hooks run them, unless the executor is destroyed.
+    this.#workersClosed = this.#workers.isolates.close(!this.#destroyed).finally(() => {
+      this.#workersGone = true
+      this.#deadline?.clear()
+    })
     this.#native.dispose()
   }
 

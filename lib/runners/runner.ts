@@ -5,7 +5,7 @@
  */
 import type { NativeStats } from '../binding.js'
 import type { Task } from '../engine/task.js'
-import type { CancelledError } from '../errors.js'
+import type { CancelledError, ExecutorShutdownError } from '../errors.js'
 
 /** A failure the pool reports for a native task (see `EventKind`). */
 export type Failure = 'failed' | 'panicked' | 'timed-out'
@@ -39,8 +39,8 @@ export interface Runner<T extends Task = Task> {
    * runner meets the task again.
    */
   abandon(task: T): boolean
-  /** Stops `task` while it runs (its signal aborted), if this runner can; true if it stopped. */
-  interrupt?(task: T, error: CancelledError): boolean
+  /** Stops `task` while it runs (its signal aborted, the executor destroyed), if this runner can; true if it stopped (and settled). */
+  interrupt?(task: T, error: CancelledError | ExecutorShutdownError): boolean
   /** `task` settled (once, however it ended). */
   settled?(task: T): void
   /** The error for a failure the pool reported for `task`. */

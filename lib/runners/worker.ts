@@ -16,17 +16,17 @@
  *   replaced. Its future rejects at once; its slot returns when the worker has exited.
  * - A task handed out but not yet taken by a worker can be withdrawn (cancelled).
  */
-import type { ResourceLimits } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 
 import type { NativeExecutor, NativeStats } from '../binding.js'
 import { Task, type Outcome } from '../engine/task.js'
-import { CancelledError, TimeoutError, type WorkerExitError } from '../errors.js'
+import { CancelledError, type ExecutorShutdownError, TimeoutError, type WorkerExitError } from '../errors.js'
 import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
-import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_TIMED } from '../wire/codes.js'
+import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_PROGRESS, WORKER_TIMED } from '../wire/codes.js'
 import { exactArray } from '../wire/numbers.js'
 import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
-import { Isolates } from '../workers/isolates.js'
+import { Isolates, type IsolatesOptions } from '../workers/isolates.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
 
@@ -50,6 +50,7 @@ export class IsolateTask extends Task {
   readonly #chunk: boolean
   #encoded: Encoded | undefined
   #timer: Timer | undefined = undefined
+  #onProgress: ((value: unknown) => void) | undefined = undefined
 
   constructor(
     canceller: Canceller,
@@ -90,6 +91,15 @@ export class IsolateTask extends Task {
 
   set timer(timer: Timer | undefined) {
     this.#timer = timer
+  }
+
+  /** Its caller's listener of its `progress()` reports. */
+  get onProgress(): ((value: unknown) => void) | undefined {
+    return this.#onProgress
+  }
+
+  set onProgress(listener: ((value: unknown) => void) | undefined) {
+    this.#onProgress = listener
   }
 }
 
@@ -135,6 +145,13 @@ export interface WorkerHost {
   task(id: number): Task | undefined
 }
 
+/** What the worker isolates tell the executor's user (its events). */
+export interface WorkerEvents {
+  workerStart(id: number, worker: Worker): void
+  workerExit(id: number, exitCode: number): void
+  error(error: unknown): void
+}
+
 export class WorkerRunner implements Runner<IsolateTask> {
   readonly name = 'worker'
   readonly #native: NativeExecutor
@@ -143,16 +160,22 @@ export class WorkerRunner implements Runner<IsolateTask> {
   readonly isolates: Isolates
   /** Worker tasks accepted and not settled. */
   readonly #pending = new Set<IsolateTask>()
+  /** The task being settled (no longer in the executor's table), while its last reports are read. */
+  #settling: IsolateTask | undefined
 
-  constructor(native: NativeExecutor, host: WorkerHost, canceller: Canceller, jsWorkers: number, resourceLimits: ResourceLimits | undefined) {
+  constructor(native: NativeExecutor, host: WorkerHost, canceller: Canceller, options: IsolatesOptions, events: WorkerEvents) {
     this.#native = native
     this.#host = host
     this.#canceller = canceller
-    this.isolates = new Isolates(native, jsWorkers, resourceLimits, {
+    this.isolates = new Isolates(native, options, {
       lost: (id, error) => this.#lost(id, error),
       cannotStart: (error) => this.#cannotStart(error),
       demand: () => this.#pending.size,
       awaits: (id) => this.#host.task(id) !== undefined,
+      progress: (id, value) => this.#progress(id, value),
+      workerStart: events.workerStart,
+      workerExit: events.workerExit,
+      error: events.error,
     })
   }
 
@@ -181,6 +204,15 @@ export class WorkerRunner implements Runner<IsolateTask> {
   settled(task: IsolateTask): void {
     this.#pending.delete(task)
     task.timer?.clear()
+    if (task.onProgress === undefined) return
+    // Its last reports were posted before its result: delivered now, before it settles,
+    // whichever way its result came.
+    this.#settling = task
+    try {
+      this.isolates.readPosted()
+    } finally {
+      this.#settling = undefined
+    }
   }
 
   urgent(): boolean {
@@ -189,7 +221,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
 
   encode(task: IsolateTask, numbers: number[], objects: unknown[]): number {
     const encoded = task.encoded!
-    let flags = (task.chunk ? WORKER_CHUNK : 0) | (task.timeout === undefined ? 0 : WORKER_TIMED)
+    let flags = (task.chunk ? WORKER_CHUNK : 0) | (task.timeout === undefined ? 0 : WORKER_TIMED) | (task.onProgress === undefined ? 0 : WORKER_PROGRESS)
     if (encoded instanceof OnPort) {
       flags |= WORKER_ARGS_ON_PORT
       numbers.push(task.definition.id, flags)
@@ -213,8 +245,8 @@ export class WorkerRunner implements Runner<IsolateTask> {
     return this.#native.withdrawWorkerTask(task._id)
   }
 
-  /** Stops `task` while it runs (its signal aborted): terminates its worker. */
-  interrupt(task: IsolateTask, error: CancelledError): boolean {
+  /** Stops `task` while it runs (its signal aborted, the executor destroyed): terminates its worker. */
+  interrupt(task: IsolateTask, error: CancelledError | ExecutorShutdownError): boolean {
     return this.#stop(task, error)
   }
 
@@ -267,7 +299,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   /** Stops running `task` with `error`; false if no worker runs it (it finished meanwhile, or has not started). */
-  #stop(task: IsolateTask, error: TimeoutError | CancelledError): boolean {
+  #stop(task: IsolateTask, error: TimeoutError | CancelledError | ExecutorShutdownError): boolean {
     const seat = this.#native.stopWorkerTask(task._id)
     if (seat < 0) return false
     this.#host.settle(task, error instanceof CancelledError ? 'cancelled' : 'failed', error)
@@ -279,6 +311,23 @@ export class WorkerRunner implements Runner<IsolateTask> {
   #cannotStart(error: WorkerExitError): void {
     for (const task of [...this.#pending]) {
       if (this.#host.takeBack(task)) this.#host.settle(task, 'failed', error)
+    }
+  }
+
+  /**
+   * Task `id` reported `value`: its listener is called now, while it is pending (never after
+   * it settled). A listener that throws is an uncaught exception, as an event listener's is.
+   */
+  #progress(id: number, value: unknown): void {
+    const task = this.#settling?._id === id ? this.#settling : this.#host.task(id)
+    const listener = task instanceof IsolateTask ? task.onProgress : undefined
+    if (listener === undefined) return
+    try {
+      listener(value)
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error
+      })
     }
   }
 

@@ -15,6 +15,7 @@ export const {
   WORKER_NUMBERS,
   WORKER_ARGS_ON_PORT,
   WORKER_TIMED,
+  WORKER_PROGRESS,
 } = addon
 
 /** A task's `meta` word: its priority level, its kind, and the flags and index of its runner. */

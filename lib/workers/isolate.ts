@@ -1,6 +1,8 @@
 /**
  * The program of a worker isolate (`lib/workers/isolates.ts` spawns it). It loads the addon,
- * joins its executor's hub by id, and serves worker tasks until it is retired or terminated.
+ * joins its executor's hub by id, and serves worker tasks until it is retired or terminated,
+ * or retires itself (after `maxTasksPerWorker` tasks, `idleTimeout` ms idle, or when asked
+ * by `recycleWorkers`: see `signals.ts`), running its `onTeardown` hooks first.
  *
  * Loop: take a task natively (`WorkerPort.next`: spin briefly after a task, then block for a
  * bounded time), call its function, report the result natively (the hub frees the slot and
@@ -10,14 +12,16 @@
  * least every `SLICE_MS` of work, so timers a task started still run, and `terminate()` and
  * process exit are never held up by more than one wait.
  */
-import { receiveMessageOnPort, workerData } from 'node:worker_threads'
+import { parentPort, receiveMessageOnPort } from 'node:worker_threads'
 
 import { addon } from '../addon.js'
 import { callEach, isThenable } from '../calls.js'
-import { WORKER_ARGS_ON_PORT, WORKER_CHUNK } from '../wire/codes.js'
+import { WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_PROGRESS } from '../wire/codes.js'
 import { exact, exactArray } from '../wire/numbers.js'
+import { installWorkerHooks } from '../worker/hooks.js'
 import { decode, encode, encodeError } from './codec.js'
 import { WorkerSharedBuffers } from './shared.js'
+import { SIGNAL_HAS_TEARDOWN, SIGNAL_MESSAGES, SIGNAL_RECYCLE, type RetireReason, type WorkerNotice } from './signals.js'
 import { compileSource, explainOuterVariable } from './source.js'
 import type { IsolateData } from './isolates.js'
 
@@ -33,7 +37,8 @@ const IDLE_WAIT_MS = 50
 /** Longest run of tasks without a turn of the event loop. */
 const SLICE_MS = 10
 
-const { hub, seat, generation, port: channel, signal } = workerData as IsolateData
+// The spawner posts this before the worker starts: it is there at once (`workerData` is the user's).
+const { hub, seat, generation, port: channel, signal, maxTasks, idleTimeout } = receiveMessageOnPort(parentPort!)!.message as IsolateData
 /** Resolves the wait of a parked worker; set while it is parked. */
 let wake: (() => void) | undefined
 const port = new addon.WorkerPort(hub, seat, generation, () => wake?.())
@@ -46,14 +51,34 @@ const functions = new Map<number, Fn>()
 /** Shared buffers the main thread posted. */
 const shared = new WorkerSharedBuffers(channel)
 const sources = new Set<number>()
+/** The task running now, whose caller listens to its progress; -1 if none. */
+let reporting = -1
+const teardowns: Array<() => unknown> = []
+
+installWorkerHooks({
+  progress(value) {
+    if (reporting < 0) return
+    const notice: WorkerNotice = { progress: reporting, value }
+    channel.postMessage(notice)
+  },
+  onTeardown(fn) {
+    teardowns.push(fn)
+    Atomics.store(signal, SIGNAL_HAS_TEARDOWN, 1)
+  },
+})
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-/** Waits on the event loop until the hub wakes this parked worker. */
-const parked = (): Promise<void> =>
+/**
+ * Waits on the event loop until the hub wakes this parked worker, or `idleMs` have passed
+ * (then it unparks itself: the hub can no longer pick it to wake).
+ */
+const parked = (idleMs: number): Promise<void> =>
   new Promise((resolve) => {
+    const timer = idleMs === Infinity ? undefined : setTimeout(() => wake?.(), idleMs)
     wake = () => {
       wake = undefined
+      clearTimeout(timer)
       port.unpark()
       resolve()
     }
@@ -101,7 +126,7 @@ async function importExport(id: number, url: string, name: string): Promise<Fn> 
 function argsFromPort(id: number): unknown[] {
   port.needArgs(id)
   for (;;) {
-    const seen = Atomics.load(signal, 0)
+    const seen = Atomics.load(signal, SIGNAL_MESSAGES)
     const received = receiveMessageOnPort(channel)
     if (received !== undefined) {
       if (shared.take(received.message)) continue
@@ -109,7 +134,7 @@ function argsFromPort(id: number): unknown[] {
       if (message.id === id) return message.args
       continue // a stale answer for a task this worker no longer runs
     }
-    Atomics.wait(signal, 0, seen, IDLE_WAIT_MS)
+    Atomics.wait(signal, SIGNAL_MESSAGES, seen, IDLE_WAIT_MS)
   }
 }
 
@@ -128,10 +153,12 @@ function allNumbers(values: unknown[]): boolean {
 }
 
 function fail(id: number, functionId: number, error: unknown): void {
+  reporting = -1
   port.threw(id, encodeError(sources.has(functionId) ? explainOuterVariable(error) : error))
 }
 
 function complete(id: number, functionId: number, flags: number, value: unknown): void {
+  reporting = -1
   if (typeof value === 'number') {
     port.returnedNumber(id, value)
     return
@@ -159,6 +186,9 @@ function complete(id: number, functionId: number, flags: number, value: unknown)
 function run(id: number): Promise<void> | undefined {
   const functionId = header[HEADER_FUNCTION]!
   const flags = header[HEADER_FLAGS]!
+  // Until it settles (one task at a time runs here); a report from a callback an earlier
+  // task left behind would go to this one.
+  reporting = (flags & WORKER_PROGRESS) !== 0 ? id : -1
   let result: unknown
   try {
     const fn = lookUp(functionId)
@@ -227,18 +257,51 @@ function hasOwnWork(): boolean {
   return process.getActiveResourcesInfo().some((kind) => !MACHINERY.has(kind))
 }
 
+/** Runs the teardown hooks in order, each awaited; the first error is thrown once all have run. */
+async function tearDown(): Promise<void> {
+  let failure: { error: unknown } | undefined
+  for (const fn of teardowns.splice(0)) {
+    try {
+      await fn()
+    } catch (error) {
+      failure ??= { error }
+    }
+  }
+  if (failure !== undefined) throw failure.error
+}
+
+/**
+ * Leaves for good: says why (so that the exit is not taken for a crash), runs the teardown
+ * hooks, and exits even if timers or sockets a task left would keep the thread alive.
+ */
+async function retire(reason: RetireReason): Promise<never> {
+  const notice: WorkerNotice = { retired: reason }
+  channel.postMessage(notice)
+  await tearDown()
+  process.exit(0)
+}
+
 async function serve(): Promise<void> {
   let spin = 0
   let sliceStart = performance.now()
+  let tasks = 0
+  let idleSince = performance.now()
+  const idleLeft = (): number => idleTimeout - (performance.now() - idleSince)
   for (;;) {
+    if (Atomics.load(signal, SIGNAL_RECYCLE) !== 0) return retire('recycled')
     let id = port.next(spin, 0, header)
     // Only an idle worker asks what its event loop holds (the check costs microseconds): one
     // with timers or sockets of its own parks at once, so that they run on time.
-    if (id < 0) id = port.next(0, hasOwnWork() ? 0 : IDLE_WAIT_MS, header)
+    if (id < 0) id = port.next(0, hasOwnWork() ? 0 : Math.max(0, Math.min(IDLE_WAIT_MS, idleLeft())), header)
     if (id < 0) {
       if (port.retired) break
+      if (idleLeft() <= 0) return retire('idle')
       spin = 0
-      await (port.park() ? parked() : turn())
+      if (!port.park()) await turn()
+      // Asked to retire while it waited natively: `wakeWorkers` found it not parked yet, and
+      // the flag was set before that call, so it is seen here (after parking) or it wakes it.
+      else if (Atomics.load(signal, SIGNAL_RECYCLE) !== 0) port.unpark()
+      else await parked(idleLeft())
       sliceStart = performance.now()
       continue
     }
@@ -251,7 +314,11 @@ async function serve(): Promise<void> {
       await turn()
       sliceStart = performance.now()
     }
+    if (++tasks >= maxTasks) return retire('recycled')
+    if (idleTimeout !== Infinity) idleSince = performance.now()
   }
+  // Retired by the executor's shutdown, which leaves a worker with teardown hooks to run them.
+  if (teardowns.length > 0) await retire('shutdown')
   channel.close()
 }
 

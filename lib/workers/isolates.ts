@@ -1,26 +1,33 @@
 /**
  * `Isolates`: the worker threads of one executor, seen from the main thread. It spawns them
  * as tasks need them (up to `jsWorkers`), seats each in the native hub (`src/workers/hub.rs`),
- * terminates the one running a task that must stop, replaces workers that exit, and carries
- * what goes by `postMessage` (arguments and results holding shared memory or transferred
- * buffers). Workers are `unref`ed: an idle one never keeps the process alive (the executor
- * does, while tasks are pending).
+ * terminates the one running a task that must stop, replaces workers that exit, retires them
+ * (`recycleWorkers`, see `signals.ts`), and carries what goes by `postMessage` (arguments and
+ * results holding shared memory or transferred buffers, progress reports). Workers are
+ * `unref`ed: an idle one never keeps the process alive (the executor does, while tasks are
+ * pending).
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort, type ResourceLimits } from 'node:worker_threads'
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
 import { MainSharedBuffers } from './shared.js'
+import { SIGNAL_HAS_TEARDOWN, SIGNAL_MESSAGES, SIGNAL_RECYCLE, SIGNAL_WORDS, isProgress, isRetired, type RetireReason } from './signals.js'
+import type { ResolvedWorkerOptions } from './worker-options.js'
 
-/** What a worker is given (`workerData`). */
+/** What a worker is given, as the first message on its `parentPort` (its `workerData` is the user's). */
 export interface IsolateData {
   hub: number
   seat: number
   generation: number
-  /** Both ways: arguments the worker asked for, results holding shared memory. */
+  /** Both ways: arguments the worker asked for, results holding shared memory, progress and notices. */
   port: MessagePort
-  /** Bumped (and notified) after each message for the worker: it waits on it with `Atomics.wait`. */
+  /** Shared words (`signals.ts`). */
   signal: Int32Array
+  /** Tasks to run before retiring (`maxTasksPerWorker`); `Infinity`: no limit. */
+  maxTasks: number
+  /** Idle ms before retiring (`idleTimeout`); `Infinity`: never. */
+  idleTimeout: number
 }
 
 interface Seat {
@@ -31,6 +38,18 @@ interface Seat {
   error: unknown
   /** It has started running ('online' event, which is emitted once). */
   online: boolean
+  /** It said it retires itself, and why. */
+  retired: RetireReason | undefined
+  /** Resolves once it has exited. */
+  exited: Promise<void>
+}
+
+/** How the workers are spawned and when they retire. */
+export interface IsolatesOptions {
+  max: number
+  worker: ResolvedWorkerOptions
+  maxTasksPerWorker: number
+  idleTimeout: number
 }
 
 export interface IsolatesHost {
@@ -42,6 +61,14 @@ export interface IsolatesHost {
   demand(): number
   /** Task `id` has not settled: a result posted for it will be taken. */
   awaits(id: number): boolean
+  /** Task `id` reported progress. */
+  progress(id: number, value: unknown): void
+  /** A worker is running (`'workerStart'`). */
+  workerStart(id: number, worker: Worker): void
+  /** A worker exited (`'workerExit'`). */
+  workerExit(id: number, exitCode: number): void
+  /** An exception killed a worker outside any task (`'error'`). */
+  error(error: unknown): void
 }
 
 /** The worker program: this file's sibling, `.ts` when running from the sources. */
@@ -50,12 +77,12 @@ const PROGRAM = new URL(`./isolate${import.meta.url.endsWith('.ts') ? '.ts' : '.
 export class Isolates {
   readonly #native: NativeExecutor
   readonly #host: IsolatesHost
-  readonly #max: number
-  readonly #resourceLimits: ResourceLimits | undefined
+  readonly #options: IsolatesOptions
   readonly #seats: Array<Seat | undefined> = []
   #alive = 0
   #started = 0
   #replaced = 0
+  #retired = 0
   #closed = false
   readonly #exits = new Set<Promise<void>>()
   /** Results posted by workers (they hold shared memory), by task id, until their event comes. */
@@ -65,21 +92,20 @@ export class Isolates {
     for (const entry of this.#seats) entry?.port.postMessage(message)
   })
 
-  constructor(native: NativeExecutor, max: number, resourceLimits: ResourceLimits | undefined, host: IsolatesHost) {
+  constructor(native: NativeExecutor, options: IsolatesOptions, host: IsolatesHost) {
     this.#native = native
-    this.#max = max
-    this.#resourceLimits = resourceLimits
+    this.#options = options
     this.#host = host
   }
 
   get max(): number {
-    return this.#max
+    return this.#options.max
   }
 
   /** Spawns workers until every pending worker task could have one (up to `jsWorkers`). */
   grow(): void {
-    const wanted = Math.min(this.#host.demand(), this.#max)
-    for (let seat = 0; this.#alive < wanted && seat < this.#max; seat++) {
+    const wanted = Math.min(this.#host.demand(), this.#options.max)
+    for (let seat = 0; this.#alive < wanted && seat < this.#options.max; seat++) {
       if (this.#seats[seat] === undefined) this.#spawn(seat)
     }
   }
@@ -87,7 +113,7 @@ export class Isolates {
   /** Spawns every worker now; resolves once they are all running. */
   async start(): Promise<void> {
     const online: Array<Promise<unknown>> = []
-    for (let seat = 0; seat < this.#max; seat++) {
+    for (let seat = 0; seat < this.#options.max; seat++) {
       if (this.#seats[seat] === undefined) this.#spawn(seat)
       const entry = this.#seats[seat]
       // Running already ('online' will not come again), or not spawned (closed).
@@ -108,40 +134,52 @@ export class Isolates {
     if (this.#closed) return
     const { port1, port2 } = new MessageChannel()
     for (const message of this.shared.live()) port1.postMessage(message)
-    const signal = new Int32Array(new SharedArrayBuffer(4))
-    const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal }
-    const worker = new Worker(PROGRAM, {
-      workerData: data,
-      transferList: [port2],
-      resourceLimits: this.#resourceLimits,
-      name: `ferris-js-worker-${seat}`,
-    })
+    const signal = new Int32Array(new SharedArrayBuffer(SIGNAL_WORDS * Int32Array.BYTES_PER_ELEMENT))
+    const { maxTasksPerWorker: maxTasks, idleTimeout, worker: options } = this.#options
+    const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal, maxTasks, idleTimeout }
+    let worker: Worker
+    try {
+      worker = new Worker(PROGRAM, { name: `ferris-js-worker-${seat}`, ...options })
+      worker.postMessage(data, [port2])
+    } catch (error) {
+      // Bad `execArgv` flags, say: Node refuses them here. Reported from a microtask, once
+      // the submission that asked for a worker is in the batch and can be failed.
+      port1.close()
+      queueMicrotask(() => {
+        if (this.#alive === 0) this.#host.cannotStart(new WorkerExitError(1, `cannot start a worker thread: ${(error as Error)?.message ?? error}`, error))
+      })
+      return
+    }
     worker.unref()
-    const entry: Seat = { worker, port: port1, signal, error: undefined, online: false }
+    port1.on('message', (message: unknown) => this.#received(entry, message))
+    port1.unref()
+    let exited!: () => void
+    const entry: Seat = { worker, port: port1, signal, error: undefined, online: false, retired: undefined, exited: new Promise((resolve) => (exited = resolve)) }
     this.#seats[seat] = entry
     this.#alive++
     this.#started++
     worker.once('online', () => {
       entry.online = true
+      this.#host.workerStart(worker.threadId, worker)
     })
     worker.on('error', (error) => {
       entry.error = error
     })
-    const exited = new Promise<void>((resolve) => {
-      worker.once('exit', (code) => {
-        this.#exited(seat, entry, code)
-        resolve()
-      })
+    const threadId = worker.threadId
+    worker.once('exit', (code) => {
+      this.#exited(seat, entry, code)
+      this.#host.workerExit(threadId, code)
+      exited()
     })
-    this.#exits.add(exited)
-    void exited.then(() => this.#exits.delete(exited))
+    this.#exits.add(entry.exited)
+    void entry.exited.then(() => this.#exits.delete(entry.exited))
   }
 
   #exited(seat: number, entry: Seat, code: number): void {
     if (this.#seats[seat] !== entry) return
     this.#seats[seat] = undefined
     this.#alive--
-    this.#readPosted(entry.port) // results posted just before it exited, whose events may still come
+    this.#readPosted(entry) // results and notices posted just before it exited, whose events may still come
     entry.port.close()
     const joined = this.#native.workerJoined(seat)
     const id = this.#native.workerExited(seat)
@@ -153,7 +191,10 @@ export class Isolates {
       if (this.#alive === 0) this.#host.cannotStart(new WorkerExitError(code, `a worker thread failed to start (exit code ${code})`, entry.error))
       return
     }
-    this.#replaced++
+    // An exception outside any task (a leftover timer's, a teardown hook's) has no task to fail.
+    if (id === null && entry.error !== undefined) this.#host.error(entry.error)
+    if (entry.retired !== undefined && entry.error === undefined) this.#retired++
+    else this.#replaced++
     this.grow()
   }
 
@@ -169,15 +210,15 @@ export class Isolates {
     try {
       entry.port.postMessage({ id, args }, transfer as ArrayBuffer[] | undefined)
     } finally {
-      Atomics.add(entry.signal, 0, 1)
-      Atomics.notify(entry.signal, 0)
+      Atomics.add(entry.signal, SIGNAL_MESSAGES, 1)
+      Atomics.notify(entry.signal, SIGNAL_MESSAGES)
     }
   }
 
   /** The result of task `id`, posted by the worker at `seat` (it holds shared memory). */
   takePosted(seat: number, id: number): { value: unknown } | undefined {
     const entry = this.#seats[seat]
-    if (entry !== undefined) this.#readPosted(entry.port)
+    if (entry !== undefined) this.#readPosted(entry)
     if (!this.#posted.has(id)) return undefined
     const value = this.#posted.get(id)
     this.#posted.delete(id)
@@ -185,25 +226,70 @@ export class Isolates {
   }
 
   /**
-   * Moves the results a worker posted from its port to `#posted`. A task stopped (timed out,
-   * cancelled) just after its worker posted the result gets no event to take it, so a result
-   * for a task that has settled is dropped here rather than kept forever.
+   * Takes what the worker posted so far, synchronously: before a task with `onProgress`
+   * settles, its last reports are delivered (they were posted before its result).
    */
-  #readPosted(port: MessagePort): void {
-    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-      const { id, value } = received.message as { id: number; value: unknown }
+  readPosted(): void {
+    for (const entry of this.#seats) if (entry !== undefined) this.#readPosted(entry)
+  }
+
+  /**
+   * Takes what a worker posted from its port. A task stopped (timed out, cancelled) just after
+   * its worker posted the result gets no event to take it, so a result for a task that has
+   * settled is dropped here rather than kept forever.
+   */
+  #readPosted(entry: Seat): void {
+    for (let received = receiveMessageOnPort(entry.port); received !== undefined; received = receiveMessageOnPort(entry.port)) {
+      this.#received(entry, received.message)
+    }
+  }
+
+  #received(entry: Seat, message: unknown): void {
+    if (typeof message !== 'object' || message === null) return
+    if (isProgress(message)) {
+      this.#host.progress(message.progress, message.value)
+    } else if (isRetired(message)) {
+      entry.retired = message.retired
+    } else {
+      const { id, value } = message as { id: number; value: unknown }
       if (this.#host.awaits(id)) this.#posted.set(id, value)
     }
   }
 
-  stats(): { alive: number; started: number; replaced: number } {
-    return { alive: this.#alive, started: this.#started, replaced: this.#replaced }
+  /**
+   * Retires every worker running now once its current task ends (after its teardown hooks);
+   * new ones replace them as tasks need them. Resolves once they have all exited.
+   */
+  recycle(): Promise<void> {
+    const exits: Array<Promise<void>> = []
+    for (const entry of this.#seats) {
+      if (entry === undefined) continue
+      Atomics.store(entry.signal, SIGNAL_RECYCLE, 1)
+      entry.worker.ref() // the caller waits for its exit
+      exits.push(entry.exited)
+    }
+    this.#native.wakeWorkers()
+    return Promise.all(exits).then(() => undefined)
   }
 
-  /** Terminates every worker; resolves once they have exited. */
-  close(): Promise<void> {
+  stats(): { alive: number; started: number; replaced: number; retired: number } {
+    return { alive: this.#alive, started: this.#started, replaced: this.#replaced, retired: this.#retired }
+  }
+
+  /**
+   * Ends every worker; resolves once they have exited. With `graceful`, a worker with
+   * teardown hooks is left to retire (the hub closed: it runs its hooks and exits); the
+   * others, and all of them otherwise, are terminated. `close(false)` after `close(true)`
+   * terminates the ones still running.
+   */
+  close(graceful: boolean): Promise<void> {
     this.#closed = true
-    for (const entry of this.#seats) void entry?.worker.terminate()
+    for (const entry of this.#seats) {
+      if (entry === undefined) continue
+      // One left to run its hooks holds the process open until it has: shutdown() waits for it.
+      if (graceful && Atomics.load(entry.signal, SIGNAL_HAS_TEARDOWN) !== 0) entry.worker.ref()
+      else void entry.worker.terminate()
+    }
     return Promise.all(this.#exits).then(() => undefined)
   }
 }

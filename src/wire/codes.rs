@@ -38,6 +38,11 @@ pub const WORKER_ARGS_ON_PORT: u32 = 1 << 2;
 #[napi]
 pub const WORKER_TIMED: u32 = 1 << 3;
 
+/// Worker task flag: its caller listens to its `progress()` reports (`onProgress`), which its
+/// worker posts on its port. Only the worker reads it.
+#[napi]
+pub const WORKER_PROGRESS: u32 = 1 << 4;
+
 /// Bits of a batch's `meta` word below the task kind: the priority level (0 high, 1 normal,
 /// 2 low).
 #[napi]

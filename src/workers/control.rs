@@ -61,4 +61,11 @@ impl NativeExecutor {
         self.handles().lock().remove(&id);
         Some(id as f64)
     }
+
+    /// Wakes every parked worker isolate, so that each reads the flags the JS thread set for
+    /// it (`recycleWorkers`).
+    #[napi(catch_unwind)]
+    pub fn wake_workers(&self) {
+        self.hub().queue.wake_all();
+    }
 }

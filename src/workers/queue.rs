@@ -67,6 +67,12 @@ impl WorkerQueue {
     /// Closes the hand-off and wakes every parked worker, so that each sees it is retired.
     pub fn close(&self) {
         self.handoff.close();
+        self.wake_all();
+    }
+
+    /// Wakes every parked worker: each looks at its own state (asked to retire, say) and
+    /// parks again if it finds nothing to do.
+    pub fn wake_all(&self) {
         for (_, wake_up) in self.parked().drain(..) {
             let _ = wake_up.call((), ThreadsafeFunctionCallMode::NonBlocking);
         }

@@ -41,11 +41,13 @@ mod imp {
         /// say which cores the thread may use.
         pub(crate) fn take() -> Option<Seat> {
             IS_WORKER.with(|w| w.set(true));
-            // SAFETY: gettid has no preconditions; cpu_set_t is plain data, valid all zeros,
+            // SAFETY: the gettid system call has no preconditions (made directly: glibc has the
+            // wrapper only from 2.30 on, and the release addon must load on glibc 2.17, where
+            // `libc::gettid` is an undefined symbol); cpu_set_t is plain data, valid all zeros,
             // and sched_getaffinity writes at most `size_of::<cpu_set_t>()` bytes into it.
             unsafe {
                 let mut allowed: libc::cpu_set_t = mem::zeroed();
-                let tid = libc::gettid();
+                let tid = libc::syscall(libc::SYS_gettid) as libc::pid_t;
                 let got =
                     libc::sched_getaffinity(0, mem::size_of::<libc::cpu_set_t>(), &mut allowed);
                 (got == 0).then_some(Seat { tid, allowed })

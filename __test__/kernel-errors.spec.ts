@@ -5,7 +5,7 @@
  */
 import test from 'ava'
 
-import { KernelError, KernelPanicError, kernels, listKernels, type Kernel } from '../index.js'
+import { KernelError, KernelPanicError, getKernel, kernels, listKernels, type Kernel } from '../index.js'
 import { setup } from './helpers.js'
 
 const floats = (...values: number[]): Float64Array => new Float64Array(values)
@@ -24,6 +24,8 @@ const failures: Array<[Kernel, unknown[], string]> = [
   [kernels.histogram, [floats(0.5), 0, 0, 1], 'histogram: bins must be from 1 to 2^24, got 0'],
   [kernels.histogram, [floats(0.5), 4, 1, 1], 'histogram: min (1) must be below max (1), with a finite width'],
   [kernels.testing.fail, ['the input file is missing'], 'testing.fail: the input file is missing'],
+  [getKernel('limits.memoryRead')!, [0], 'limits.memoryRead: megabytes must be from 1 to 4096, got 0'],
+  [getKernel('limits.peakFma')!, [2000], 'limits.peakFma: pieces must be from 1 to 1024, got 2000'],
 ]
 
 test('every kernel failure names its kernel exactly once', async (t) => {

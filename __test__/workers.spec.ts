@@ -144,7 +144,7 @@ test('the transfer option moves ArrayBuffers to the worker instead of copying th
   const copied = new Uint8Array([5, 5])
   t.is(await executor.submit(sum, [copied]), 10)
   t.is(copied.byteLength, 2, 'a buffer not in transfer was detached')
-  // transfer is for worker tasks only.
+  // transfer is for worker tasks and kernels, not main-thread functions.
   t.throws(() => executor.submit((b: Uint8Array) => b.length, [copied], { transfer: [copied.buffer] }), { instanceOf: TypeError })
 })
 

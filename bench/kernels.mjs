@@ -21,6 +21,10 @@
  *   npm run bench -- --json FILE  # JSON (and the SVG next to it) somewhere else
  *   npm run bench -- --only sort,fib   # some workloads only ('small': the group below)
  *
+ * Then the "limits" group (bench/limits.mjs): the machine's memory read rate and peak FMA
+ * rate, measured by native loops, which the table's rates are shares of; and matmul 512, dot
+ * and sumOfSquares of 4M doubles against numpy (skipped, saying so, without numpy).
+ *
  * Then the "small kernels" group (bench/small-kernels.mjs): kernels of a few milliseconds
  * submitted to an idle executor, native-1 against native-N, the spin(0) round trip on an
  * idle and on a warm executor, and the CPU an idle executor burns.
@@ -29,8 +33,10 @@ import { writeFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 
 import { Executor, kernels, workerTask } from '../dist/index.js'
+import { addon } from '../dist/lib/addon.js'
 import { speedupChart } from './chart.mjs'
 import { CORES, closeTo, fmt, machine, measure as measureRuns, options, sameFloats, sharedRandom, writeJson } from './common.mjs'
+import { measureLimits, reportVsNumpy, runNumpy, runVsNumpy } from './limits.mjs'
 import { createProgress } from './progress.mjs'
 import { reportSmallKernels, runSmallKernels, smallKernelTicks } from './small-kernels.mjs'
 import * as twins from './twins.mjs'
@@ -86,6 +92,8 @@ function workloads() {
     chunks: ['mandelbrot', bands, (parts) => concat(parts, Uint32Array)],
     native: async (ex) => concat(await ex.map(kernels.mandelbrot, bands), Uint32Array),
     same: isDeepStrictEqual,
+    // Each step of z -> z² + c and its test: 4 multiplications and 4 additions.
+    flops: (counts) => 8 * sum(counts),
   })
 
   const primeHi = quick ? 20_000_000 : 200_000_000
@@ -108,6 +116,7 @@ function workloads() {
     chunks: ['matmul', ranges(n, CHUNKS).map(([r0, r1]) => [ma, mb, n, r0, r1]), (parts) => concat(parts, Float64Array)],
     native: (ex) => ex.submit(kernels.matmul, [ma, mb, n]),
     same: sameFloats,
+    flops: () => 2 * n ** 3,
   })
 
   const fibN = quick ? 30 : 36
@@ -155,6 +164,7 @@ function workloads() {
     chunks: ['histogram', histSlices.map((slice) => [slice, 64, -1, 1]), addCounts],
     native: (ex) => ex.submit(kernels.histogram, [histData, 64, -1, 1]),
     same: isDeepStrictEqual,
+    bytes: histLength * 8,
   })
 
   const streamLength = quick ? 10_000_000 : 100_000_000
@@ -190,6 +200,7 @@ function workloads() {
     chunks: ['sha256', [[bytes]], (parts) => parts[0]],
     native: (ex) => ex.submit(kernels.sha256, [bytes]),
     same: isDeepStrictEqual,
+    bytes: hashLength,
   })
   return list
 }
@@ -200,11 +211,14 @@ async function variant(workload, name, workers, run, reference) {
   if (!workload.same(result, reference)) throw new Error(`${workload.workload} ${name}: wrong result`)
   progress.tick(`${workload.workload} ${name}`)
   const medianMs = await measure(`${workload.workload} ${name}`, run)
-  return { workload: workload.workload, size: workload.size, variant: name, workers, medianMs, samples: SAMPLES }
+  return { workload: workload.workload, size: workload.size, variant: name, workers, medianMs, samples: SAMPLES, reference }
 }
 
 const all = workloads().filter((w) => only === undefined || only.includes(w.workload))
 const withSmall = only === undefined || only.includes('small')
+const withLimits = only === undefined || only.includes('limits')
+/** The numpy figures' sizes (the issue's "Done when"), and their samples. */
+const [NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES] = [512, 4 << 20, quick ? 5 : 15]
 const SMALL_SAMPLES = quick ? 11 : 21
 // Per variant: a check run, a warm-up and the samples; then the copy for the bandwidth.
 const mainTicks = all.length > 0 ? all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1 : 0
@@ -230,6 +244,7 @@ async function runMain() {
     results.push(await variant(w, 'native-1', 1, () => w.native(native1), reference))
     results.push(await variant(w, 'native-N', CORES, () => w.native(nativeN), reference))
   }
+  const limits = await measureLimits(native1, nativeN, quick)
   await Promise.all([jsExecutor.shutdown(), jsWorkers.shutdown(), native1.shutdown(), nativeN.shutdown()])
 
   // Memory bandwidth for the streaming kernels: a plain copy of 100 million doubles reads and
@@ -238,14 +253,14 @@ async function runMain() {
   const source = new Float64Array(copyLength).fill(1)
   const target = new Float64Array(copyLength)
   const copyMs = await measure('copy', () => target.set(source))
-  return { results, copyLength, copyGBps: (2 * copyLength * 8) / copyMs / 1e6 }
+  return { results, limits, copyLength, copyGBps: (2 * copyLength * 8) / copyMs / 1e6 }
 }
 
 /** Prints the main group's table; returns the bandwidth figures and the chart's speedups. */
-function reportMain({ results, copyLength, copyGBps }) {
+function reportMain({ results, limits, copyLength, copyGBps }) {
   const byWorkload = new Map()
   for (const r of results) byWorkload.set(r.workload, { ...byWorkload.get(r.workload), [r.variant]: r })
-  const header = ['workload', 'size', ...VARIANTS.map((v) => `${v} ms`), ...VARIANTS.slice(1).map((v) => `${v} x`), 'N/1']
+  const header = ['workload', 'size', ...VARIANTS.map((v) => `${v} ms`), ...VARIANTS.slice(1).map((v) => (v === 'native-1' ? 'native-1 vs JS twin' : `${v} x`)), 'N/1']
   const lines = [header]
   const speedups = []
   for (const [workload, row] of byWorkload) {
@@ -256,9 +271,10 @@ function reportMain({ results, copyLength, copyGBps }) {
     lines.push([workload, row['js-main'].size, ...VARIANTS.map((v) => fmt(row[v].medianMs, 1)), ...ratios.map((r) => `${fmt(r, 2)}x`), `${fmt(scaling, 2)}x`])
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
-  console.log(`\nferris-executor kernels: medians of ${SAMPLES} samples, ${CORES} cores, ${machine().cpu}\n`)
+  console.log(`\nferris-executor kernels (${addon.kernelIsa()}): medians of ${SAMPLES} samples, ${CORES} cores, ${machine().cpu}\n`)
   for (const l of lines) console.log(l.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
-  console.log(`\n"x" columns: speedup over js-main; N/1: native-N over native-1 (ideal ${CORES}x).`)
+  console.log(`\n"x" columns: speedup over js-main (native-1 vs JS twin: the kernel on one worker against its twin on the main thread); N/1: native-N over native-1 (ideal ${CORES}x).`)
+  const rates = reportRates(byWorkload, limits)
   console.log(`memory bandwidth (copy of ${copyLength.toExponential(0)} doubles): ${fmt(copyGBps, 2)} GB/s`)
   const bandwidth = { copyGBps }
   for (const w of all.filter((w) => w.bytes)) {
@@ -266,19 +282,57 @@ function reportMain({ results, copyLength, copyGBps }) {
     bandwidth[`${w.workload}GBps`] = gbps
     console.log(`${w.workload} native-N reads ${fmt(gbps, 2)} GB/s = ${fmt((gbps / copyGBps) * 100, 0)} % of the copy's rate`)
   }
-  return { bandwidth, speedups }
+  return { bandwidth, speedups, rates }
+}
+
+/**
+ * Prints each kernel's rate (GFLOPS for matmul and mandelbrot, GB/s read for the streaming
+ * ones) as a share of the machine's limit on as many workers: peak FMA, memory read.
+ */
+function reportRates(byWorkload, limits) {
+  console.log(`\nmachine limits (native loops, best of 5): memory read ${fmt(limits.read1GBps, 1)} GB/s on 1 worker, ${fmt(limits.readNGBps, 1)} GB/s on ${CORES}; ` +
+    `peak FMA ${fmt(limits.fma1Gflops, 1)} GFLOPS on 1 worker, ${fmt(limits.fmaNGflops, 1)} on ${CORES}`)
+  const lines = [['workload', 'native-1 rate', 'of limit', 'native-N rate', 'of limit']]
+  const rates = {}
+  for (const w of all.filter((w) => w.flops || w.bytes)) {
+    const row = byWorkload.get(w.workload)
+    const [unit, amount, limit1, limitN] = w.flops
+      ? ['GFLOPS', w.flops(row['native-1'].reference), limits.fma1Gflops, limits.fmaNGflops]
+      : ['GB/s', w.bytes, limits.read1GBps, limits.readNGBps]
+    const [r1, rN] = [amount / row['native-1'].medianMs / 1e6, amount / row['native-N'].medianMs / 1e6]
+    rates[w.workload] = { unit, native1: r1, nativeN: rN, share1: r1 / limit1, shareN: rN / limitN }
+    lines.push([w.workload, `${fmt(r1, 1)} ${unit}`, `${fmt((r1 / limit1) * 100, 0)} %`, `${fmt(rN, 1)} ${unit}`, `${fmt((rN / limitN) * 100, 0)} %`])
+  }
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)))
+  for (const l of lines) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
+  console.log('(mandelbrot may not fuse its multiply-adds, its counts must equal the twin\'s: its ceiling is about half the FMA peak)')
+  return rates
 }
 
 const main = all.length > 0 ? await runMain() : undefined
+/** The numpy group: its own executors, after the main group's are shut down. */
+async function runLimitsGroup() {
+  const native1 = new Executor({ maxWorkers: 1 })
+  const nativeN = new Executor({ maxWorkers: CORES })
+  const ours = await runVsNumpy(native1, nativeN, NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES)
+  await Promise.all([native1.shutdown(), nativeN.shutdown()])
+  return { ours, numpy: runNumpy(NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES) }
+}
+const vsNumpy = withLimits ? await runLimitsGroup() : undefined
 const small = withSmall ? await runSmallKernels({ samples: SMALL_SAMPLES, onRun: progress.tick }) : undefined
 progress.done()
 
-const output = { machine: machine() }
+const output = { machine: { ...machine(), kernelIsa: addon.kernelIsa() } }
 let speedups
 if (main) {
   const reported = reportMain(main)
-  Object.assign(output, { results: main.results, bandwidth: reported.bandwidth })
+  const results = main.results.map(({ reference, ...result }) => result)
+  Object.assign(output, { results, bandwidth: reported.bandwidth, limits: main.limits, rates: reported.rates })
   speedups = reported.speedups
+}
+if (vsNumpy) {
+  const ratios = reportVsNumpy(vsNumpy.ours, vsNumpy.numpy, NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES)
+  output.vsNumpy = { ...vsNumpy, ratios }
 }
 if (small) {
   reportSmallKernels(small)

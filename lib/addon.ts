@@ -24,6 +24,7 @@ export type Addon = Pick<
   typeof Native,
   | 'NativeExecutor'
   | 'listKernels'
+  | 'kernelIsa'
   | 'registerKernels'
   | 'cpuUsage'
   | 'memoryUsage'

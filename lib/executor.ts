@@ -31,8 +31,9 @@ export interface SubmitOptions {
    */
   signal?: AbortSignal
   /**
-   * Worker tasks only: `ArrayBuffer`s in the arguments to move to the worker instead of
-   * copying them; they are detached (unusable) in the caller from `submit` on.
+   * Worker tasks and kernels: `ArrayBuffer`s in the arguments to move to the task instead of
+   * copying them; they are detached (unusable) in the caller from `submit` on. (A kernel reads
+   * arrays over a `SharedArrayBuffer` in place and copies other ones at `submit`.)
    */
   transfer?: readonly ArrayBuffer[]
   /**
@@ -137,7 +138,7 @@ const NO_OPTIONS: SubmitOptions = Object.freeze({})
 
 function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
   if (transfer === undefined) return undefined
-  if (runner !== 'worker') throw new TypeError('submit: transfer applies to worker tasks only')
+  if (runner !== 'worker' && runner !== 'kernel') throw new TypeError('submit: transfer applies to worker tasks and kernels only')
   if (!Array.isArray(transfer) || !transfer.every((buffer) => buffer instanceof ArrayBuffer)) {
     throw new TypeError('submit: transfer must be an array of ArrayBuffers')
   }

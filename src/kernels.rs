@@ -39,3 +39,10 @@ pub(crate) fn kernel(index: u32) -> Result<&'static Kernel> {
     ferris_kernels::get(index as usize)
         .ok_or_else(|| Error::new(Status::InvalidArg, format!("unknown kernel #{index}")))
 }
+
+/// The instruction set the built-in kernels run with: "avx2+fma" or "scalar" (forced by
+/// `FERRIS_KERNELS_SCALAR=1`, or on a CPU without AVX2 and FMA). For benchmarks and tests.
+#[napi(catch_unwind)]
+pub fn kernel_isa() -> &'static str {
+    ferris_kernels::isa_name()
+}

@@ -5,6 +5,7 @@
 // crate sees them unused.
 #![cfg_attr(test, allow(dead_code))]
 
+mod array_copy;
 mod event_loop;
 mod executor;
 mod handles;

@@ -12,6 +12,7 @@ export class KernelTask extends Task {
   readonly #kernel: Kernel
   readonly #args: readonly unknown[]
   readonly #chunk: boolean
+  readonly #moved: boolean
 
   constructor(
     canceller: Canceller,
@@ -22,11 +23,13 @@ export class KernelTask extends Task {
     kernel: Kernel,
     args: readonly unknown[],
     chunk: boolean,
+    moved = false,
   ) {
     super(canceller, id, runner, level, timeout)
     this.#kernel = kernel
     this.#args = args
     this.#chunk = chunk
+    this.#moved = moved
   }
 
   get kernel(): Kernel {
@@ -41,25 +44,44 @@ export class KernelTask extends Task {
   get chunk(): boolean {
     return this.#chunk
   }
+
+  /** `args` were moved to the task (`transfer`): no one else holds their buffers. */
+  get moved(): boolean {
+    return this.#moved
+  }
 }
 
 /**
  * Appends one call's arguments: numbers to `numbers`, anything else to `objects`. A typed
- * array is preceded in `numbers` by 1 if its buffer is shared (read in place) or 0 (copied at
- * submission); a left-out optional argument is NaN (see src/wire/args.rs).
+ * array is preceded in `numbers` by 1 if the kernel may read it in place (its buffer is shared,
+ * or `moved` to the task) or 0 (copied at submission); a left-out optional argument is NaN
+ * (see src/wire/args.rs).
  */
-function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[]): void {
-  for (let i = 0; i < kernel.params.length; i++) encodeArg(kernel, i, args[i], numbers, objects)
+function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[], moved = false): void {
+  for (let i = 0; i < kernel.params.length; i++) encodeArg(kernel, i, args[i], numbers, objects, moved)
 }
 
 /** Appends argument `i` of a call (see `encodeArgs`). */
-function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[]): void {
+function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[], moved = false): void {
   if (kernel.numeric[i]) {
     numbers.push(arg === undefined ? NaN : (arg as number))
     return
   }
-  if (ArrayBuffer.isView(arg)) numbers.push(arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+  if (ArrayBuffer.isView(arg)) numbers.push(moved || arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
   objects.push(arg)
+}
+
+/**
+ * `args` moved out of the caller's hands: the buffers in `transfer` without a copy (the
+ * caller's are detached), any other ordinary buffer copied, shared ones still shared. No one
+ * but the task holds the result's ordinary buffers, so the kernel reads them in place.
+ */
+function moveArgs(args: readonly unknown[], transfer: readonly ArrayBuffer[]): readonly unknown[] {
+  try {
+    return structuredClone(args, { transfer: transfer as ArrayBuffer[] })
+  } catch (error) {
+    throw new TypeError('submit: transfer lists a buffer that cannot be moved (one listed twice, for instance)', { cause: error })
+  }
 }
 
 /**
@@ -89,8 +111,9 @@ export class KernelRunner implements Runner<KernelTask> {
     checkKernelArgs(fn as Kernel, args)
   }
 
-  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[]): KernelTask {
-    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false)
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): KernelTask {
+    if (transfer === undefined || transfer.length === 0) return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false)
+    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, moveArgs(args, transfer), false, true)
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): KernelTask {
@@ -102,7 +125,7 @@ export class KernelRunner implements Runner<KernelTask> {
   /** Ordinary typed arrays are copied when the pool receives them: hand them over at `submit`, as they are then. */
   urgent(task: KernelTask): boolean {
     const { kernel, args } = task
-    if (!kernel.hasArrays) return false
+    if (!kernel.hasArrays || task.moved) return false
     if (!task.chunk) return args.some(isPrivateArray)
     return kernel.params.length === 1 ? args.some(isPrivateArray) : args.some((item) => (item as unknown[]).some(isPrivateArray))
   }
@@ -111,7 +134,7 @@ export class KernelRunner implements Runner<KernelTask> {
     const { kernel, args, timeout } = task
     if (timeout !== undefined) numbers.push(timeout)
     if (!task.chunk) {
-      encodeArgs(kernel, args, numbers, objects)
+      encodeArgs(kernel, args, numbers, objects, task.moved)
     } else {
       numbers.push(args.length)
       const single = kernel.params.length === 1

@@ -19,7 +19,7 @@ export interface Runner<T extends Task = Task> {
   check(fn: unknown, args: readonly unknown[]): void
   /**
    * Task `id` calling `fn(...args)` (already checked) at priority `level`, with a run-time
-   * limit of `timeout` ms; `transfer`: buffers to move rather than copy (worker tasks only).
+   * limit of `timeout` ms; `transfer`: buffers to move rather than copy (worker tasks and kernels).
    */
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): T
   /** Task `id` calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */

@@ -5,6 +5,7 @@
 //! with the wrong types.
 use std::time::Duration;
 
+use crate::array_copy::ArrayCopy;
 use ferris_kernels::abi::RawArg;
 use ferris_kernels::{Arg, Kernel, Param};
 use napi::bindgen_prelude::{Float64Array, Uint8Array, Unknown};
@@ -13,18 +14,19 @@ use napi::{Error, JsValue, Result, Status, ValueType};
 /// An argument owned by the task until its completion event is delivered.
 pub(crate) enum OwnedArg {
     Number(f64),
-    /// A reference to the caller's array over a `SharedArrayBuffer`: read in place by the
-    /// kernel, never copied. Such a buffer cannot be detached or shrunk, so its memory stays
-    /// valid while the reference keeps it alive. Boxed to keep the common argument small.
-    SharedFloats(Box<Float64Array>),
+    /// A reference to an array the kernel reads in place, never copied: one over a
+    /// `SharedArrayBuffer`, which cannot be detached or shrunk, or one over an `ArrayBuffer`
+    /// moved to the task by `submit`'s `transfer` list, which only the task holds. Its memory
+    /// stays valid while the reference keeps it alive. Boxed to keep the common argument small.
+    InPlaceFloats(Box<Float64Array>),
     /// A copy of the caller's array over an ordinary `ArrayBuffer`, taken at submission: that
     /// buffer could be transferred or detached while the task runs, freeing the memory under
     /// a kernel that read it in place.
-    Floats(Vec<f64>),
-    /// As `SharedFloats`, for a Uint8Array.
-    SharedBytes(Box<Uint8Array>),
+    Floats(ArrayCopy<f64>),
+    /// As `InPlaceFloats`, for a Uint8Array.
+    InPlaceBytes(Box<Uint8Array>),
     /// As `Floats`, for a Uint8Array.
-    Bytes(Vec<u8>),
+    Bytes(ArrayCopy<u8>),
     Text(String),
     /// An optional argument left out.
     Missing,
@@ -39,9 +41,9 @@ impl OwnedArg {
     fn borrow(&self) -> Arg<'_> {
         match self {
             OwnedArg::Number(n) => Arg::Number(*n),
-            OwnedArg::SharedFloats(data) => Arg::Floats(data),
+            OwnedArg::InPlaceFloats(data) => Arg::Floats(data),
             OwnedArg::Floats(data) => Arg::Floats(data),
-            OwnedArg::SharedBytes(data) => Arg::Bytes(data),
+            OwnedArg::InPlaceBytes(data) => Arg::Bytes(data),
             OwnedArg::Bytes(data) => Arg::Bytes(data),
             OwnedArg::Text(text) => Arg::Text(text),
             OwnedArg::Missing => Arg::Missing,
@@ -61,14 +63,15 @@ fn invalid(kernel: &Kernel, index: usize, param: Param) -> Error {
     )
 }
 
-/// Converts a non-numeric argument; `shared` says a typed array lives in a
-/// `SharedArrayBuffer` (the JS layer knows; N-API on Node 20 cannot tell).
+/// Converts a non-numeric argument; `in_place` says a typed array may be read in place: it
+/// lives in a `SharedArrayBuffer` (the JS layer knows; N-API on Node 20 cannot tell) or in a
+/// buffer moved to the task (`transfer`).
 fn convert_object(
     kernel: &Kernel,
     index: usize,
     param: Param,
     value: &Unknown,
-    shared: bool,
+    in_place: bool,
 ) -> Result<OwnedArg> {
     let bad = || invalid(kernel, index, param);
     let value_type = value.get_type()?;
@@ -76,19 +79,19 @@ fn convert_object(
         Param::Float64Array if value_type == ValueType::Object && value.is_typedarray()? => {
             // SAFETY: the value is a typed array; `cast` itself checks that it is a Float64Array.
             let data: Float64Array = unsafe { value.cast() }.map_err(|_| bad())?;
-            Ok(if shared {
-                OwnedArg::SharedFloats(Box::new(data))
+            Ok(if in_place {
+                OwnedArg::InPlaceFloats(Box::new(data))
             } else {
-                OwnedArg::Floats(data.to_vec())
+                OwnedArg::Floats(ArrayCopy::of(&data))
             })
         }
         Param::Uint8Array if value_type == ValueType::Object && value.is_typedarray()? => {
             // SAFETY: the value is a typed array; `cast` itself checks that it is a Uint8Array.
             let data: Uint8Array = unsafe { value.cast() }.map_err(|_| bad())?;
-            Ok(if shared {
-                OwnedArg::SharedBytes(Box::new(data))
+            Ok(if in_place {
+                OwnedArg::InPlaceBytes(Box::new(data))
             } else {
-                OwnedArg::Bytes(data.to_vec())
+                OwnedArg::Bytes(ArrayCopy::of(&data))
             })
         }
         Param::String if value_type == ValueType::String => {
@@ -189,11 +192,11 @@ impl<'a> BatchArgs<'a> {
                 ok.then_some(OwnedArg::Number(n))
                     .ok_or_else(|| invalid(kernel, index, param))?
             } else {
-                // A typed array is preceded in `numbers` by 1 if its buffer is shared.
+                // A typed array is preceded in `numbers` by 1 if it may be read in place.
                 let typed = matches!(param, Param::Float64Array | Param::Uint8Array);
-                let shared = typed && *self.numbers.next().ok_or_else(short)? == 1.0;
+                let in_place = typed && *self.numbers.next().ok_or_else(short)? == 1.0;
                 let value = self.objects.next().ok_or_else(short)?;
-                convert_object(kernel, index, param, &value, shared)?
+                convert_object(kernel, index, param, &value, in_place)?
             };
             out.push(arg);
         }

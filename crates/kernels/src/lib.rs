@@ -28,11 +28,13 @@ mod compute;
 mod fib;
 mod hash;
 mod histogram;
+mod limits;
 mod linalg;
 mod mandelbrot;
 mod monte_carlo;
 mod parallel;
 mod primes;
+mod simd;
 mod sort;
 mod testing;
 
@@ -47,6 +49,7 @@ pub use ferris_kernel_sdk::{
 pub use host::{ArrayKind, ForeignArray, Output};
 pub use plugin::PluginError;
 pub use registry::{all, find, get, register_plugin, Kernel, MAX_KERNELS};
+pub use simd::{isa, isa_name, Isa, FORCE_SCALAR_VAR};
 pub use sort::compare as sort_order;
 
 ferris_kernel_sdk::kernel_table! {
@@ -65,6 +68,8 @@ ferris_kernel_sdk::kernel_table! {
         "monteCarloPi"(Count, Count) => monte_carlo::monte_carlo_pi,
         "histogram"(Float64Array, Count, Number, Number) => histogram::histogram,
         "sha256"(Uint8Array) => hash::sha256,
+        "limits.memoryRead"(Count) => limits::memory_read,
+        "limits.peakFma"(Count) => limits::peak_fma,
         "testing.fail"(String) => testing::fail,
         "testing.panic"(String) => testing::panic,
         "testing.scale"(Float64Array, Number) => testing::scale,

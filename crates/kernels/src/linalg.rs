@@ -1,6 +1,7 @@
 //! Linear algebra over Float64Arrays: `sumOfSquares`, `dot` and `matmul`.
 
 use crate::parallel;
+use crate::simd::{self, Isa};
 use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
 
 /// Items below which a reduction piece is not split further: ~20 us of streaming.
@@ -10,23 +11,84 @@ const MIN_REDUCE_GRAIN: usize = 1 << 15;
 /// pieces) is honoured within about that, however long the array.
 pub(crate) const MAX_REDUCE_GRAIN: usize = 1 << 20;
 
-/// Sums `f(i)` over `0..n` in four lanes, so several additions are in flight at once and the
-/// loop vectorises.
-fn lanes_sum(n: usize, f: impl Fn(usize) -> f64) -> f64 {
-    let mut lanes = [0.0f64; 4];
-    let whole = n - n % 4;
-    for i in (0..whole).step_by(4) {
-        for (k, lane) in lanes.iter_mut().enumerate() {
-            *lane += f(i + k);
+/// Partial sums a streaming reduction keeps: four AVX2 vectors (eight SSE2 ones), so several
+/// additions are in flight at once. Both instruction sets add the same products into the same
+/// lanes in the same order, so they give the same bits.
+const LANES: usize = 16;
+
+/// Sums `f(x, y)` over pairs of `LANES` elements of `a` and `b` (of the same length), lane by
+/// lane, then the lanes pairwise and the tail. Inlined into each instruction set's version.
+#[inline(always)]
+fn lanes_sum(a: &[f64], b: &[f64], f: impl Fn(f64, f64) -> f64) -> f64 {
+    let ((a_chunks, a_tail), (b_chunks, b_tail)) = (a.as_chunks::<LANES>(), b.as_chunks::<LANES>());
+    let mut lanes = [0.0f64; LANES];
+    for (x, y) in a_chunks.iter().zip(b_chunks) {
+        for k in 0..LANES {
+            lanes[k] += f(x[k], y[k]);
         }
     }
-    let tail: f64 = (whole..n).map(&f).sum();
-    (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]) + tail
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for k in 0..width {
+            lanes[k] += lanes[k + width];
+        }
+    }
+    lanes[0]
+        + a_tail
+            .iter()
+            .zip(b_tail)
+            .map(|(&x, &y)| f(x, y))
+            .sum::<f64>()
+}
+
+fn dot_scalar(a: &[f64], b: &[f64]) -> f64 {
+    lanes_sum(a, b, |x, y| x * y)
+}
+
+/// # Safety
+/// The CPU has AVX2 and FMA ([`Isa::Avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_avx2(a: &[f64], b: &[f64]) -> f64 {
+    lanes_sum(a, b, |x, y| x * y)
+}
+
+fn sum_scalar(a: &[f64]) -> f64 {
+    lanes_sum(a, a, |x, _| x)
+}
+
+/// # Safety
+/// The CPU has AVX2 and FMA ([`Isa::Avx2`]).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn sum_avx2(a: &[f64]) -> f64 {
+    lanes_sum(a, a, |x, _| x)
+}
+
+/// The plain sum of `a` with the instruction set `isa` (the read rate `limits` measures).
+pub(crate) fn sum(isa: Isa, a: &[f64]) -> f64 {
+    match isa {
+        Isa::Scalar => sum_scalar(a),
+        // SAFETY: `Isa::Avx2` is only chosen on a CPU that has it (see `simd`).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { sum_avx2(a) },
+    }
+}
+
+/// The dot product of one piece, with the instruction set `isa`.
+fn dot_piece(isa: Isa, a: &[f64], b: &[f64]) -> f64 {
+    match isa {
+        Isa::Scalar => dot_scalar(a, b),
+        // SAFETY: `Isa::Avx2` is only chosen on a CPU that has it (see `simd`).
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => unsafe { dot_avx2(a, b) },
+    }
 }
 
 /// `sumOfSquares(data)`: the sum of x² over the array, split over the pool.
 pub fn sum_of_squares(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
-    let data = args.floats(0);
+    let (data, isa) = (args.floats(0), simd::isa());
     let grain = parallel::grain(ctx, data.len(), MIN_REDUCE_GRAIN).min(MAX_REDUCE_GRAIN);
     let sum = parallel::reduce(
         ctx,
@@ -34,7 +96,7 @@ pub fn sum_of_squares(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, Kerne
         grain,
         &|_, range| {
             let piece = &data[range];
-            lanes_sum(piece.len(), |i| piece[i] * piece[i])
+            dot_piece(isa, piece, piece)
         },
         &|a, b| a + b,
     )?;
@@ -43,7 +105,7 @@ pub fn sum_of_squares(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, Kerne
 
 /// `dot(a, b)`: the dot product of two arrays of the same length, split over the pool.
 pub fn dot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
-    let (a, b) = (args.floats(0), args.floats(1));
+    let (a, b, isa) = (args.floats(0), args.floats(1), simd::isa());
     if a.len() != b.len() {
         return Err(KernelError::new(format!(
             "the arrays differ in length ({} and {})",
@@ -56,55 +118,23 @@ pub fn dot(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
         ctx,
         0..a.len(),
         grain,
-        &|_, range| {
-            let (a, b) = (&a[range.clone()], &b[range]);
-            lanes_sum(a.len(), |i| a[i] * b[i])
-        },
+        &|_, range| dot_piece(isa, &a[range.clone()], &b[range]),
         &|x, y| x + y,
     )?;
     Ok(Value::Number(sum))
 }
 
-/// The tile of `b` a piece works through at a time: `K_TILE` rows by `J_TILE` columns, 512 KiB,
-/// which every output row of the piece reuses from the core's L2 cache.
-const K_TILE: usize = 256;
-const J_TILE: usize = 256;
-
-/// Output rows updated together: each element of `b` loaded once serves four rows.
-const ROWS: usize = 4;
-
-/// `outs[r][j] += a[row + r][k] * b[k][j]` for k in `ks`, j in `js`, for four consecutive rows
-/// from `row`. Every output element adds the same products in the same order as one row at a
-/// time would, so results do not depend on how rows are grouped.
-fn add_products4(
-    outs: [&mut [f64]; ROWS],
-    a: &[f64],
-    n: usize,
-    row: usize,
-    b: &[f64],
-    js: std::ops::Range<usize>,
-    ks: std::ops::Range<usize>,
-) {
-    let [o0, o1, o2, o3] = outs;
-    for k in ks {
-        let f = [0, 1, 2, 3].map(|r| a[(row + r) * n + k]);
-        let b_part = &b[k * n + js.start..k * n + js.end];
-        let lanes = o0
-            .iter_mut()
-            .zip(o1.iter_mut())
-            .zip(o2.iter_mut())
-            .zip(o3.iter_mut());
-        for ((((x0, x1), x2), x3), x) in lanes.zip(b_part) {
-            *x0 += f[0] * x;
-            *x1 += f[1] * x;
-            *x2 += f[2] * x;
-            *x3 += f[3] * x;
-        }
-    }
-}
-
 /// Multiply-adds below which a matmul piece is not split further (~20 us).
 const MIN_MATMUL_WORK: usize = 1 << 16;
+
+/// Most multiply-adds in one matmul piece: about 10 ms at 25 GFLOPS, so that a stop request
+/// (seen between pieces) is honoured within about that.
+const MAX_MATMUL_WORK: usize = 1 << 28;
+
+/// Pieces per worker. matrixmultiply packs all of `b` for each piece (n² copies against m·n²
+/// multiply-adds), so pieces are few and large; two per worker still let a worker that is done
+/// first take a piece of the other's.
+const MATMUL_PIECES_PER_WORKER: usize = 2;
 
 /// Fewest output rows in a matmul piece: enough for [`MIN_MATMUL_WORK`], at n * n
 /// multiply-adds per row.
@@ -112,9 +142,52 @@ fn min_matmul_rows(n: usize) -> usize {
     MIN_MATMUL_WORK.div_ceil(n.saturating_mul(n).max(1)).max(1)
 }
 
+/// Output rows per matmul piece on a pool of `workers`: the whole product on one worker,
+/// [`MATMUL_PIECES_PER_WORKER`] pieces per worker on more, within the work bounds above.
+fn matmul_rows(n: usize, workers: usize) -> usize {
+    let most = (MAX_MATMUL_WORK / n.saturating_mul(n).max(1)).max(1);
+    let even = match workers {
+        0 | 1 => n,
+        w => n.div_ceil(w * MATMUL_PIECES_PER_WORKER),
+    };
+    even.min(most).max(min_matmul_rows(n))
+}
+
+/// `out = a * b` for `out.len() / n` rows of `a` (from its row `first`) and all of `b`, n x n
+/// row-major, with matrixmultiply's micro-kernel for this CPU (chosen by it at run time) on
+/// the calling thread only.
+fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
+    let m = out.len() / n;
+    let a = &a[first * n..(first + m) * n];
+    assert!(b.len() == n * n && out.len() == m * n);
+    let stride = n as isize;
+    // SAFETY: `a` is m x n, `b` n x n and `out` m x n, row-major (row stride n, column
+    // stride 1), as the slices' lengths checked above guarantee; `out` is a distinct mutable
+    // slice, so it aliases neither input. With beta = 0, `out` is written, not read.
+    unsafe {
+        matrixmultiply::dgemm(
+            m,
+            n,
+            n,
+            1.0,
+            a.as_ptr(),
+            stride,
+            1,
+            b.as_ptr(),
+            stride,
+            1,
+            0.0,
+            out.as_mut_ptr(),
+            stride,
+            1,
+        );
+    }
+}
+
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
-/// Output rows are split over the pool; each piece walks `b` in tiles (see [`K_TILE`]) and
-/// adds `a[i][k] * b[k][j..]` into row i (the i-k-j order, whose inner loop vectorises).
+/// Output rows are split over the pool by fork-join (see [`matmul_rows`]); each piece is one
+/// call of the `matrixmultiply` crate (the packed, cache-blocked kernels ndarray uses), never
+/// on threads of its own.
 pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
     let len = output_len(n.checked_mul(n))?;
@@ -128,52 +201,17 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     }
     let n = n as usize;
     let mut out = vec![0.0f64; len];
-    let grain_rows = parallel::grain(ctx, n, min_matmul_rows(n));
-    parallel::for_rows(ctx, &mut out, n, grain_rows, &|ctx, first, rows| {
-        // Written before the products add into it: `out` is often fresh memory (a result handed
-        // to JavaScript is freed only when collected, so the allocator cannot reuse it), and a
+    let grain_rows = matmul_rows(n, ctx.workers());
+    parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
+        // Written before matrixmultiply stores into it: `out` is often fresh memory (a result handed to
+        // JavaScript is freed only when collected, so the allocator cannot reuse it), and a
         // page read first is mapped to the shared zero page, then copied on the first write.
         // That copy changes a mapping other threads may have cached, so it sends a TLB flush to
         // every core running this process: one per page, which slowed a matmul 256 split over
         // two workers of a VM 2.3x (pieces of 16 rows took 520-660 us instead of 220-260 us).
         // A page written first is mapped once, by the worker that owns its rows.
         rows.fill(0.0);
-        for j0 in (0..n).step_by(J_TILE) {
-            let j_end = (j0 + J_TILE).min(n);
-            for k0 in (0..n).step_by(K_TILE) {
-                let k_end = (k0 + K_TILE).min(n);
-                for (g, group) in rows.chunks_mut(ROWS * n).enumerate() {
-                    if ctx.is_cancelled() {
-                        return;
-                    }
-                    let first_row = first + g * ROWS;
-                    if group.len() == ROWS * n {
-                        let (r0, rest) = group.split_at_mut(n);
-                        let (r1, rest) = rest.split_at_mut(n);
-                        let (r2, r3) = rest.split_at_mut(n);
-                        let outs = [
-                            &mut r0[j0..j_end],
-                            &mut r1[j0..j_end],
-                            &mut r2[j0..j_end],
-                            &mut r3[j0..j_end],
-                        ];
-                        add_products4(outs, a, n, first_row, b, j0..j_end, k0..k_end);
-                    } else {
-                        for (r, row) in group.chunks_exact_mut(n).enumerate() {
-                            let a_row = &a[(first_row + r) * n..][..n];
-                            let out = &mut row[j0..j_end];
-                            for k in k0..k_end {
-                                let factor = a_row[k];
-                                let b_part = &b[k * n + j0..k * n + j_end];
-                                for (o, x) in out.iter_mut().zip(b_part) {
-                                    *o += factor * x;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        gemm_rows(a, b, n, first, rows);
     })?;
     Ok(Value::Float64Array(out))
 }
@@ -181,6 +219,55 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Doubles in [-50, 50) that vary irregularly enough for sums to round differently.
+    fn noise(len: usize, seed: usize) -> Vec<f64> {
+        (0..len)
+            .map(|i| {
+                ((i * 7919 + seed * 104_729) % 1009) as f64 / 10.09 - 50.0 + 1e-3 / (i + 1) as f64
+            })
+            .collect()
+    }
+
+    /// The SIMD version adds the same products in the same order: the same bits, for every
+    /// length around the lanes' width.
+    #[test]
+    fn dot_is_the_same_on_every_instruction_set() {
+        let (a, b) = (noise(10_007, 1), noise(10_007, 2));
+        for len in (0..40).chain([1000, 10_007]) {
+            let (a, b) = (&a[..len], &b[..len]);
+            let scalar = dot_piece(Isa::Scalar, a, b);
+            assert_eq!(
+                dot_piece(simd::best(), a, b).to_bits(),
+                scalar.to_bits(),
+                "len {len}"
+            );
+            let plain: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+            assert!((scalar - plain).abs() <= 1e-9 * plain.abs().max(1.0));
+        }
+    }
+
+    /// matrixmultiply, split into row pieces of any size, gives the textbook product.
+    #[test]
+    fn gemm_rows_match_the_textbook_product() {
+        for n in [1, 7, 67, 130] {
+            let (a, b) = (noise(n * n, 3), noise(n * n, 4));
+            let mut out = vec![0.0; n * n];
+            for (p, piece) in out.chunks_mut(5 * n).enumerate() {
+                gemm_rows(&a, &b, n, p * 5, piece);
+            }
+            for i in 0..n {
+                for j in 0..n {
+                    let e: f64 = (0..n).map(|k| a[i * n + k] * b[k * n + j]).sum();
+                    let g = out[i * n + j];
+                    assert!(
+                        (g - e).abs() <= 1e-9 * e.abs().max(1.0),
+                        "n {n}: {g} vs {e}"
+                    );
+                }
+            }
+        }
+    }
 
     /// The smallest piece holds about MIN_MATMUL_WORK multiply-adds: at least that many (or a
     /// single row), and not a whole row more. A 256 x 256 product (16 M multiply-adds) thus
@@ -200,5 +287,15 @@ mod tests {
             );
         }
         assert_eq!(min_matmul_rows(256), 1);
+    }
+
+    /// One worker gets the whole product unless it is too big to stop soon; more get about
+    /// MATMUL_PIECES_PER_WORKER pieces each.
+    #[test]
+    fn matmul_pieces_are_few_and_bounded() {
+        assert_eq!(matmul_rows(512, 1), 512);
+        assert_eq!(matmul_rows(512, 2), 128);
+        assert_eq!(matmul_rows(4096, 1), 16);
+        assert!(matmul_rows(3, 2) >= 3, "a tiny product is one piece");
     }
 }

@@ -458,3 +458,14 @@ fn sum_of_squares_stops_on_its_cancellation_flag_over_a_long_array() {
     let long = rx.recv_timeout(PATIENCE).unwrap();
     assert!(matches!(long, Ok(Err(_))), "{long:?}");
 }
+
+#[test]
+fn limits_measure_positive_rates_and_refuse_bad_sizes() {
+    for (name, arg) in [("limits.memoryRead", 8.0), ("limits.peakFma", 2.0)] {
+        let Ok(Ok(Value::Number(rate))) = run_on(2, name, vec![n(arg)]) else {
+            panic!("{name} returned no number");
+        };
+        assert!(rate.is_finite() && rate > 0.0, "{name}: {rate}");
+        assert!(failure(name, &[n(0.0)]).contains("must be from 1"));
+    }
+}

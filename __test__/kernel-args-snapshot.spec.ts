@@ -7,7 +7,7 @@
 import test from 'ava'
 
 import { kernels } from '../index.js'
-import { setup } from './helpers.js'
+import { setup, waitUntil } from './helpers.js'
 
 function detach(array: Float64Array): void {
   structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] })
@@ -38,6 +38,10 @@ for (const length of [3, 100_000]) {
     const a = ones()
     const b = ones()
     const result = executor.map(kernels.sumOfSquares, [a, b])
+    // map takes items as it goes, in slices of a few ms (issue 20): change them once both are
+    // taken, at once if they were (in the same microtask, before the batch reaches the pool).
+    const taken = (): boolean => executor.getStats().submittedTasks >= 2
+    if (!taken()) await waitUntil(taken, 'the map to take both items')
     a.fill(10)
     detach(b)
     t.deepEqual(await result, [length, length])

@@ -1,6 +1,6 @@
 /** What the benchmarks share: command-line options, timing, the machine, the JSON output. */
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { availableParallelism, cpus, platform, release } from 'node:os'
+import { availableParallelism, cpus, loadavg, platform, release } from 'node:os'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -27,6 +27,17 @@ export function options(defaultName) {
 }
 
 export const CORES = availableParallelism()
+
+/**
+ * Prints the 1-minute load average, with a warning above 1: figures taken while something
+ * else keeps the cores busy are not comparable with others. Returns it.
+ */
+export function loadAverage() {
+  const load = loadavg()[0]
+  console.log(`load average (1 min): ${fmt(load, 2)}`)
+  if (load > 1) console.warn(`warning: the machine is busy (load ${fmt(load, 2)} > 1): these figures are not comparable with a quiet run's`)
+  return load
+}
 
 export function machine() {
   return { cores: CORES, cpu: cpus()[0]?.model ?? 'unknown', node: process.version, os: `${platform()} ${release()}` }

@@ -44,6 +44,7 @@ import * as twins from './twins.mjs'
 const twinsUrl = new URL('./twins.mjs', import.meta.url)
 
 const { quick, jsonPath, only } = options('latest.json')
+;(await import('./common.mjs')).loadAverage() // figures from a busy machine are not comparable
 const SAMPLES = quick ? 3 : 7
 /** Chunks per chunked workload: several per core, so that uneven chunks still balance. */
 const CHUNKS = CORES * 8

@@ -6,12 +6,16 @@
  *
  *   trivial     50 000 `inc` tasks (x => x + 1) submitted at once and awaited: tasks/s; also
  *               the inline form, a function shipped as source text, where a library has one
- *   round trip  one `inc` at a time with warm workers: p50
+ *   trivial, callbacks  ours only: the same, awaited with addDoneCallback instead of Promise.all
+ *   round trip  one `inc` at a time with warm workers: p50 and p99; and 16 such loops at once
+ *   modulo      integer arithmetic on the task's argument (`k % (i + 1)`, 2e7 steps): the main
+ *               thread's time over the pool's, one task at a time (1: a worker is as fast)
  *   cpu         16 tasks of about 50 ms, submitted at once, against the same 16 run one after
  *               the other on the child's main thread: the speedup (median of per-pair ratios)
  *   small       20 000 tasks of about 100 us submitted at once: total time
  *   map         ours: `executor.map(square, 1e6 items, { chunkSize })`; the peers have no
- *               chunked map, so theirs is their per-task rate on 50 000 `square` tasks
+ *               chunked map, so theirs is their per-task rate on 50 000 `square` tasks; with
+ *               the main thread's longest stall meanwhile (the longest gap of a 1 ms timer)
  *   idle CPU    the child's CPU time over 2 s with its 2 workers started and idle, in % of
  *               one core (its main thread and Node's own threads included)
  *
@@ -30,12 +34,13 @@
  */
 import { readFileSync } from 'node:fs'
 
-import { median, options } from './common.mjs'
+import { loadAverage, median, options } from './common.mjs'
 import { LibraryChild } from './workers/child.mjs'
 import { report } from './workers/report.mjs'
 import { cpu } from './workers/tasks.mjs'
 
 const { quick, jsonPath, only } = options('workers.json')
+loadAverage()
 const OURS = 'ferris'
 const PEERS = ['piscina', 'tinypool', 'workerpool', 'poolifier']
 const unknown = only?.filter((name) => ![OURS, ...PEERS].includes(name)) ?? []
@@ -77,6 +82,12 @@ function calibrate({ cpuTaskMs, smallTaskUs }) {
   return { cpuIterations: Math.round(perMs * cpuTaskMs), smallIterations: Math.round((perMs * smallTaskUs) / 1000) }
 }
 
+/** The `q` quantile of `values` (nearest rank). */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]
+}
+
 function version(name) {
   const path = name === OURS ? '../package.json' : `../node_modules/${name}/package.json`
   return JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')).version
@@ -116,7 +127,7 @@ async function figure(op, rounds = samples) {
   }
 }
 
-for (const op of ['trivial', 'inline', 'roundTrip', 'cpu', 'small', 'map']) await figure(op)
+for (const op of ['trivial', 'trivialCallbacks', 'inline', 'roundTrip', 'roundTrip16', 'modulo', 'cpu', 'small', 'map']) await figure(op)
 for (const child of children) await child.close()
 
 const figures = {}
@@ -138,7 +149,17 @@ for (const child of children) {
     f.inlineMs = medianOf('inline', 'ms')
     f.inlinePerSecond = (settings.trivialTasks / f.inlineMs) * 1000
   }
-  f.roundTripP50Us = median(r.roundTrip.flatMap((x) => x.trips)) * 1000
+  if (!r.trivialCallbacks[0].unsupported) f.trivialCallbacksPerSecond = (settings.trivialTasks / medianOf('trivialCallbacks', 'ms')) * 1000
+  const trips = r.roundTrip.flatMap((x) => x.trips)
+  const trips16 = r.roundTrip16.flatMap((x) => x.trips)
+  f.roundTripP50Us = median(trips) * 1000
+  f.roundTripP99Us = quantile(trips, 0.99) * 1000
+  f.roundTrip16P50Us = median(trips16) * 1000
+  f.roundTrip16P99Us = quantile(trips16, 0.99) * 1000
+  f.moduloMainMs = medianOf('modulo', 'mainMs')
+  f.moduloPoolMs = medianOf('modulo', 'poolMs')
+  f.moduloSpeed = median(r.modulo.map((x) => x.mainMs / x.poolMs))
+  f.mapStallMs = medianOf('map', 'stallMs')
   f.cpuSerialMs = medianOf('cpu', 'serialMs')
   f.cpuParallelMs = medianOf('cpu', 'parallelMs')
   f.cpuSpeedup = median(r.cpu.map((x) => x.serialMs / x.parallelMs))

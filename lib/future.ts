@@ -51,10 +51,35 @@ function report(error: unknown): void {
   process.emitWarning(warning, { type: 'FerrisExecutorWarning', detail: 'thrown by a future done callback' })
 }
 
+type Resolve = (value: unknown) => void
+/** The resolving functions of the future being constructed (one shared executor: no closure per future). */
+let resolving: Resolve | undefined
+let rejecting: Resolve | undefined
+function capture(resolve: Resolve, reject: Resolve): void {
+  resolving = resolve
+  rejecting = reject
+}
+
+const ignore = (): void => {}
+
+/**
+ * Makes `await future` and `Promise.all(futures)` take a future as the native promise it is:
+ * they adopt a value as is only if its `constructor` is `Promise` (else they wrap it in a new
+ * promise, through an extra job that calls its `then`). So `constructor` is `Promise` on the
+ * prototype of `Future` and of every subclass; `instanceof Future` is unchanged.
+ */
+function adoptable(prototype: object): void {
+  Object.defineProperty(prototype, 'constructor', { value: Promise, writable: true, configurable: true, enumerable: false })
+}
+
 /**
  * The eventual result of a task. `await future` gives its value or throws its error; the
  * methods mirror Python's `concurrent.futures.Future`. A failed future that nobody awaits does
  * not cause an unhandled rejection: inspect it with `done()` and `exception()` at leisure.
+ *
+ * A future is a native promise (`then`, `catch` and `finally` are `Promise`'s, and give plain
+ * promises), so `await future` and `Promise.all(futures)` cost what they cost on any promise:
+ * no wrapper promise, no extra job. Its `constructor` is `Promise`, for that reason.
  *
  * ```ts
  * const future = executor.submit(kernels.spin, [1_000_000])
@@ -62,7 +87,7 @@ function report(error: unknown): void {
  * console.log(await future)
  * ```
  */
-export class Future<T = unknown> implements PromiseLike<T> {
+export class Future<T = unknown> extends Promise<T> {
   #state = State.Pending
   #value: unknown = undefined
   /**
@@ -70,55 +95,35 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * `Future<T>` stays covariant in `T`; every entry really takes a `Future<T>`.
    */
   #callbacks: Array<(future: never) => void> | undefined = undefined
-  #promise: Promise<T> | undefined = undefined
+  /** The resolving functions of this promise, until it settles. */
+  #resolve: Resolve | undefined
+  #reject: Resolve | undefined
   readonly #canceller: Canceller | undefined
   readonly #id: number
 
   /** @internal futures are created by an executor */
   constructor(canceller?: Canceller, id = 0) {
+    if (typeof canceller === 'function') {
+      // `Future.resolve(...)`, `Future.all(...)` and the like construct `this` with an executor.
+      throw new TypeError('futures are created by an executor; use Promise for promises of your own')
+    }
+    super(capture as (resolve: (value: T) => void, reject: Resolve) => void)
+    this.#resolve = resolving
+    this.#reject = rejecting
+    resolving = rejecting = undefined
     this.#canceller = canceller
     this.#id = id
+    if (new.target.prototype.constructor !== Promise) adoptable(new.target.prototype)
+  }
+
+  /** `then` and its kin make plain promises, as `Promise.resolve` and friends would. */
+  static override get [Symbol.species](): PromiseConstructor {
+    return Promise
   }
 
   /** @internal the executor's id of the task (a getter: no own property to show or copy) */
   get _id(): number {
     return this.#id
-  }
-
-  /**
-   * Like `Promise.prototype.then`: `await future` gives the task's value or throws its error.
-   *
-   * ```ts
-   * const value = await executor.submit(() => 42)
-   * ```
-   */
-  then<A = T, B = never>(
-    onfulfilled?: ((value: T) => A | PromiseLike<A>) | null,
-    onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null,
-  ): Promise<A | B> {
-    return this.#asPromise().then(onfulfilled, onrejected)
-  }
-
-  /**
-   * Like `Promise.prototype.catch`: the task's error, for `onrejected`.
-   *
-   * ```ts
-   * const value = await executor.submit(kernels.testing.fail, ['x']).catch(() => 'fallback')
-   * ```
-   */
-  catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<T | B> {
-    return this.#asPromise().catch(onrejected)
-  }
-
-  /**
-   * Like `Promise.prototype.finally`: runs once the task settled, whatever the outcome.
-   *
-   * ```ts
-   * await executor.submit(task).finally(() => console.log('settled'))
-   * ```
-   */
-  finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.#asPromise().finally(onfinally)
   }
 
   /**
@@ -132,10 +137,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   result(options: WaitOptions = {}): Promise<T> {
     checkOptions('future.result', options, WAIT_OPTIONS)
     const timeout = checkTimeout(options?.timeout)
-    if (timeout === undefined || this.done()) return this.#asPromise()
+    if (timeout === undefined || this.done()) return this.then()
     return new Promise<T>((resolve, reject) => {
       const timer = after(timeout, () => reject(new TimeoutError(`the task did not finish within ${timeout} ms`)))
-      this.#asPromise().then(
+      this.then(
         (value) => {
           timer.clear()
           resolve(value)
@@ -330,6 +335,13 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (this.done()) return
     this.#state = state
     this.#value = value
+    if (state === State.Fulfilled) this.#resolve!(value)
+    else {
+      // Handled from the start: a failure nobody awaits is no unhandled rejection.
+      super.then(undefined, ignore)
+      this.#reject!(value)
+    }
+    this.#resolve = this.#reject = undefined
     const callbacks = this.#callbacks
     if (callbacks === undefined) return
     this.#callbacks = undefined
@@ -341,19 +353,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
       }
     }
   }
-
-  #asPromise(): Promise<T> {
-    if (this.#promise === undefined) {
-      if (this.done()) {
-        this.#promise = this.#state === State.Fulfilled ? Promise.resolve(this.#value as T) : Promise.reject(this.#value)
-      } else {
-        this.#promise = new Promise<T>((resolve, reject) => {
-          ;(this.#callbacks ??= []).push(() =>
-            this.#state === State.Fulfilled ? resolve(this.#value as T) : reject(this.#value),
-          )
-        })
-      }
-    }
-    return this.#promise
-  }
 }
+
+adoptable(Future.prototype)

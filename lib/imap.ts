@@ -2,6 +2,7 @@
 import type { Future } from './future.js'
 import { plan, takeSync, type ImapOptions, type MapHost, type Plan, type Mappable } from './mapping.js'
 import { IMAP_OPTIONS, checkOptions } from './options.js'
+import { Slices } from './slices.js'
 import { Stop } from './stop.js'
 
 type Source = Iterable<unknown> | AsyncIterable<unknown>
@@ -150,8 +151,14 @@ export class Imap<R> implements AsyncIterableIterator<R> {
     const { chunkSize, level } = this.#plan
     let held: unknown[] | undefined
     const wasExhausted = this.#exhausted
+    const slices = new Slices()
     try {
       while (!this.#finished && stop.error === undefined) {
+        const due = slices.due()
+        if (due !== undefined) {
+          await due
+          continue
+        }
         if (held === undefined) {
           if (this.#exhausted || this.#outstanding.size >= this.#window) break
           try {
@@ -168,6 +175,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
         const future = this.#host.isReady() ? this.#host.submitChunk(this.#fn, held, level) : undefined
         if (future === undefined) {
           await Promise.race([this.#host.whenReady(), stop.next()])
+          slices.restart()
           continue
         }
         held = undefined

@@ -5,6 +5,7 @@ import { isKernel, type Kernel } from './kernels.js'
 import { isWorkerTask, type WorkerTask } from './workers/worker-task.js'
 import { MAP_OPTIONS, checkOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
+import { Slices } from './slices.js'
 import { Stop } from './stop.js'
 
 /**
@@ -134,6 +135,25 @@ function knownLength(items: unknown): number | undefined {
   return undefined
 }
 
+const EMPTY: unknown[] = []
+
+/** Most arrays `concat` takes at once (each is an argument). */
+const JOIN_WIDTH = 1024
+
+/**
+ * The arrays of `parts` one after the other, by `concat` (a copy of whole runs), from an
+ * empty array that never changes: pushing onto a new array costs far more on a million items,
+ * and V8 remembers the element kind of arrays made by one line of code, so once a result held
+ * a fraction every later array from that line would hold doubles, and integers would be read
+ * back as heap doubles (see `exactArray` in lib/wire/numbers.ts).
+ */
+function joined(parts: unknown[][]): unknown[] {
+  if (parts.length <= JOIN_WIDTH) return EMPTY.concat(...parts)
+  const groups: unknown[][] = []
+  for (let i = 0; i < parts.length; i += JOIN_WIDTH) groups.push(joined(parts.slice(i, i + JOIN_WIDTH)))
+  return joined(groups)
+}
+
 /** Fewest milliseconds between two intermediate `onProgress` calls. */
 const PROGRESS_INTERVAL_MS = 100
 
@@ -152,7 +172,12 @@ export async function mapAll<R>(
   let finished = 0
   let reportedAt = onProgress ? performance.now() : 0
   const window = Math.min(host.queueCapacity, 1024) + host.maxWorkers
-  const results: unknown[] = []
+  /**
+   * Each chunk's results, by chunk: chunks finish out of order, and writing items at their
+   * final index would leave holes that turn a large array into a dictionary (slow to fill,
+   * and slow for the caller to read). Joined in order at the end.
+   */
+  const chunks: unknown[][] = []
   const inFlight = new Set<Future<unknown[]>>()
   const stop = new Stop('the map', rest)
   const report = (): void => {
@@ -164,22 +189,31 @@ export async function mapAll<R>(
   }
   try {
     const iterator = iterable[Symbol.iterator]()
+    const slices = new Slices()
     let next = 0
     let held: unknown[] | undefined
     while (stop.error === undefined) {
+      const due = slices.due()
+      if (due !== undefined) {
+        await due
+        continue
+      }
       held ??= takeSync(iterator, chunkSize)
       if (held.length === 0) break
       if (inFlight.size >= window) {
         await stop.next()
+        slices.restart()
         continue
       }
       // Wait for room (and memory): for one of ours to finish, or for the executor if none is ours.
       const future = host.isReady() ? host.submitChunk(fn, held, level) : undefined
       if (future === undefined) {
         await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenReady(), stop.next()]))
+        slices.restart()
         continue
       }
-      const start = next
+      const chunk = chunks.length
+      chunks.push(EMPTY)
       next += held.length
       held = undefined
       inFlight.add(future)
@@ -187,7 +221,7 @@ export async function mapAll<R>(
         inFlight.delete(done)
         if (done._fulfilled()) {
           const values = done._value()
-          for (let i = 0; i < values.length; i++) results[start + i] = values[i]
+          chunks[chunk] = values
           if (onProgress) {
             finished += values.length
             const now = performance.now()
@@ -209,7 +243,7 @@ export async function mapAll<R>(
       report()
     }
     if (stop.error !== undefined) throw stop.error.reason
-    return results as R[]
+    return joined(chunks) as R[]
   } finally {
     stop.dispose()
     for (const future of inFlight) stop.halted ? host.halt(future) : future.cancel()

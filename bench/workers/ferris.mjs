@@ -13,10 +13,16 @@ export async function open({ threads, tasksUrl, maxTasksAtOnce }) {
   const executor = new Executor({ maxWorkers: threads, jsWorkers: threads, queueCapacity: maxTasksAtOnce })
   await executor.startWorkers()
   const tasks = {}
-  for (const name of ['inc', 'square', 'cpu', 'small']) tasks[name] = workerTask(tasksUrl, name)
+  for (const name of ['inc', 'square', 'cpu', 'small', 'modulo']) tasks[name] = workerTask(tasksUrl, name)
   const inc = workerTask((x) => x + 1)
   return {
     run: (name, arg) => executor.submit(tasks[name], [arg]),
+    /** Awaits `futures` without a promise per future (the figure next to Promise.all's). */
+    settled: (futures) =>
+      new Promise((done) => {
+        let left = futures.length
+        for (const future of futures) future.addDoneCallback(() => --left === 0 && done(futures.map((f) => f._value())))
+      }),
     openInline: async () => ({ run: (arg) => executor.submit(inc, [arg]), close: async () => {} }),
     map: (items) => executor.map(tasks.square, items, { chunkSize: MAP_CHUNK_SIZE }),
     close: () => executor.shutdown(),

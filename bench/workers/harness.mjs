@@ -10,8 +10,9 @@
  * stretch of this shared machine falls on every library alike.
  *
  * A library module exports `open({ threads, tasksUrl, maxTasksAtOnce })`, resolving to
- * `{ run(name, arg), close(), openInline?(), map?(items) }`: `run` submits one task (an
- * export of tasks.mjs) and returns a promise (or thenable) of its result.
+ * `{ run(name, arg), close(), openInline?(), map?(items), settled?(results) }`: `run` submits
+ * one task (an export of tasks.mjs) and returns a promise (or thenable) of its result;
+ * `settled` awaits many results another way than `Promise.all` (ours: `addDoneCallback`).
  */
 import * as tasks from './tasks.mjs'
 
@@ -37,6 +38,48 @@ function expect(condition, what) {
 const burst = (count, run) => () => Promise.all(Array.from({ length: count }, (_, i) => run(i)))
 const incsOk = (results) => results.length > 0 && results.every((r, i) => r === i + 1)
 const squaresOk = (count) => (results) => results.length === count && results.every((r, i) => r === i * i)
+
+/**
+ * The event loop's longest stall (ms) while `fn` runs, with what `fn` returned: the longest gap
+ * between the turns of a 1 ms timer chain, less its 1 ms.
+ */
+async function stalls(fn) {
+  let last = performance.now()
+  let longest = 0
+  const gap = () => {
+    const now = performance.now()
+    longest = Math.max(longest, now - last - 1)
+    last = now
+  }
+  let timer
+  const tick = () => {
+    gap()
+    timer = setTimeout(tick, 1)
+  }
+  timer = setTimeout(tick, 1)
+  try {
+    const value = await fn()
+    gap() // the gap up to the end counts too
+    return { value, stallMs: Math.max(0, longest) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Each trip's ms of `loops` loops submitting `inc` one at a time, `trips` trips in all. */
+async function roundTrips(loops, trips, mode) {
+  const times = []
+  const loop = async (from) => {
+    for (let i = from; i < trips; i += loops) {
+      const start = performance.now()
+      const value = await pool.run('inc', i)
+      times.push(performance.now() - start)
+      if (mode === 'check') expect(value === i + 1, 'round trip')
+    }
+  }
+  await Promise.all(Array.from({ length: loops }, (_, k) => loop(k)))
+  return mode === 'sample' ? { trips: times } : {}
+}
 
 /**
  * A figure whose sample is one timed run of `fn`: 'check' runs it once and checks the result
@@ -94,16 +137,25 @@ const ops = {
     inline ??= await pool.openInline()
     return timed('trivial inline', burst(trivialTasks, (i) => inline.run(i)), incsOk)(mode)
   },
+  /** Awaited without `Promise.all` where the library has a way (ours: addDoneCallback). */
+  async trivialCallbacks(mode) {
+    if (!pool.settled) return { unsupported: true }
+    const fn = () => pool.settled(Array.from({ length: trivialTasks }, (_, i) => pool.run('inc', i)))
+    return timed('trivial, callbacks', fn, incsOk)(mode)
+  },
   /** One task at a time, each submitted when the previous result is back: each trip's ms. */
-  async roundTrip(mode) {
-    const trips = []
-    for (let i = 0; i < tripsPerSample; i++) {
-      const start = performance.now()
-      const value = await pool.run('inc', i)
-      trips.push(performance.now() - start)
-      if (mode === 'check') expect(value === i + 1, 'round trip')
+  roundTrip: (mode) => roundTrips(1, tripsPerSample, mode),
+  /** 16 such loops at once. */
+  roundTrip16: (mode) => roundTrips(16, tripsPerSample * 4, mode),
+  /** The integer task on this thread, then on the pool: ms of each. */
+  async modulo(mode) {
+    const expected = tasks.modulo(3)
+    if (mode === 'check') {
+      expect((await pool.run('modulo', 3)) === expected, 'modulo')
+      return {}
     }
-    return mode === 'sample' ? { trips } : {}
+    const mainMs = await time(() => expect(tasks.modulo(3) === expected, 'modulo'))
+    return { mainMs, poolMs: await time(() => pool.run('modulo', 3)) }
   },
   /** The cpu tasks one after the other on this thread, then all at once on the pool. */
   async cpu(mode) {
@@ -126,10 +178,12 @@ const ops = {
   async map(mode) {
     if (pool.map) {
       const items = Array.from({ length: mapItems }, (_, i) => i)
-      return { ...(await timed('map', () => pool.map(items), squaresOk(mapItems))(mode)), items: mapItems, chunked: true }
+      const { value, stallMs } = await stalls(() => timed('map', () => pool.map(items), squaresOk(mapItems))(mode))
+      return { ...value, stallMs, items: mapItems, chunked: true }
     }
     const perTask = timed('map per task', burst(peerMapItems, (i) => pool.run('square', i)), squaresOk(peerMapItems))
-    return { ...(await perTask(mode)), items: peerMapItems, chunked: false }
+    const { value, stallMs } = await stalls(() => perTask(mode))
+    return { ...value, stallMs, items: peerMapItems, chunked: false }
   },
   async close() {
     return { closed: await closeWithin(closeTimeoutMs) }

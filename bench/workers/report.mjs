@@ -22,13 +22,17 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
   const header = [
     'library',
     'trivial tasks/s',
+    'callbacks tasks/s',
     'inline fn tasks/s',
-    'round trip p50 us',
+    'round trip p50/p99 us',
+    'x16 p50/p99 us',
+    'modulo main/pool',
     `${s.cpuTasks} x cpu main ms`,
     'pool ms',
     'speedup',
     `${fmt(s.smallTasks)} x small ms`,
     'map items/s',
+    'map stall ms',
     'idle CPU %',
     'others',
   ]
@@ -38,13 +42,17 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     lines.push([
       `${library} ${version(library)}`,
       fmt(f.trivialPerSecond),
+      f.trivialCallbacksPerSecond === undefined ? '-' : fmt(f.trivialCallbacksPerSecond),
       f.inlinePerSecond === undefined ? '-' : fmt(f.inlinePerSecond),
-      fmt(f.roundTripP50Us, 1),
+      `${fmt(f.roundTripP50Us, 1)}/${fmt(f.roundTripP99Us, 1)}`,
+      `${fmt(f.roundTrip16P50Us, 1)}/${fmt(f.roundTrip16P99Us, 1)}`,
+      `${fmt(f.moduloSpeed, 2)}x`,
       fmt(f.cpuSerialMs, 1),
       fmt(f.cpuParallelMs, 1),
       `${fmt(f.cpuSpeedup, 2)}x`,
       fmt(f.smallMs, 1),
       `${fmt(f.mapPerSecond)}${f.mapChunked ? '' : ' *'}`,
+      fmt(f.mapStallMs, 1),
       fmt(f.idleCpuPercent, 2),
       f.othersLoad === undefined ? 'n/a' : fmt(f.othersLoad, 2),
     ])
@@ -53,7 +61,9 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
   console.log(`\nJS workers, ${threads} threads per library, medians of ${s.samples} samples, ${machine().cpu}\n`)
   for (const l of lines) console.log(l.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '))
   console.log(
-    `\ntrivial: ${fmt(s.trivialTasks)} x inc submitted at once; round trip: ${fmt(s.roundTrips)} x inc one at a time; ` +
+    `\ntrivial: ${fmt(s.trivialTasks)} x inc submitted at once, awaited with Promise.all (callbacks: addDoneCallback); ` +
+      `round trip: ${fmt(s.roundTrips)} x inc one at a time (x16: 16 such loops at once);\nmodulo: k % (i + 1) over 2e7 steps, ` +
+      `main thread's time / the pool's (1: as fast on a worker); map stall: the main thread's longest, during map; ` +
       `cpu: ${s.cpuTasks} tasks of ~${cpuTaskMs} ms on the main thread vs the pool;\nsmall: ${fmt(s.smallTasks)} tasks of ~${smallTaskUs} us; ` +
       `map: ${ourName} map(square, ${fmt(s.mapItems)} items, chunked); * a peer's per-task rate on ${fmt(s.peerMapItems)} square tasks; ` +
       `idle CPU: ${s.idleMs / 1000} s, % of one core;\nothers: cores other processes kept busy on average during the library's commands (the machine is shared).`,
@@ -74,21 +84,30 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
       goals.push({ figure, ours: ours[key], bestPeer: peer, peerValue: figures[peer][key], ratio, goal: target, met: met(ratio), unit, digits })
     }
     goal('trivial tasks/s', 'trivialPerSecond', higher, (o, p) => o / p, '>= 3x the best peer', (r) => r >= 3, 'tasks/s')
-    goal('round trip p50', 'roundTripP50Us', lower, (o, p) => o / p, '<= 0.5x the best peer', (r) => r <= 0.5, 'us', 1)
+    goal('round trip p50', 'roundTripP50Us', lower, (o, p) => o / p, '<= 1x the best peer (stretch 0.5x)', (r) => r <= 1, 'us', 1)
+    goal('round trip p99', 'roundTripP99Us', lower, (o, p) => o / p, '<= 1x the best peer', (r) => r <= 1, 'us', 1)
+    goal('round trip x16 p50', 'roundTrip16P50Us', lower, (o, p) => o / p, '<= 1x the best peer', (r) => r <= 1, 'us', 1)
     goal('cpu speedup / threads', 'cpuSpeedup', higher, (o) => o / threads, '>= 0.9', (r) => r >= 0.9, 'x', 2)
     goal('small tasks, total', 'smallMs', lower, (o, p) => o / p, '<= 0.67x the best peer', (r) => r <= 0.67, 'ms', 1)
     goal('map items/s vs per-task rate', 'mapPerSecond', higher, (o, p) => o / p, ">= 10x the best peer's", (r) => r >= 10, 'items/s')
+    const mine = (figure, value, goal, met, unit, digits) => goals.push({ figure, ours: value, ratio: value, goal, met, unit, digits })
+    mine('modulo: main thread / pool', ours.moduloSpeed, '>= 0.9x', ours.moduloSpeed >= 0.9, 'x', 2)
+    mine('map: longest stall', ours.mapStallMs, '<= 15 ms', ours.mapStallMs <= 15, 'ms', 1)
+    if (ours.trivialCallbacksPerSecond !== undefined) {
+      const ratio = ours.trivialCallbacksPerSecond / ours.trivialPerSecond
+      mine('addDoneCallback / Promise.all', ratio, '<= 1.25x', ratio <= 1.25, 'x', 2)
+    }
     const idle = ours.idleCpuPercent
     goals.push({ figure: 'idle CPU', ours: idle, ratio: idle, goal: 'about 0 % (<= 0.5 %)', met: idle <= 0.5, unit: '%', digits: 2 })
 
     const goalLines = [['figure', ourName, 'best peer', 'ratio', 'goal', 'met']]
     for (const g of goals) {
       const peer = g.bestPeer === undefined ? '-' : `${fmt(g.peerValue, g.digits)} ${g.unit} (${g.bestPeer})`
-      const ratio = g.bestPeer === undefined && g.unit === '%' ? `${fmt(g.ratio, 2)} %` : `${fmt(g.ratio, 2)}`
+      const ratio = g.bestPeer === undefined ? '-' : `${fmt(g.ratio, 2)}`
       goalLines.push([g.figure, `${fmt(g.ours, g.digits)} ${g.unit}`, peer, ratio, g.goal, g.met ? 'yes' : 'NO'])
     }
     const gw = goalLines[0].map((_, i) => Math.max(...goalLines.map((l) => l[i].length)))
-    console.log(`\ngoals (issue 14): ${ourName} against the best peer of this run\n`)
+    console.log(`\ngoals (issues 14 and 20): ${ourName} against the best peer of this run\n`)
     for (const l of goalLines) console.log(l.map((c, i) => (i === 0 || i >= 4 ? c.padEnd(gw[i]) : c.padStart(gw[i]))).join('  '))
     if (ours.inlinePerSecond !== undefined) {
       console.log(`\n${ourName} inline workerTask(x => x + 1): ${fmt(ours.inlinePerSecond / figures[best('trivialPerSecond', higher)].trivialPerSecond, 2)}x the best peer's trivial rate`)
@@ -110,11 +129,14 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     const row = (workload, size, fields) => results.push({ workload, size, variant: library, workers: threads, ...fields })
     row('trivial', sizes.trivial, { medianMs: f.trivialMs, samples: s.samples, perSecond: f.trivialPerSecond })
     if (f.inlinePerSecond !== undefined) row('trivial-inline', sizes.inline, { medianMs: f.inlineMs, samples: s.samples, perSecond: f.inlinePerSecond })
-    row('roundTrip', sizes.roundTrip, { p50Us: f.roundTripP50Us, samples: s.roundTrips })
+    row('roundTrip', sizes.roundTrip, { p50Us: f.roundTripP50Us, p99Us: f.roundTripP99Us, samples: s.roundTrips })
+    row('roundTrip16', `${sizes.roundTrip}, 16 loops at once`, { p50Us: f.roundTrip16P50Us, p99Us: f.roundTrip16P99Us, samples: s.roundTrips * 4 })
+    row('modulo', 'k % (i + 1), 2e7 steps, one task', { mainThreadMs: f.moduloMainMs, medianMs: f.moduloPoolMs, speed: f.moduloSpeed, samples: s.samples })
+    if (f.trivialCallbacksPerSecond !== undefined) row('trivial-callbacks', `${sizes.trivial}, addDoneCallback`, { perSecond: f.trivialCallbacksPerSecond, samples: s.samples })
     row('cpu', sizes.cpu, { medianMs: f.cpuParallelMs, mainThreadMs: f.cpuSerialMs, speedup: f.cpuSpeedup, samples: s.samples })
     row('small', sizes.small, { medianMs: f.smallMs, samples: s.samples })
     const mapSize = f.mapChunked ? `map(square, ${fmt(f.mapItems)} items), chunked` : `${fmt(f.mapItems)} x square, one task each`
-    row('map', mapSize, { medianMs: f.mapMs, samples: s.samples, perSecond: f.mapPerSecond })
+    row('map', mapSize, { medianMs: f.mapMs, samples: s.samples, perSecond: f.mapPerSecond, stallMs: f.mapStallMs })
     row('idleCpu', sizes.idle, { cpuPercent: f.idleCpuPercent })
   }
   const othersLoad = Object.fromEntries(ran.map((l) => [l, figures[l].othersLoad]))

@@ -24,6 +24,7 @@ import { CancelledError, type ExecutorShutdownError, TimeoutError, type WorkerEx
 import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
 import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_PROGRESS, WORKER_TIMED } from '../wire/codes.js'
+import { exactArray } from '../wire/numbers.js'
 import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
 import { Isolates, type IsolatesOptions } from '../workers/isolates.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
@@ -290,7 +291,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
         this.#host.settle(task, 'completed', decode(payload as Uint8Array, this.isolates.shared))
         return
       case EventKind.WorkerNumbers:
-        this.#host.settle(task, 'completed', Array.from(payload as Float64Array))
+        this.#host.settle(task, 'completed', exactArray(payload as Float64Array))
         return
       case EventKind.WorkerThrew:
         this.#host.settle(task, 'failed', decodeError(payload as Uint8Array))

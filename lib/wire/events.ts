@@ -1,11 +1,12 @@
 /**
  * Decoding the pool's event batches (`src/wire/events.rs` encodes them): event `i` is of
- * kind `kinds[i]` about task `ids[i]`; a number result is `numbers[i]`; each event whose kind
+ * kind `kinds[i]` about task `ids[i]`; a number result is `numbers[i]` (read with `exact`: an integer stays one); each event whose kind
  * carries a payload takes the next entry of `payloads`.
  */
 import type { EventBatch } from '../binding.js'
 import type { Failure } from '../runners/runner.js'
 import { EventKind } from './codes.js'
+import { exact } from './numbers.js'
 
 export interface EventSink {
   /** Task `id` was handed out, with a slot, to run outside the pool's threads. */
@@ -27,7 +28,7 @@ export function readEvents({ kinds, ids, numbers, payloads }: EventBatch, sink: 
         sink.runExternal(id)
         break
       case EventKind.Number:
-        sink.returned(id, numbers[i])
+        sink.returned(id, exact(numbers[i]!))
         break
       case EventKind.Null:
         sink.returned(id, null)

@@ -23,6 +23,7 @@ import { parentPort, receiveMessageOnPort } from 'node:worker_threads'
 import { addon } from '../addon.js'
 import { callEach, isThenable } from '../calls.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_PROGRESS } from '../wire/codes.js'
+import { exact, exactArray } from '../wire/numbers.js'
 import { installWorkerHooks } from '../worker/hooks.js'
 import { unwrapMoved, type Transferable } from '../worker/transfer.js'
 import { decode, encode, encodeError } from './codec.js'
@@ -150,12 +151,13 @@ function argsFromPort(id: number): unknown[] {
   }
 }
 
-/** The arguments of the task `port.next` returned (an array, or a Float64Array of numbers). */
-function argsOf(id: number, flags: number): ArrayLike<unknown> {
+/** The arguments of the task `port.next` returned (numbers come as `exact` ones: integers stay small integers). */
+function argsOf(id: number, flags: number): unknown[] {
   if ((flags & WORKER_ARGS_ON_PORT) !== 0) return argsFromPort(id)
   const count = header[HEADER_COUNT]!
-  if (count >= 0) return Array.from(header.subarray(HEADER_ARGS, HEADER_ARGS + count))
-  return port.takeNumbers() ?? (decode(port.takeBytes()!, shared) as unknown[])
+  if (count >= 0) return exactArray(header.subarray(HEADER_ARGS, HEADER_ARGS + count))
+  const numbers = port.takeNumbers()
+  return numbers !== null ? exactArray(numbers) : (decode(port.takeBytes()!, shared) as unknown[])
 }
 
 function allNumbers(values: unknown[]): boolean {
@@ -257,16 +259,16 @@ function callNow(fn: Fn, id: number, flags: number): unknown {
       case 0:
         return fn()
       case 1:
-        return fn(header[a])
+        return fn(exact(header[a]!))
       case 2:
-        return fn(header[a], header[a + 1])
+        return fn(exact(header[a]!), exact(header[a + 1]!))
     }
   }
   return call(fn, flags, argsOf(id, flags))
 }
 
-function call(fn: Fn, flags: number, args: ArrayLike<unknown>): unknown {
-  return (flags & WORKER_CHUNK) !== 0 ? callEach(fn, args) : fn.apply(undefined, args as unknown[])
+function call(fn: Fn, flags: number, args: unknown[]): unknown {
+  return (flags & WORKER_CHUNK) !== 0 ? callEach(fn, args) : fn.apply(undefined, args)
 }
 
 function settle(id: number, functionId: number, flags: number, result: unknown): Promise<void> | undefined {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto'
 
-import { progress } from 'ferris-executor/worker'
+import { progress, transfer, type Transfer } from 'ferris-executor/worker'
 
 /** The SHA-256 of `text` repeated `times` times, in hex: CPU work that needs an import. */
 export function digest(text: string, times: number): string {
@@ -15,10 +15,13 @@ export function digest(text: string, times: number): string {
   return hash.digest('hex')
 }
 
-/** Inverts 8-bit grey pixels in place and returns them: the caller transfers the buffer, so nothing is copied. */
-export function invert(pixels: Uint8Array): Uint8Array {
+/**
+ * Inverts 8-bit grey pixels in place and moves them back: the caller transfers the buffer in,
+ * `transfer` moves it out, so nothing is copied either way.
+ */
+export function invert(pixels: Uint8Array<ArrayBuffer>): Transfer<Uint8Array<ArrayBuffer>> {
   for (let i = 0; i < pixels.length; i++) pixels[i] = 255 - pixels[i]!
-  return pixels
+  return transfer(pixels, [pixels.buffer])
 }
 
 /** Fills `out[from..to)` with squares: workers write into a shared buffer the caller reads. */

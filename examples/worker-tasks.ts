@@ -45,7 +45,7 @@ try {
   const outside = await executor.submit(belowLimit, [5]).catch((error: unknown) => error)
   if (outside instanceof ReferenceError) console.log(`outer variable: ReferenceError: ${outside.message.slice(0, outside.message.indexOf(':'))}`)
 
-  // Transfer: the buffer moves to the worker without a copy; the caller's view is detached.
+  // Transfer: the buffer moves to the worker and back without a copy; the caller's view is detached.
   const pixels = new Uint8Array(640 * 480).fill(200)
   const inverted = await executor.submit(invert, [pixels], { transfer: [pixels.buffer] })
   console.log(`transfer: ${inverted.length} pixels inverted to ${inverted[0]}; the caller's array now has ${pixels.length} elements`)

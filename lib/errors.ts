@@ -59,7 +59,8 @@ export class TimeoutError extends ExecutorError {
 }
 
 /**
- * `queueCapacity` tasks are already waiting; the submission was refused (synchronously).
+ * `queueCapacity` tasks are already waiting beyond the `maxWorkers` running (or about to run);
+ * the submission was refused (synchronously).
  *
  * ```ts
  * const executor = new Executor({ maxWorkers: 1, queueCapacity: 1 })

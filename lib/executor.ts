@@ -1,6 +1,6 @@
 /** `Executor`: the public API. It checks what users pass and delegates to its `Engine`. */
 import { EventEmitter } from 'node:events'
-import type { Worker } from 'node:worker_threads'
+import { MessagePort, type Worker } from 'node:worker_threads'
 
 import { cpuUsage, memoryUsage } from './binding.js'
 import { Engine } from './engine/engine.js'
@@ -13,6 +13,7 @@ import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { ExecutorStats } from './stats.js'
 import type { WorkerTask } from './workers/worker-task.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
+import type { Transferable } from './worker/transfer.js'
 
 /**
  * Options of one submission; an unknown key is refused with `TypeError` (naming the closest valid one).
@@ -33,9 +34,11 @@ export interface SubmitOptions {
   /**
    * Worker tasks and kernels: `ArrayBuffer`s in the arguments to move to the task instead of
    * copying them; they are detached (unusable) in the caller from `submit` on. (A kernel reads
-   * arrays over a `SharedArrayBuffer` in place and copies other ones at `submit`.)
+   * arrays over a `SharedArrayBuffer` in place and copies other ones at `submit`.) A worker
+   * task also takes `MessagePort`s (a port lets it stream to the caller), and moves its result
+   * back with `transfer(value, list)`.
    */
-  transfer?: readonly ArrayBuffer[]
+  transfer?: readonly Transferable[]
   /**
    * Most milliseconds the task may run, counted from its start (time spent queued does not
    * count); past it, the future rejects with `TimeoutError`. A worker task is stopped by
@@ -136,11 +139,12 @@ type AnyFunction = (...args: never[]) => unknown
 const NO_ARGS: readonly unknown[] = Object.freeze([])
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
 
-function checkTransfer(transfer: unknown, runner: string): readonly ArrayBuffer[] | undefined {
+function checkTransfer(transfer: unknown, runner: string): readonly Transferable[] | undefined {
   if (transfer === undefined) return undefined
   if (runner !== 'worker' && runner !== 'kernel') throw new TypeError('submit: transfer applies to worker tasks and kernels only')
-  if (!Array.isArray(transfer) || !transfer.every((buffer) => buffer instanceof ArrayBuffer)) {
-    throw new TypeError('submit: transfer must be an array of ArrayBuffers')
+  const ports = runner === 'worker' // a port means nothing to a kernel
+  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || (ports && item instanceof MessagePort))) {
+    throw new TypeError(`submit: transfer must be an array of ArrayBuffers${ports ? ' and MessagePorts' : ''}`)
   }
   return transfer
 }
@@ -210,7 +214,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Most tasks that may wait to start.
+   * Most tasks that may wait to start beyond those the free slots take (see the option).
    *
    * ```ts
    * new Executor().queueCapacity // 10_000
@@ -232,7 +236,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
   }
 
   /**
-   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its future. Throws
+   * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its
+   * future; with a slot free, a worker task or kernel starts while the caller goes on. Throws
    * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
    * `TypeError`/`RangeError` for bad arguments.
    *

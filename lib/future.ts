@@ -1,4 +1,5 @@
 /** `Future`: the handle of one submitted task, awaitable like a promise. */
+import { AsyncResource } from 'node:async_hooks'
 import { inspect, type InspectOptionsStylized } from 'node:util'
 
 import { CancelledError, TimeoutError } from './errors.js'
@@ -242,8 +243,10 @@ export class Future<T = unknown> extends Promise<T> {
   }
 
   /**
-   * Calls `callback(future)` once the future is done: at once if it already is. A throwing
-   * callback is reported as a process warning and does not stop the others.
+   * Calls `callback(future)` once the future is done: at once if it already is. It runs in the
+   * async context of the `addDoneCallback` call, as a `then` callback would (an
+   * `AsyncLocalStorage` store set there is seen in it). A throwing callback is reported as a
+   * process warning and does not stop the others.
    *
    * ```ts
    * future.addDoneCallback((f) => console.log(f.cancelled() ? 'cancelled' : 'done'))
@@ -251,6 +254,17 @@ export class Future<T = unknown> extends Promise<T> {
    */
   addDoneCallback(callback: (future: Future<T>) => void): void {
     if (typeof callback !== 'function') throw new TypeError('addDoneCallback takes a function')
+    if (this.done()) {
+      this._onDone(callback)
+      return
+    }
+    // The future settles from the pool's events, outside the caller's context: carry it.
+    const scope = new AsyncResource('FerrisFutureDoneCallback')
+    this._onDone((future) => scope.runInAsyncScope(callback, undefined, future))
+  }
+
+  /** @internal `addDoneCallback` for the executor's own bookkeeping (`map`, `imap`): no async context to carry */
+  _onDone(callback: (future: Future<T>) => void): void {
     if (this.done()) {
       try {
         callback(this)

@@ -181,7 +181,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
         held = undefined
         this.#outstanding.add(future)
         if (this.#ordered) this.#ready.push(future)
-        future.addDoneCallback((done) => {
+        future._onDone((done) => {
           if (!this.#ordered && !this.#finished) this.#ready.push(done)
           stop.progress()
         })
@@ -209,7 +209,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
       if (stop === undefined) return // never started: the source was not opened
       stop.dispose()
       stop.progress()
-      for (const future of this.#outstanding) future.cancel()
+      for (const future of this.#outstanding) stop.halted ? this.#host.halt(future) : future.cancel()
       this.#outstanding.clear()
       this.#ready.length = 0
       if (!this.#exhausted) await (this.#sync ?? this.#async)?.return?.()

@@ -25,9 +25,15 @@ export interface BatchOptions {
   chunkSize?: number
   /** Priority of every task. Default `TaskPriority.NORMAL`. */
   priority?: TaskPriority
-  /** Aborting rejects with `CancelledError` and cancels the items not yet started. */
+  /**
+   * Aborting rejects with `CancelledError`, cancels the items not yet started and stops the
+   * worker chunks running (their workers are terminated, as for `submit`).
+   */
   signal?: AbortSignal
-  /** Milliseconds for the whole operation; then it rejects with `TimeoutError` and cancels the items not yet started. */
+  /**
+   * Milliseconds for the whole operation; then it rejects with `TimeoutError`, cancels the
+   * items not yet started and stops the worker chunks running.
+   */
   timeout?: number
 }
 
@@ -80,6 +86,8 @@ export interface MapHost {
   isReady(): boolean
   /** Resolves once the executor may be ready (check `isReady` again), or is shut down. */
   whenReady(): Promise<void>
+  /** Cancels a chunk that has not started, or stops it while it runs where its runner can (a worker chunk). */
+  halt(chunk: Future<unknown[]>): void
 }
 
 export interface Plan {
@@ -209,7 +217,7 @@ export async function mapAll<R>(
       next += held.length
       held = undefined
       inFlight.add(future)
-      future.addDoneCallback((done) => {
+      future._onDone((done) => {
         inFlight.delete(done)
         if (done._fulfilled()) {
           const values = done._value()
@@ -238,6 +246,6 @@ export async function mapAll<R>(
     return joined(chunks) as R[]
   } finally {
     stop.dispose()
-    for (const future of inFlight) future.cancel()
+    for (const future of inFlight) stop.halted ? host.halt(future) : future.cancel()
   }
 }

@@ -23,7 +23,11 @@ import { checkIdleTimeout, checkMaxTasksPerWorker, resolveWorkerOptions, type Re
 export interface ExecutorOptions {
   /** Worker threads, and the most tasks of any kind running at once. Default: `os.availableParallelism()`. */
   maxWorkers?: number
-  /** Most tasks waiting to start; one more is refused with `QueueFullError`. Default 10 000. */
+  /**
+   * Most tasks waiting to start beyond those the free slots take at once: up to
+   * `maxWorkers + queueCapacity` tasks are accepted and unsettled, one more is refused with
+   * `QueueFullError`. Default 10 000.
+   */
   queueCapacity?: number
   /** Stack size of each worker thread in bytes (at least 64 KiB). Default: the platform's (2 MiB on Linux). */
   threadStackSize?: number

@@ -12,6 +12,8 @@ import { after, type Timer } from './timers.js'
  */
 export class Stop {
   error: { reason: unknown } | undefined
+  /** The operation was stopped by its signal or deadline (not by a failure): what it started must stop too. */
+  halted = false
   /** Calls of `progress()` so far: code that may have caused progress synchronously compares it before waiting. */
   progressed = 0
   #wake: (() => void) | undefined
@@ -20,7 +22,7 @@ export class Stop {
   readonly #signal: AbortSignal | undefined
   readonly #what: string
   readonly #onAbort = (): void => {
-    this.fail(new CancelledError(`${this.#what} was aborted`, { cause: this.#signal?.reason }))
+    this.#halt(new CancelledError(`${this.#what} was aborted`, { cause: this.#signal?.reason }))
   }
 
   /** `what` names the operation in error messages ("the map"). */
@@ -29,8 +31,13 @@ export class Stop {
     this.#signal = signal
     signal?.addEventListener('abort', this.#onAbort, { once: true })
     if (timeout !== undefined) {
-      this.#timer = after(timeout, () => this.fail(new TimeoutError(`${what} did not finish within ${timeout} ms`)))
+      this.#timer = after(timeout, () => this.#halt(new TimeoutError(`${what} did not finish within ${timeout} ms`)))
     }
+  }
+
+  #halt(reason: CancelledError | TimeoutError): void {
+    if (this.error === undefined) this.halted = true
+    this.fail(reason)
   }
 
   fail(reason: unknown): void {

@@ -88,7 +88,7 @@ export function waitFor<T>(futures: Iterable<Future<T>>, options: WaitForOptions
     }
     const timer = timeout === undefined ? undefined : after(timeout, finish)
     for (const future of all) {
-      if (!future.done()) future.addDoneCallback(() => satisfied() && finish())
+      if (!future.done()) future._onDone(() => satisfied() && finish())
     }
   })
 }
@@ -128,7 +128,7 @@ class AsCompleted<T> implements AsyncIterableIterator<Future<T>> {
     this.#timeout = timeout
     for (const future of futures) {
       if (future.done()) this.#ready.push(future)
-      else future.addDoneCallback(() => this.#arrive(future))
+      else future._onDone(() => this.#arrive(future))
     }
     this.#timer = timeout === undefined || this.#remaining === 0 ? undefined : after(timeout, () => this.#expire())
   }

@@ -4,10 +4,22 @@
  * result, and `submit`/`map`/`imap` check them as they do for kernels. Each `@ts-expect-error`
  * line must fail to compile.
  */
-import type { Worker } from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
 
-import { Executor, Future, WorkerExitError, WorkerTask, workerTask, type WorkerOptions, type WorkerStats, type WorkerTaskOf } from 'ferris-executor'
-import { onTeardown, progress } from 'ferris-executor/worker'
+import {
+  Executor,
+  Future,
+  WorkerExitError,
+  WorkerTask,
+  transfer,
+  workerTask,
+  type Transfer,
+  type Transferable,
+  type WorkerOptions,
+  type WorkerStats,
+  type WorkerTaskOf,
+} from 'ferris-executor'
+import { onTeardown, progress, transfer as transferFromWorker } from 'ferris-executor/worker'
 
 /** True if `X` and `Y` are the same type. */
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false
@@ -108,3 +120,19 @@ void new Executor({ workerOptions: { workerdata: 1 } })
 void new Executor({ workerOptions: { resourceLimits: { maxOldGenSizeMb: 16 } } })
 // @ts-expect-error idleTimeout is a number of ms
 void new Executor({ idleTimeout: '1s' })
+
+// transfer(value, list): a moved result; the task's result type is what it wraps.
+declare function render(width: number, height: number): Transfer<Uint8ClampedArray>
+declare function renderLater(width: number): Promise<Transfer<Float64Array>>
+expectType<WorkerTask<[width: number, height: number], Uint8ClampedArray>>()(workerTask<typeof render>(new URL('./r.js', import.meta.url), 'render'))
+expectType<WorkerTask<[width: number], Float64Array>>()(workerTask<typeof renderLater>(new URL('./r.js', import.meta.url), 'renderLater'))
+expectType<Transfer<Uint8Array<ArrayBuffer>>>()(transfer(new Uint8Array(4), [new ArrayBuffer(4)]))
+expectType<WorkerTask<[], Uint8Array<ArrayBuffer>>>()(workerTask(() => transfer(new Uint8Array(4), [])))
+expectType<typeof transfer>()(transferFromWorker)
+// @ts-expect-error the list holds ArrayBuffers and MessagePorts, not typed arrays
+transfer(pixels, [pixels])
+// MessagePorts go in a submission's transfer list too.
+declare const port: MessagePort
+executor.submit(workerTask((p: MessagePort) => p.postMessage(1)), [port], { transfer: [port] })
+const list: Transferable[] = [new ArrayBuffer(1), port]
+void list

@@ -248,6 +248,7 @@ export class QueueExecutor<T extends TaskMap = Record<string, ServedTask>> {
         this.#submit(name, { ferris: JOB_FORMAT, items: encode(items, 'items') }, level, undefined) as Future<unknown[]>,
       isReady: () => true,
       whenReady: () => Promise.resolve(),
+      halt: (chunk) => void chunk.cancel(), // a job a remote worker runs cannot be stopped from here
     }
   }
 

@@ -20,6 +20,10 @@ import { SubmitBatch } from '../wire/submit.js'
 import { Readiness } from './readiness.js'
 import { TaskTable } from './task-table.js'
 import type { Task } from './task.js'
+import type { Transferable } from '../worker/transfer.js'
+
+/** The pool's largest queue capacity (its queued count is a 32-bit counter). */
+const MAX_QUEUE_CAPACITY = 2 ** 31 - 1
 
 /** What the engine tells its facade. */
 export interface EngineEvents extends WorkerEvents {
@@ -62,8 +66,10 @@ export class Engine implements MapHost, EventSink {
     this.maxWorkers = maxWorkers
     this.queueCapacity = queueCapacity
     try {
+      // The pool queues what the free slots have yet to take too (see `Readiness`).
+      const poolCapacity = Math.min(queueCapacity + maxWorkers, MAX_QUEUE_CAPACITY)
       this.#native = new NativeExecutor(
-        { maxWorkers, queueCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
+        { maxWorkers, queueCapacity: poolCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
         (batch) => this.#onEvents(batch),
       )
     } catch (error) {
@@ -82,12 +88,15 @@ export class Engine implements MapHost, EventSink {
         if (this.#readiness.watching) this.#readiness.check()
       },
       idle: () => this.#becameIdle(),
+      aborted: (task, error) => this.#abort(task, error),
     })
     this.#readiness = new Readiness({
       queueCapacity,
+      maxWorkers,
       memoryLimit,
       queued,
       batched: () => this.#batch.live,
+      pending: () => this.#table.pending,
       closed: () => this.#closed,
       emitDrain: () => this.#events.drain(),
     })
@@ -128,6 +137,7 @@ export class Engine implements MapHost, EventSink {
       },
       handedOut: this.#mainThread.handedOut,
       received: (n) => this.#mainThread.received(n),
+      slotFree: () => this.#table.pending <= maxWorkers,
     })
   }
 
@@ -148,7 +158,7 @@ export class Engine implements MapHost, EventSink {
     level: number,
     timeout: number | undefined,
     signal: AbortSignal | undefined,
-    transfer: readonly ArrayBuffer[] | undefined,
+    transfer: readonly Transferable[] | undefined,
     onProgress?: (value: unknown) => void,
   ): Future<unknown> {
     if (signal?.aborted) {
@@ -159,7 +169,7 @@ export class Engine implements MapHost, EventSink {
     const task = runner.create(this.#table.nextId(), level, timeout, fn, args, transfer)
     if (onProgress !== undefined && task instanceof IsolateTask) task.onProgress = onProgress
     this.#accept(task)
-    if (signal !== undefined) this.#table.listen(task, signal, (t, error) => this.#abort(t, error))
+    if (signal !== undefined) this.#table.listen(task, signal)
     return task
   }
 
@@ -177,6 +187,11 @@ export class Engine implements MapHost, EventSink {
     this.#checkAccepting()
     this.#accept(chunk)
     return chunk as Future<unknown> as Future<unknown[]>
+  }
+
+  halt(chunk: Future<unknown[]>): void {
+    const task = this.#table.get(chunk._id)
+    if (task !== undefined) this.#abort(task, new CancelledError('the map or imap it belongs to was stopped'))
   }
 
   isReady(): boolean {

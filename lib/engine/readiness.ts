@@ -2,12 +2,16 @@
  * Readiness and backpressure: room in the queue, the `memoryLimit`, `ready()` and the
  * `'drain'` event.
  *
- * Rules: the queue's room is the pool's live queued count (shared memory, no native call)
- * plus what waits in the submission batch, against `queueCapacity`. A submission or `ready()`
- * that finds no room arms `'drain'`, emitted once when room appears (not after shutdown).
- * Room appears when a worker takes a task, just after it finished another one: it is looked
- * for at each settle while someone cares (`watching`), and every `READY_POLL_MS` while
- * someone waits.
+ * Rules: `queueCapacity` counts the tasks waiting to start beyond those the free slots take
+ * at once, as the peer pools count it (`maxWorkers + queueCapacity` accepted into idle
+ * workers). Waiting: the pool's live queued count (shared memory, no native call) plus what
+ * waits in the submission batch. Busy: the other unsettled tasks (running, or done with their
+ * result on its way); the slots they leave free take as many waiting tasks. So a burst into
+ * idle workers is not refused while they have yet to take its first tasks, and results on
+ * their way do not count against the queue. A submission or `ready()` that finds no room
+ * arms `'drain'`, emitted once when room appears (not after shutdown). Room appears when a
+ * worker takes a task, just after it finished another one: it is looked for at each settle
+ * while someone cares (`watching`), and every `READY_POLL_MS` while someone waits.
  */
 import { memoryUsage } from '../binding.js'
 import { CancelledError, ExecutorShutdownError } from '../errors.js'
@@ -28,11 +32,14 @@ const MEMORY_READING_MS = 10
 
 export interface ReadinessHost {
   readonly queueCapacity: number
+  readonly maxWorkers: number
   readonly memoryLimit: number | undefined
   /** The pool's queued count, live. */
   readonly queued: Int32Array
   /** Accepted tasks still in the submission batch. */
   batched(): number
+  /** Tasks accepted and not settled. */
+  pending(): number
   closed(): boolean
   emitDrain(): void
 }
@@ -53,10 +60,12 @@ export class Readiness {
     this.#host = host
   }
 
-  /** Room for one more queued task. */
+  /** Room for one more waiting task (see the rules above). */
   hasRoom(): boolean {
     const host = this.#host
-    return Atomics.load(host.queued, 0) + host.batched() < host.queueCapacity
+    const waiting = Atomics.load(host.queued, 0) + host.batched()
+    const freeSlots = Math.max(0, host.maxWorkers - (host.pending() - waiting))
+    return waiting < host.queueCapacity + freeSlots
   }
 
   /** The queue was found full: emit 'drain' once it has room. */

@@ -14,12 +14,22 @@ export interface TableEvents {
   settled(): void
   /** No task is pending any more. */
   idle(): void
+  /** The signal of `task` aborted (see `listen`). */
+  aborted(task: Task, error: CancelledError): void
+}
+
+/** The pending tasks that share one signal, and the one listener that cancels them. */
+interface Watch {
+  readonly tasks: Set<Task>
+  readonly onAbort: () => void
 }
 
 export class TaskTable {
   readonly counts: Counts = { submitted: 0, completed: 0, failed: 0, cancelled: 0, rejected: 0 }
   readonly #tasks = new Map<number, Task>()
   readonly #events: TableEvents
+  /** One abort listener per signal, however many tasks share it (no `MaxListenersExceededWarning`). */
+  readonly #watches = new WeakMap<AbortSignal, Watch>()
   #nextId = 1
 
   constructor(events: TableEvents) {
@@ -73,10 +83,31 @@ export class TaskTable {
     if (this.#tasks.size === 0) this.#events.idle()
   }
 
-  /** Cancels `task` through `cancel` when `signal` aborts, until it settles. */
-  listen(task: Task, signal: AbortSignal, cancel: (task: Task, error: CancelledError) => void): void {
-    const onAbort = (): void => cancel(task, new CancelledError('the task was aborted', { cause: signal.reason }))
-    signal.addEventListener('abort', onAbort, { once: true })
-    task.unlisten = () => signal.removeEventListener('abort', onAbort)
+  /**
+   * Reports `task` as `aborted` when `signal` aborts, until it settles. Tasks sharing a
+   * signal share its one listener, which is removed once none of them is pending.
+   */
+  listen(task: Task, signal: AbortSignal): void {
+    if (this.#tasks.get(task._id) !== task) return // settled already (refused as it was handed over)
+    let watch = this.#watches.get(signal)
+    if (watch === undefined) {
+      const tasks = new Set<Task>()
+      const onAbort = (): void => {
+        this.#watches.delete(signal)
+        for (const each of tasks) this.#events.aborted(each, new CancelledError('the task was aborted', { cause: signal.reason }))
+      }
+      watch = { tasks, onAbort }
+      this.#watches.set(signal, watch)
+      signal.addEventListener('abort', onAbort, { once: true })
+    }
+    const { tasks, onAbort } = watch
+    tasks.add(task)
+    task.unlisten = () => {
+      tasks.delete(task)
+      if (tasks.size === 0 && this.#watches.get(signal) === watch) {
+        this.#watches.delete(signal)
+        signal.removeEventListener('abort', onAbort)
+      }
+    }
   }
 }

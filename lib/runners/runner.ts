@@ -6,6 +6,7 @@
 import type { NativeStats } from '../binding.js'
 import type { Task } from '../engine/task.js'
 import type { CancelledError, ExecutorShutdownError } from '../errors.js'
+import type { Transferable } from '../worker/transfer.js'
 
 /** A failure the pool reports for a native task (see `EventKind`). */
 export type Failure = 'failed' | 'panicked' | 'timed-out'
@@ -21,7 +22,7 @@ export interface Runner<T extends Task = Task> {
    * Task `id` calling `fn(...args)` (already checked) at priority `level`, with a run-time
    * limit of `timeout` ms; `transfer`: buffers to move rather than copy (worker tasks and kernels).
    */
-  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): T
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly Transferable[]): T
   /** Task `id` calling `fn` on each of `items` in order and resolving with the results (a `map` chunk); checks the items. */
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): T
   /** The submission batch must reach the pool now, not at the end of the microtask: the pool copies `task`'s arguments then. */

@@ -29,6 +29,7 @@ import { decode, decodeError, encode, type SharedBuffers } from '../workers/code
 import { Isolates, type IsolatesOptions } from '../workers/isolates.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
+import type { Transferable } from '../worker/transfer.js'
 
 /** Arguments at most this many numbers long travel as numbers. */
 const MAX_NUMBER_ARGS = 1 << 16
@@ -40,7 +41,7 @@ type Encoded = readonly number[] | Uint8Array | OnPort
 class OnPort {
   constructor(
     readonly values: readonly unknown[],
-    readonly transfer: readonly ArrayBuffer[] | undefined,
+    readonly transfer: readonly Transferable[] | undefined,
   ) {}
 }
 
@@ -116,12 +117,12 @@ function cloneError(error: unknown): TypeError {
 }
 
 /** Encodes `values` (see `Encoded`), moving `transfer`'s buffers out of the caller's hands. */
-function encodeArgs(values: readonly unknown[], transfer: readonly ArrayBuffer[] | undefined, shared: SharedBuffers): Encoded {
+function encodeArgs(values: readonly unknown[], transfer: readonly Transferable[] | undefined, shared: SharedBuffers): Encoded {
   if (transfer !== undefined && transfer.length > 0) {
     try {
       // Moved now, without a copy (the caller's buffers are detached); cloned together so that
       // the list names the moved buffers, which the worker gets the same way.
-      const moved = structuredClone({ values, transfer }, { transfer: transfer as ArrayBuffer[] })
+      const moved = structuredClone({ values, transfer }, { transfer: transfer as Transferable[] })
       return new OnPort(moved.values, moved.transfer)
     } catch (error) {
       throw cloneError(error)
@@ -187,7 +188,7 @@ export class WorkerRunner implements Runner<IsolateTask> {
     if (this.isolates.max === 0) throw new RangeError('worker tasks need worker threads: this executor has jsWorkers: 0')
   }
 
-  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): IsolateTask {
+  create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly Transferable[]): IsolateTask {
     return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer, this.isolates.shared)))
   }
 

@@ -1,7 +1,10 @@
 /**
  * The submission batch: accepted tasks on their way into the pool, handed over in one native
  * call (`submitBatch`, decoded by `src/wire/submit.rs`) at the end of the current microtask,
- * every `MAX_BATCH` tasks, or at once when a runner needs it (`Runner.urgent`).
+ * every `MAX_BATCH` tasks, or at once when a runner needs it (`Runner.urgent`) or a slot is
+ * free for the task (`SubmitSink.slotFree`): a worker then starts it while the submitter goes
+ * on (`const f = submit(heavy); computeOtherHalf(); await f` runs both halves in parallel).
+ * A burst pays one native call per free slot, then batches as before.
  *
  * The encoding: task `i` has id `ids[i]` and meta word `meta[i]` (its priority level, plus
  * what its runner's `encode` returns); each runner appends the task's numbers and objects in
@@ -24,6 +27,8 @@ export interface SubmitSink {
   readonly handedOut: Float64Array
   /** The native call wrote `n` ids to `handedOut`. */
   received(n: number): void
+  /** A task accepted now would find a free slot (every task accepted and unsettled fits in one). */
+  slotFree(): boolean
 }
 
 export class SubmitBatch {
@@ -41,7 +46,7 @@ export class SubmitBatch {
   add(task: Task): void {
     this.live++
     if (this.#tasks.push(task) === 1) queueMicrotask(this.flush)
-    if (this.#tasks.length >= MAX_BATCH || task.runner.urgent(task)) this.flush()
+    if (this.#tasks.length >= MAX_BATCH || task.runner.urgent(task) || this.#sink.slotFree()) this.flush()
   }
 
   /** Takes a task out of the batch (it was cancelled); false if it has reached the pool. */

@@ -3,10 +3,11 @@
  * from inside the worker thread.
  *
  * ```ts
- * import { onTeardown, progress } from 'ferris-executor/worker'
+ * import { onTeardown, progress, transfer } from 'ferris-executor/worker'
  * ```
  *
  * @module ferris-executor/worker
  */
 export { progress } from './progress.js'
 export { onTeardown } from './teardown.js'
+export { transfer, type Transfer, type Transferable } from './transfer.js'

@@ -151,7 +151,10 @@ interface ErrorRecord {
   errors?: Thrown[]
 }
 
-/** What was thrown: an error's record, or any other value (cloned if it can be, else its text). */
+/**
+ * What was thrown: an error's record, or any other value (cloned if it can be, else an
+ * object's cloneable own fields, else its text).
+ */
 type Thrown = { error: ErrorRecord } | { value: unknown }
 
 const BUILT_IN: Record<string, new (message?: string, options?: { cause?: unknown }) => Error> = {
@@ -176,14 +179,28 @@ function cloneable(value: unknown): boolean {
 /** Depth at which nested causes stop being recorded: a cycle of causes must end somewhere. */
 const MAX_DEPTH = 8
 
-function record(thrown: unknown, depth: number): Thrown {
-  if (!(thrown instanceof Error)) return { value: cloneable(thrown) ? thrown : String(thrown) }
+/** An error's fields that its record holds apart. */
+const ERROR_KEYS = new Set(['cause', 'errors', 'name', 'message', 'stack'])
+const NO_KEYS = new Set<string>()
+
+/** `object`'s own enumerable fields that can be cloned, but those in `skipped`. */
+function cloneableFields(object: object, skipped: ReadonlySet<string>): Record<string, unknown> {
   const fields: Record<string, unknown> = {}
-  for (const key of Object.keys(thrown)) {
-    if (key === 'cause' || key === 'errors' || key === 'name' || key === 'message' || key === 'stack') continue
-    const value = (thrown as unknown as Record<string, unknown>)[key]
+  for (const key of Object.keys(object)) {
+    if (skipped.has(key)) continue
+    const value = (object as Record<string, unknown>)[key]
     if (cloneable(value)) fields[key] = value
   }
+  return fields
+}
+
+function record(thrown: unknown, depth: number): Thrown {
+  if (!(thrown instanceof Error)) {
+    if (cloneable(thrown)) return { value: thrown }
+    // An object with a method (`toJSON`, say) cannot be cloned whole: its data can.
+    return { value: typeof thrown === 'object' && thrown !== null ? cloneableFields(thrown, NO_KEYS) : String(thrown) }
+  }
+  const fields = cloneableFields(thrown, ERROR_KEYS)
   const error: ErrorRecord = { name: thrown.name, message: thrown.message, stack: thrown.stack, fields }
   if (depth < MAX_DEPTH && 'cause' in thrown) error.cause = record(thrown.cause, depth + 1)
   if (depth < MAX_DEPTH && thrown instanceof AggregateError) error.errors = thrown.errors.map((e: unknown) => record(e, depth + 1))

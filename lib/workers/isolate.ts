@@ -11,6 +11,12 @@
  * is awaited on this thread's event loop, which it needs; between tasks the loop also turns at
  * least every `SLICE_MS` of work, so timers a task started still run, and `terminate()` and
  * process exit are never held up by more than one wait.
+ *
+ * Keep-alive rule: while a task's promise is pending, the worker holds a ref'd handle
+ * (`pendingTask`). The promise may wait on nothing that holds the event loop (an unref'd
+ * timer, `AbortSignal.timeout()`, `Atomics.waitAsync`); without the handle the loop would
+ * empty and the thread end with the task unsettled. A task that never settles is then ended by
+ * its `timeout` or signal, as a synchronous one is.
  */
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads'
 
@@ -19,6 +25,7 @@ import { callEach, isThenable } from '../calls.js'
 import { WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_PROGRESS } from '../wire/codes.js'
 import { exact, exactArray } from '../wire/numbers.js'
 import { installWorkerHooks } from '../worker/hooks.js'
+import { unwrapMoved, type Transferable } from '../worker/transfer.js'
 import { decode, encode, encodeError } from './codec.js'
 import { WorkerSharedBuffers } from './shared.js'
 import { SIGNAL_HAS_TEARDOWN, SIGNAL_MESSAGES, SIGNAL_RECYCLE, type RetireReason, type WorkerNotice } from './signals.js'
@@ -67,6 +74,9 @@ installWorkerHooks({
   },
 })
 
+/** Ref'd while a task's promise is pending (see the keep-alive rule above); one handle for the worker's life. */
+const pendingTask = setInterval(() => {}, 2 ** 31 - 1).unref()
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
@@ -108,10 +118,13 @@ async function importExport(id: number, url: string, name: string): Promise<Fn> 
       code: 'ERR_FERRIS_WORKER_MODULE',
     })
   }
-  // A CommonJS module's named exports may only be on its default export (module.exports).
+  // A CommonJS module's named exports may only be on its default export (module.exports),
+  // which may be a function with handlers hung off it (`module.exports = a; a.b = b`).
   const exports = module.default
   let fn = module[name]
-  if (fn === undefined && exports !== null && typeof exports === 'object') fn = (exports as Record<string, unknown>)[name]
+  if (fn === undefined && exports !== null && (typeof exports === 'object' || typeof exports === 'function')) {
+    fn = (exports as Record<string, unknown>)[name]
+  }
   if (fn === undefined) throw Object.assign(new TypeError(`worker module ${url} has no export "${name}"`), { code: 'ERR_FERRIS_WORKER_EXPORT' })
   if (typeof fn !== 'function') {
     throw Object.assign(new TypeError(`export "${name}" of worker module ${url} is not a function (it is ${typeof fn})`), {
@@ -167,18 +180,37 @@ function complete(id: number, functionId: number, flags: number, value: unknown)
     port.returnedNumbers(id, Float64Array.from(value as number[]))
     return
   }
+  const moved = unwrapMoved(value, (flags & WORKER_CHUNK) !== 0)
+  if (moved !== undefined) {
+    post(id, functionId, moved.value, moved.list)
+    return
+  }
   let bytes: Uint8Array | undefined
   try {
     bytes = encode(value, shared)
   } catch (error) {
-    fail(id, functionId, new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error }))
+    fail(id, functionId, cloneError(error))
     return
   }
   if (bytes !== undefined) {
     port.returned(id, bytes)
     return
   }
-  channel.postMessage({ id, value })
+  post(id, functionId, value, undefined)
+}
+
+function cloneError(error: unknown): TypeError {
+  return new TypeError('the worker task returned a value that cannot be cloned to the main thread', { cause: error })
+}
+
+/** Sends task `id`'s result by `postMessage`: it holds shared memory, or moves `list`. */
+function post(id: number, functionId: number, value: unknown, list: Transferable[] | undefined): void {
+  try {
+    channel.postMessage({ id, value }, list)
+  } catch (error) {
+    fail(id, functionId, cloneError(error))
+    return
+  }
   port.posted(id)
 }
 
@@ -308,7 +340,9 @@ async function serve(): Promise<void> {
     spin = SPIN_US
     const pending = run(id)
     if (pending !== undefined) {
+      pendingTask.ref()
       await pending
+      pendingTask.unref()
       sliceStart = performance.now()
     } else if (performance.now() - sliceStart > SLICE_MS) {
       await turn()

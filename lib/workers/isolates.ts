@@ -11,7 +11,9 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from '
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
+import { workerExecArgv } from './exec-argv.js'
 import { MainSharedBuffers } from './shared.js'
+import type { Transferable } from '../worker/transfer.js'
 import { SIGNAL_HAS_TEARDOWN, SIGNAL_MESSAGES, SIGNAL_RECYCLE, SIGNAL_WORDS, isProgress, isRetired, type RetireReason } from './signals.js'
 import type { ResolvedWorkerOptions } from './worker-options.js'
 
@@ -78,6 +80,8 @@ export class Isolates {
   readonly #native: NativeExecutor
   readonly #host: IsolatesHost
   readonly #options: IsolatesOptions
+  /** The Node options of workers spawned without `workerOptions.execArgv`. */
+  readonly #execArgv = workerExecArgv()
   readonly #seats: Array<Seat | undefined> = []
   #alive = 0
   #started = 0
@@ -139,7 +143,7 @@ export class Isolates {
     const data: IsolateData = { hub: this.#native.hubId, seat, generation: this.#native.seatWorker(seat), port: port2, signal, maxTasks, idleTimeout }
     let worker: Worker
     try {
-      worker = new Worker(PROGRAM, { name: `ferris-js-worker-${seat}`, ...options })
+      worker = new Worker(PROGRAM, { name: `ferris-js-worker-${seat}`, execArgv: this.#execArgv, ...options })
       worker.postMessage(data, [port2])
     } catch (error) {
       // Bad `execArgv` flags, say: Node refuses them here. Reported from a microtask, once
@@ -204,11 +208,11 @@ export class Isolates {
   }
 
   /** Sends task `id`'s arguments to the worker at `seat`, which asked for them. */
-  sendArgs(seat: number, id: number, args: readonly unknown[] | undefined, transfer: readonly ArrayBuffer[] | undefined): void {
+  sendArgs(seat: number, id: number, args: readonly unknown[] | undefined, transfer: readonly Transferable[] | undefined): void {
     const entry = this.#seats[seat]
     if (entry === undefined) return
     try {
-      entry.port.postMessage({ id, args }, transfer as ArrayBuffer[] | undefined)
+      entry.port.postMessage({ id, args }, transfer as Transferable[] | undefined)
     } finally {
       Atomics.add(entry.signal, SIGNAL_MESSAGES, 1)
       Atomics.notify(entry.signal, SIGNAL_MESSAGES)

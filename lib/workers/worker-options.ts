@@ -23,7 +23,7 @@ export interface WorkerOptions {
   env?: Record<string, string | undefined> | typeof SHARE_ENV
   /** Strings appended to the workers' `process.argv`. */
   argv?: readonly string[]
-  /** Node options of the workers (`--max-old-space-size=...`, ...). Default: the main thread's. */
+  /** Node options of the workers (`--max-old-space-size=...`, ...). Default: the main thread's, but `--input-type`. */
   execArgv?: readonly string[]
   /** Readable as `workerData` (from `node:worker_threads`) in the task's module; cloned once per worker. */
   workerData?: unknown

@@ -3,6 +3,7 @@ import { isAbsolute } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
 import { addon } from '../addon.js'
+import type { Unmoved } from '../worker/transfer.js'
 import { compileSource } from './source.js'
 
 /** Key of a worker task's type-only member (no such symbol exists at run time). */
@@ -50,14 +51,15 @@ export class WorkerTask<A extends unknown[] = unknown[], R = unknown> {
 export type WorkerFunction = (...args: never[]) => unknown
 
 /**
- * The `WorkerTask` of function type `F`: its parameters and its (awaited) result.
+ * The `WorkerTask` of function type `F`: its parameters and its (awaited) result, unwrapped
+ * from `transfer(...)`.
  *
  * ```ts
  * import type * as Work from './work.js'
  * type Blur = WorkerTaskOf<typeof Work.blur> // what workerTask<typeof Work.blur>(url, 'blur') returns
  * ```
  */
-export type WorkerTaskOf<F extends WorkerFunction> = WorkerTask<Parameters<F>, Awaited<ReturnType<F>>>
+export type WorkerTaskOf<F extends WorkerFunction> = WorkerTask<Parameters<F>, Unmoved<Awaited<ReturnType<F>>>>
 
 function moduleUrl(module: unknown): string {
   if (module instanceof URL) return module.href

@@ -18,6 +18,9 @@
  *               the main thread's longest stall meanwhile (the longest gap of a 1 ms timer)
  *   idle CPU    the child's CPU time over 2 s with its 2 workers started and idle, in % of
  *               one core (its main thread and Node's own threads included)
+ *   startup     in a fresh process each (bench/workers/startup.mjs): the import alone, and the
+ *               import + opening a pool + the first `inc` result; measured first, before the
+ *               long-lived children start, rounds going over the libraries in rotating order
  *
  * All the children are started first, one at a time (each measures its idle CPU right after
  * its warm-up, while the others sit idle), and stay open; then, figure by figure,
@@ -32,7 +35,10 @@
  *   npm run bench:workers -- --only piscina,ferris
  *   npm run bench:workers -- --json FILE
  */
+import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 
 import { loadAverage, median, options } from './common.mjs'
 import { LibraryChild } from './workers/child.mjs'
@@ -63,6 +69,8 @@ const settings = {
   mapItems: quick ? 200_000 : 1_000_000,
   peerMapItems: quick ? 10_000 : 50_000,
   idleMs: 2_000,
+  /** Fresh processes per library for the startup figures. */
+  startupRounds: quick ? 5 : 15,
   /** How long a pool's close may take before the run reports it as stuck. */
   closeTimeoutMs: 10_000,
 }
@@ -97,6 +105,22 @@ console.error(
   `bench:workers: ${LIBRARIES.join(', ')}; ${settings.threads} threads each; cpu task ${settings.cpuIterations} iterations ` +
     `(~${settings.cpuTaskMs} ms), small task ${settings.smallIterations} (~${settings.smallTaskUs} us)`,
 )
+
+const STARTUP = fileURLToPath(new URL('./workers/startup.mjs', import.meta.url))
+/** Per library: its startup samples (`{ importMs, firstMs }`), each from a fresh process. */
+const startups = new Map(LIBRARIES.map((library) => [library, []]))
+console.error('  startup')
+for (let round = 0; round < settings.startupRounds; round++) {
+  for (let k = 0; k < LIBRARIES.length; k++) {
+    const library = LIBRARIES[(k + round) % LIBRARIES.length]
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [STARTUP, library, String(settings.threads)], { timeout: 60_000 })
+      startups.get(library).push(JSON.parse(stdout))
+    } catch (error) {
+      console.error(`  ${library} startup failed: ${error.message}`)
+    }
+  }
+}
 
 const children = []
 for (const library of LIBRARIES) {
@@ -167,6 +191,11 @@ for (const child of children) {
   f.mapMs = medianOf('map', 'ms')
   Object.assign(f, { mapItems: r.map[0].items, mapChunked: r.map[0].chunked })
   f.mapPerSecond = (f.mapItems / f.mapMs) * 1000
+  const started = startups.get(child.library)
+  if (started.length > 0) {
+    f.importMs = median(started.map((x) => x.importMs))
+    f.startupMs = median(started.map((x) => x.firstMs))
+  }
   f.othersLoad = child.othersLoad
   figures[child.library] = f
   notes[child.library] = child.notes

@@ -145,7 +145,7 @@ try {
     copyFileSync(join(root, binary), join(staged, binary))
     const rootPkg = await pack(root, tarballs)
     const platformPkg = await pack(staged, tarballs)
-    checkContents('the root tarball', rootPkg.files, ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/lib/addon.js', 'dist/native.d.ts', 'README.md'])
+    checkContents('the root tarball', rootPkg.files, ['package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/lib/workers/isolate.js', 'dist/native.d.ts', 'README.md'])
     // Besides the compiled package in dist/, only what npm always adds (package.json, README, licence).
     const stray = rootPkg.files.map((f) => f.path).filter((path) => !path.startsWith('dist/') && !/^(package\.json|README\.md|LICEN[CS]E(\.\w+)?)$/i.test(path))
     if (stray.length > 0) fail(`the root tarball holds files outside dist/: ${stray.join(', ')}`)

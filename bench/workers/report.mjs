@@ -34,6 +34,8 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     'map items/s',
     'map stall ms',
     'idle CPU %',
+    'import ms',
+    'first result ms',
     'others',
   ]
   const lines = [header]
@@ -54,6 +56,8 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
       `${fmt(f.mapPerSecond)}${f.mapChunked ? '' : ' *'}`,
       fmt(f.mapStallMs, 1),
       fmt(f.idleCpuPercent, 2),
+      f.importMs === undefined ? '-' : fmt(f.importMs, 1),
+      f.startupMs === undefined ? '-' : fmt(f.startupMs, 1),
       f.othersLoad === undefined ? 'n/a' : fmt(f.othersLoad, 2),
     ])
   }
@@ -66,7 +70,8 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
       `main thread's time / the pool's (1: as fast on a worker); map stall: the main thread's longest, during map; ` +
       `cpu: ${s.cpuTasks} tasks of ~${cpuTaskMs} ms on the main thread vs the pool;\nsmall: ${fmt(s.smallTasks)} tasks of ~${smallTaskUs} us; ` +
       `map: ${ourName} map(square, ${fmt(s.mapItems)} items, chunked); * a peer's per-task rate on ${fmt(s.peerMapItems)} square tasks; ` +
-      `idle CPU: ${s.idleMs / 1000} s, % of one core;\nothers: cores other processes kept busy on average during the library's commands (the machine is shared).`,
+      `idle CPU: ${s.idleMs / 1000} s, % of one core;\nimport: the import alone, first result: import + open a pool + the first inc result, ` +
+      `each in a fresh process (${s.startupRounds} rounds);\nothers: cores other processes kept busy on average during the library's commands (the machine is shared).`,
   )
   for (const library of ran) for (const note of notes[library]) console.log(`note: ${library}: ${note}`)
 
@@ -90,6 +95,10 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     goal('cpu speedup / threads', 'cpuSpeedup', higher, (o) => o / threads, '>= 0.9', (r) => r >= 0.9, 'x', 2)
     goal('small tasks, total', 'smallMs', lower, (o, p) => o / p, '<= 0.67x the best peer', (r) => r <= 0.67, 'ms', 1)
     goal('map items/s vs per-task rate', 'mapPerSecond', higher, (o, p) => o / p, ">= 10x the best peer's", (r) => r >= 10, 'items/s')
+    if (ours.startupMs !== undefined && peersRan.every((p) => figures[p].startupMs !== undefined)) {
+      goal('import + open + first result', 'startupMs', lower, (o, p) => o / p, '<= 1x the best peer', (r) => r <= 1, 'ms', 1)
+      goal('import alone', 'importMs', lower, (o, p) => o / p, '<= 1x the best peer', (r) => r <= 1, 'ms', 1)
+    }
     const mine = (figure, value, goal, met, unit, digits) => goals.push({ figure, ours: value, ratio: value, goal, met, unit, digits })
     mine('modulo: main thread / pool', ours.moduloSpeed, '>= 0.9x', ours.moduloSpeed >= 0.9, 'x', 2)
     mine('map: longest stall', ours.mapStallMs, '<= 15 ms', ours.mapStallMs <= 15, 'ms', 1)
@@ -138,6 +147,9 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     const mapSize = f.mapChunked ? `map(square, ${fmt(f.mapItems)} items), chunked` : `${fmt(f.mapItems)} x square, one task each`
     row('map', mapSize, { medianMs: f.mapMs, samples: s.samples, perSecond: f.mapPerSecond, stallMs: f.mapStallMs })
     row('idleCpu', sizes.idle, { cpuPercent: f.idleCpuPercent })
+    if (f.startupMs !== undefined) {
+      row('startup', 'import + open + first inc result, fresh process', { medianMs: f.startupMs, importMs: f.importMs, samples: s.startupRounds })
+    }
   }
   const othersLoad = Object.fromEntries(ran.map((l) => [l, figures[l].othersLoad]))
   writeJson(jsonPath, { machine: machine(), settings: s, versions, results, goals, othersLoad, notes, failed: failures })

@@ -73,8 +73,18 @@ export interface IsolatesHost {
   error(error: unknown): void
 }
 
-/** The worker program: this file's sibling, `.ts` when running from the sources. */
-const PROGRAM = new URL(`./isolate${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+/** Set (to true) by scripts/bundle.mjs in the bundled build, whose shared code lives in `dist/`. */
+declare const FERRIS_BUNDLED: boolean | undefined
+
+/**
+ * The worker program: this file's sibling (`.ts` when running from the sources), or, in the
+ * bundled build, where this code sits in `dist/` (the bundle script checks that it does),
+ * `lib/workers/isolate.js` below it.
+ */
+const PROGRAM =
+  typeof FERRIS_BUNDLED === 'boolean' && FERRIS_BUNDLED
+    ? new URL('./lib/workers/isolate.js', import.meta.url)
+    : new URL(`./isolate${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
 
 export class Isolates {
   readonly #native: NativeExecutor

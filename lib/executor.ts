@@ -1,6 +1,6 @@
 /** `Executor`: the public API. It checks what users pass and delegates to its `Engine`. */
 import { EventEmitter } from 'node:events'
-import { MessagePort, type Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 
 import { cpuUsage, memoryUsage } from './binding.js'
 import { Engine } from './engine/engine.js'
@@ -9,54 +9,12 @@ import { Imap } from './imap.js'
 import type { Kernel, KernelItem } from './kernels.js'
 import { mapAll, type ImapOptions, type MapOptions, type Mappable } from './mapping.js'
 import { READY_OPTIONS, SHUTDOWN_OPTIONS, SUBMIT_OPTIONS, checkOptions, resolveOptions, type ExecutorOptions } from './options.js'
-import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { ExecutorStats } from './stats.js'
 import type { WorkerTask } from './workers/worker-task.js'
 import { asCompleted, waitFor, type CompletedFuture, type WaitForOptions, type WaitResult } from './waiting.js'
-import type { Transferable } from './worker/transfer.js'
+import { readSubmitOptions, type SubmitOptions } from './submit-options.js'
 
-/**
- * Options of one submission; an unknown key is refused with `TypeError` (naming the closest valid one).
- *
- * ```ts
- * const controller = new AbortController()
- * const future = executor.submit(kernels.spin, [1e9], { priority: TaskPriority.HIGH, signal: controller.signal, timeout: 1_000 })
- * ```
- */
-export interface SubmitOptions {
-  /** Default `TaskPriority.NORMAL`. */
-  priority?: TaskPriority
-  /**
-   * Aborting cancels the task if it has not started (a worker task that runs is stopped, its
-   * worker terminated and replaced); an already-aborted signal refuses the submission.
-   */
-  signal?: AbortSignal
-  /**
-   * Worker tasks and kernels: `ArrayBuffer`s in the arguments to move to the task instead of
-   * copying them; they are detached (unusable) in the caller from `submit` on. (A kernel reads
-   * arrays over a `SharedArrayBuffer` in place and copies other ones at `submit`.) A worker
-   * task also takes `MessagePort`s (a port lets it stream to the caller), and moves its result
-   * back with `transfer(value, list)`.
-   */
-  transfer?: readonly Transferable[]
-  /**
-   * Most milliseconds the task may run, counted from its start (time spent queued does not
-   * count); past it, the future rejects with `TimeoutError`. A worker task is stopped by
-   * terminating its worker thread, which is replaced. A kernel is asked to stop
-   * through its cancellation flag (the built-in kernels poll it); its future rejects and its
-   * slot is freed when it does. A JS function on the main thread cannot be interrupted: an
-   * async one's future rejects at the limit and its slot is freed then (its eventual result
-   * is ignored); a synchronous one's future rejects when it returns, if it ran too long (its
-   * result is dropped).
-   */
-  timeout?: number
-  /**
-   * Worker tasks only: called on the main thread with each value the task passes to
-   * `progress()` (from `ferris-executor/worker`), in order, before its future settles and
-   * never after. A listener that throws is an uncaught exception, as an event listener's is.
-   */
-  onProgress?: (value: unknown) => void
-}
+export type { SubmitOptions } from './submit-options.js'
 
 /**
  * Options of `executor.ready()`; an unknown key is refused with `TypeError`.
@@ -138,23 +96,6 @@ type AnyFunction = (...args: never[]) => unknown
 /** The defaults of `submit`'s arguments, shared: a new object per call would be garbage per task. */
 const NO_ARGS: readonly unknown[] = Object.freeze([])
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
-
-function checkTransfer(transfer: unknown, runner: string): readonly Transferable[] | undefined {
-  if (transfer === undefined) return undefined
-  if (runner !== 'worker' && runner !== 'kernel') throw new TypeError('submit: transfer applies to worker tasks and kernels only')
-  const ports = runner === 'worker' // a port means nothing to a kernel
-  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || (ports && item instanceof MessagePort))) {
-    throw new TypeError(`submit: transfer must be an array of ArrayBuffers${ports ? ' and MessagePorts' : ''}`)
-  }
-  return transfer
-}
-
-function checkOnProgress(onProgress: unknown, runner: string): ((value: unknown) => void) | undefined {
-  if (onProgress === undefined) return undefined
-  if (typeof onProgress !== 'function') throw new TypeError('submit: onProgress must be a function')
-  if (runner !== 'worker') throw new TypeError('submit: onProgress applies to worker tasks only (they report with progress() from ferris-executor/worker)')
-  return onProgress as (value: unknown) => void
-}
 
 /**
  * Runs JavaScript functions and native kernels on a Rust thread pool, with priorities, a
@@ -258,14 +199,7 @@ export class Executor extends EventEmitter<ExecutorEvents> {
     const runner = this.#engine.runnerFor(fn)
     if (runner === undefined) throw new TypeError('submit takes a function, a worker task or a kernel')
     if (!Array.isArray(args)) throw new TypeError('submit: args must be an array')
-    if (typeof options !== 'object' || options === null) throw new TypeError('submit: options must be an object')
-    const { signal } = options
-    if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('submit: signal must be an AbortSignal')
-    let timeout = checkTimeout(options.timeout)
-    if (timeout === Infinity) timeout = undefined
-    const level = priorityLevel(options.priority)
-    const transfer = checkTransfer(options.transfer, runner.name)
-    const onProgress = checkOnProgress(options.onProgress, runner.name)
+    const { level, timeout, signal, transfer, onProgress } = readSubmitOptions(options, runner.name)
     runner.check(fn, args)
     return this.#engine.submit(runner, fn, args, level, timeout, signal, transfer, onProgress)
   }

@@ -5,7 +5,8 @@
 import { availableParallelism } from 'node:os'
 import type { ResourceLimits } from 'node:worker_threads'
 
-import type { ReadyOptions, ShutdownOptions, SubmitOptions } from './executor.js'
+import type { ReadyOptions, ShutdownOptions } from './executor.js'
+import type { SubmitOptions } from './submit-options.js'
 import type { WaitOptions } from './future.js'
 import type { ImapOptions, MapOptions } from './mapping.js'
 import { FifoScheduler, WorkStealingScheduler, type Scheduler } from './scheduling.js'

@@ -128,8 +128,9 @@ function plan(i, random) {
     return { fn: kernels.testing.panic, args: [`task ${i} panics`], priority, expect: 'error', check: (e) => e instanceof KernelPanicError, outcome: 'failed' }
   }
   if (roll < 0.025) {
-    // Cancelled while queued: at once (still in the submission batch) or after a turn of the
-    // event loop (in the pool's queue, or already started: then cancel() says false).
+    // Cancelled at once (still in the submission batch, unless a free slot sent it to the pool
+    // at once) or after a turn of the event loop (in the pool's queue, or already started: then
+    // cancel() says false).
     return { ...valueTask(kind, n, i), priority, cancel: random() < 0.5 ? 'now' : 'later' }
   }
   if (roll < 0.035) {
@@ -245,8 +246,10 @@ async function main() {
     future.addDoneCallback((f) => onSettled(task, f, ++calls))
     if (task.cancel === 'now') {
       task.expect = 'either'
+      // Usually still queued, but not always: a submission that finds a free slot reaches the
+      // pool at once and a pool thread or idle worker may start it before this line. Either way
+      // the outcome must agree with what cancel() said (checked when it settles).
       task.cancelResult = future.cancel()
-      if (!task.cancelResult) fail(`task ${i}: cancel() of a batched task said false`)
     } else if (task.cancel === 'later') {
       task.expect = 'either'
       setImmediate(() => (task.cancelResult = future.cancel()))

@@ -18,7 +18,7 @@ export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } fr
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'
 export { registerKernels, type PluginKernels } from './lib/plugins.js'
 export { WorkerTask, workerTask, type WorkerFunction, type WorkerTaskOf } from './lib/workers/worker-task.js'
-export { transfer, type Transfer, type Transferable } from './lib/worker/transfer.js'
+export { transfer, type Transfer, type Transferable, type Unmoved } from './lib/worker/transfer.js'
 export type { ExecutorOptions } from './lib/options.js'
 export type { WorkerOptions } from './lib/workers/worker-options.js'
 export type { ExecutorStats, DurationSummary, WorkerStats } from './lib/stats.js'

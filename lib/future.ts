@@ -116,7 +116,13 @@ export class Future<T = unknown> extends Promise<T> {
     if (new.target.prototype.constructor !== Promise) adoptable(new.target.prototype)
   }
 
-  /** `then` and its kin make plain promises, as `Promise.resolve` and friends would. */
+  /**
+   * `then` and its kin make plain promises, as `Promise.resolve` and friends would.
+   *
+   * ```ts
+   * executor.submit(kernels.spin, [1]).then((x) => x) instanceof Future // false: a plain Promise
+   * ```
+   */
   static override get [Symbol.species](): PromiseConstructor {
     return Promise
   }

@@ -7,7 +7,14 @@
  */
 import type { MessagePort } from 'node:worker_threads'
 
-/** What can be moved between threads: an `ArrayBuffer` (detached where it was) or a `MessagePort`. */
+/**
+ * What can be moved between threads: an `ArrayBuffer` (detached where it was) or a `MessagePort`.
+ *
+ * ```ts
+ * const { port1, port2 } = new MessageChannel()
+ * const list: Transferable[] = [new ArrayBuffer(8), port2]
+ * ```
+ */
 export type Transferable = ArrayBuffer | MessagePort
 
 /** The brand of `transfer`'s wrappers, the same in every copy of this module. */
@@ -19,6 +26,10 @@ declare const movedValue: unique symbol
 /**
  * A worker task's result to move, made by `transfer(value, list)`; the future resolves with
  * `value` itself.
+ *
+ * ```ts
+ * const moved: Transfer<Uint8Array> = transfer(bytes, [bytes.buffer])
+ * ```
  */
 export interface Transfer<T> {
   /** @hidden type-only */
@@ -53,7 +64,13 @@ export function transfer<T>(value: T, list: readonly Transferable[]): Transfer<T
   return moved as unknown as Transfer<T>
 }
 
-/** The result of a task whose result may be `transfer(...)`ed: `T`, or what `Transfer<T>` wraps. */
+/**
+ * The result of a task whose result may be `transfer(...)`ed: `T`, or what `Transfer<T>` wraps.
+ *
+ * ```ts
+ * type Pixels = Unmoved<Transfer<Uint8Array>> // Uint8Array: what the caller's future resolves with
+ * ```
+ */
 export type Unmoved<R> = R extends Transfer<infer T> ? T : R
 
 function isMoved(value: unknown): value is Moved {

@@ -26,19 +26,21 @@ export function speedupChart(speedups, variants, machine, { title = 'Speedup ove
   const groupWidth = barStep * variants.length + 24
   const [left, top, plotHeight] = [56, 64, 260]
   const legendWidth = 40 + 6.5 * Math.max(...variants.map((v) => (legend[v] ?? v).length))
-  const width = left + speedups.length * groupWidth + legendWidth
+  const caption = [`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.os}`]
+  if (load) caption.push(`load average (1 min): ${load.start.toFixed(2)} at the start of the run, ${load.end.toFixed(2)} at its end (above 0, other processes shared these cores)`)
+  const width = Math.max(left + speedups.length * groupWidth + legendWidth, left + 6 * Math.max(...caption.map((line) => line.length)))
   const height = top + plotHeight + 86
   const values = speedups.flatMap((s) => variants.map((v) => s.ratios[v])).filter(Number.isFinite)
-  const maxLog = Math.ceil(Math.log10(Math.max(...values, 10)) + 0.15) // room for the labels above the tallest bar
+  const maxLog = Math.log10(Math.max(...values, 10)) + 0.25 // room for the label above the tallest bar
   const minLog = Math.floor(Math.log10(Math.min(...values, 0.1)))
   const y = (x) => top + plotHeight - ((Math.log10(x) - minLog) / (maxLog - minLog)) * plotHeight
-  const plotRight = width - legendWidth
+  const plotRight = left + speedups.length * groupWidth
   const out = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${left}" y="20" font-size="13">${escape(title)}</text>`,
   ]
-  for (let e = minLog; e <= maxLog; e++) {
+  for (let e = minLog; e <= Math.ceil(maxLog); e++) {
     for (const m of [1, 2, 5]) {
       const tick = m * 10 ** e
       if (Math.log10(tick) > maxLog) break
@@ -70,8 +72,6 @@ export function speedupChart(speedups, variants, machine, { title = 'Speedup ove
     out.push(`<rect x="${plotRight + 20}" y="${ly - 10}" width="12" height="12" fill="${color(v)}"/>`)
     out.push(`<text x="${plotRight + 38}" y="${ly}">${escape(legend[v] ?? v)}</text>`)
   })
-  const caption = [`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.os}`]
-  if (load) caption.push(`load average (1 min): ${load.start.toFixed(2)} at the start of the run, ${load.end.toFixed(2)} at its end (above 0, other processes shared these cores)`)
   caption.forEach((line, i) => out.push(`<text x="${left}" y="${top + plotHeight + 44 + i * 16}" fill="#444">${escape(line)}</text>`))
   out.push('</svg>')
   return out.join('\n')

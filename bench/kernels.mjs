@@ -339,10 +339,11 @@ if (small) {
   reportSmallKernels(small)
   output.smallKernels = small
 }
+const load = { start: loadAtStart, end: loadavg()[0] }
+output.loadAverage = load
 writeJson(jsonPath, output)
 if (speedups) {
   const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
-  const load = { start: loadAtStart, end: loadavg()[0] }
   const legend = { 'N/1': 'N/1: native-N over native-1' }
   writeFileSync(svgPath, speedupChart(speedups, [...VARIANTS.slice(1), 'N/1'], machine(), { legend, load }))
   console.log(`\nwrote ${jsonPath} and ${svgPath}`)

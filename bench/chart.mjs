@@ -25,10 +25,10 @@ export function speedupChart(speedups, variants, machine, { title = 'Speedup ove
   const [barWidth, barStep] = [20, 24]
   const groupWidth = barStep * variants.length + 24
   const [left, top, plotHeight] = [56, 64, 260]
-  const legendWidth = 40 + 6.5 * Math.max(...variants.map((v) => (legend[v] ?? v).length))
+  const legendWidth = 48 + 7 * Math.max(...variants.map((v) => (legend[v] ?? v).length))
   const caption = [`${machine.cores} cores, ${machine.cpu}, Node ${machine.node}, ${machine.os}`]
   if (load) caption.push(`load average (1 min): ${load.start.toFixed(2)} at the start of the run, ${load.end.toFixed(2)} at its end (above 0, other processes shared these cores)`)
-  const width = Math.max(left + speedups.length * groupWidth + legendWidth, left + 6 * Math.max(...caption.map((line) => line.length)))
+  const width = Math.max(left + speedups.length * groupWidth + legendWidth, left + 6 * Math.max(...caption.map((line) => line.length), title.length * 1.2))
   const height = top + plotHeight + 86
   const values = speedups.flatMap((s) => variants.map((v) => s.ratios[v])).filter(Number.isFinite)
   const maxLog = Math.log10(Math.max(...values, 10)) + 0.25 // room for the label above the tallest bar

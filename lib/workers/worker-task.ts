@@ -79,8 +79,14 @@ function moduleUrl(module: unknown): string {
  * `workerTask(fn)` ships `fn`'s source text, compiled once per worker: `fn` must be
  * self-contained, since the variables around it do not exist in the worker (reading one
  * rejects the task with a `ReferenceError` that says so); pass what it needs as arguments, or
- * `await import(...)` modules inside it. Throws `TypeError` for a built-in or bound function
- * (no source to send) and a class. Arguments and results are copied with the
+ * `await import(...)` modules inside it. The helpers TypeScript runners inject into function
+ * bodies (tsx's `__name`, oxc-node's `_defineProperty`, ts-node's `__classPrivateFieldGet`,
+ * ...) are provided in the worker. Throws `TypeError` for a built-in or bound function (no
+ * source to send), a class, a generator function (`ERR_FERRIS_WORKER_GENERATOR`) and a
+ * source that does not compile on its own (`ERR_FERRIS_WORKER_SOURCE`, the `SyntaxError` as
+ * `cause`); warns (`FERRIS_WORKER_GLOBAL`) when `fn` uses an import of the caller's file
+ * named like a worker global (`crypto`, `process`, `URL`, ...). Errors thrown in the worker
+ * have stack traces that name the file and line of the `workerTask` call. Arguments and results are copied with the
  * structured-clone algorithm (typed arrays, `Map`, `Set`, `Date`, `BigInt`, nested objects);
  * a typed array over a `SharedArrayBuffer` is shared, and the `transfer` submit option moves
  * `ArrayBuffer`s instead of copying them.

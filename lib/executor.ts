@@ -98,20 +98,41 @@ type AnyFunction = (...args: never[]) => unknown
  * the task's type whole and derive its arguments from it (`TaskArgs`), rather than having
  * one overload per kind: a wrong argument is then reported on the argument, not as a task
  * that matches no overload.
+ *
+ * ```ts
+ * const submitAll = <F extends Submittable>(fn: F, calls: Array<SubmitRest<F>>): Array<Future<TaskResult<F>>> =>
+ *   calls.map((rest) => executor.submit(fn, ...rest))
+ * ```
  */
-export type Submittable = Kernel | WorkerTask | AnyFunction
+export type Submittable = Kernel | WorkerTask | ((...args: never[]) => unknown)
 
-/** The argument list of task `F`. */
+/**
+ * The argument list of task `F`.
+ *
+ * ```ts
+ * type SpinArgs = TaskArgs<typeof kernels.spin> // [n: number]
+ * ```
+ */
 export type TaskArgs<F> =
   F extends Kernel<infer A, infer _R> ? A : F extends WorkerTask<infer A, infer _R> ? A : F extends (...args: infer A) => unknown ? A : never
 
-/** What task `F`'s future resolves to (a function's promise unwrapped). */
+/**
+ * What task `F`'s future resolves to (a function's promise unwrapped).
+ *
+ * ```ts
+ * type Status = TaskResult<(url: string) => Promise<number>> // number
+ * ```
+ */
 export type TaskResult<F> =
   F extends Kernel<infer _A, infer R> ? R : F extends WorkerTask<infer _A, infer R> ? R : F extends (...args: never[]) => infer R ? Awaited<R> : never
 
 /**
  * One `map` item of task `F`: for a kernel, see `KernelItem`; for a worker task or a function,
  * its one argument (a task of two or more required parameters cannot be mapped).
+ *
+ * ```ts
+ * type Item = TaskItem<typeof kernels.sumOfSquares> // Float64Array
+ * ```
  */
 export type TaskItem<F> =
   F extends Kernel<infer A, infer _R>
@@ -126,7 +147,14 @@ export type TaskItem<F> =
         ? T
         : never
 
-/** `submit`'s arguments after the task: `args` may be left out when the task needs none. */
+/**
+ * `submit`'s arguments after the task: `args` may be left out when the task needs none.
+ *
+ * ```ts
+ * const rest: SubmitRest<typeof kernels.spin> = [[1_000], { priority: TaskPriority.HIGH }]
+ * executor.submit(kernels.spin, ...rest)
+ * ```
+ */
 export type SubmitRest<F> = [] extends TaskArgs<F>
   ? [args?: Readonly<TaskArgs<F>>, options?: SubmitOptions]
   : [args: Readonly<TaskArgs<F>>, options?: SubmitOptions]
@@ -227,6 +255,8 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
    * const parallel = executor.submit(workerTask((a: number, b: number) => a + b), [1, 2])
    * ```
+   *
+   * @typeParam F - the task's type, inferred: its arguments and result follow from it.
    */
   submit<F extends Submittable>(fn: F, ...rest: SubmitRest<F>): Future<TaskResult<F>>
   // `args: unknown`: the array check below is what the implementation relies on.
@@ -251,6 +281,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * const squares = await executor.map((n: number) => n * n, [1, 2, 3]) // [1, 4, 9]
    * const sums = await executor.map(kernels.sumOfSquares, [a, b]) // one Float64Array per item
    * ```
+   *
+   * @typeParam T - the items' type, inferred from `iterable` (it types a function's parameter).
+   * @typeParam F - the task's type, inferred: the items must be its argument (`TaskItem`).
    */
   map<T, F extends ((item: T) => unknown) | Kernel | WorkerTask>(fn: F, iterable: Iterable<T> & Iterable<TaskItem<F>>, options?: MapOptions): Promise<TaskResult<F>[]>
   map(fn: Mappable, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
@@ -269,6 +302,9 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    *   console.log(status)
    * }
    * ```
+   *
+   * @typeParam T - the items' type, inferred from `source` (it types a function's parameter).
+   * @typeParam F - the task's type, inferred: the items must be its argument (`TaskItem`).
    */
   imap<T, F extends ((item: T) => unknown) | Kernel | WorkerTask>(
     fn: F,

@@ -37,6 +37,14 @@ class Point {
   ) {}
 }
 
+/** Public state only, though its constructor adds it to a set: no private state to lose. */
+class Registered {
+  readonly _items = new Set<Registered>()
+  constructor(readonly id: number) {
+    this._items.add(this)
+  }
+}
+
 test('a Future, an Executor, a WorkerTask or an instance with #private fields is refused at submit, naming its position', async (t) => {
   const { executor } = setupWorkers(t, options)
   const future = executor.submit(echo, [1])
@@ -58,6 +66,7 @@ test('a Future, an Executor, a WorkerTask or an instance with #private fields is
   t.is((mapped as TypeError & { code?: string }).code, 'ERR_FERRIS_WORKER_ARG')
   // Plain data and instances of classes without private state still go (as plain objects).
   t.is(await executor.submit(echo, [new Point(1, 2)]), 'object')
+  t.is(await executor.submit(echo, [new Registered(1)]), 'object')
   t.is(await executor.submit(echo, [{ a: 1 }]), 'object')
   t.is(await future, 'number')
 })

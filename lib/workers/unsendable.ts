@@ -8,7 +8,7 @@
  * What can be seen of `#private` state: V8 offers no reflection on private fields, so this
  * reads the source text of the instance's classes (once per class, cached): a `#name`
  * declaration, or the helpers that transpilers lower private fields to (babel/oxc/swc
- * `_classPrivateFieldInitSpec`, esbuild `__privateAdd`, TypeScript's `WeakMap.set(this, ...)`).
+ * `_classPrivateFieldInitSpec`, esbuild `__privateAdd`, TypeScript's `_Class_field.set(this, ...)`).
  * Not seen: private state kept in a module-level `WeakMap` by hand, objects nested inside an
  * argument (only the arguments themselves are checked, so that a large array costs no walk),
  * and classes built into the engine (their own clone rules apply).
@@ -18,7 +18,7 @@ import { isWorkerTask } from './worker-task.js'
 
 /** A `#name` element of a class body, or the code transpilers lower one to. */
 const PRIVATE_STATE =
-  /[{};\s]#[\p{ID_Start}$_][\p{ID_Continue}$]*\s*[=;(\n}]|\.#[\p{ID_Start}$_]|\b_classPrivate(?:Field|Method)InitSpec\(this\b|\b__privateAdd\(this\b|\b_[\w$]+\.(?:set|add)\(this\b/u
+  /[{};\s]#[\p{ID_Start}$_][\p{ID_Continue}$]*\s*[=;(\n}]|\.#[\p{ID_Start}$_]|\b_classPrivate(?:Field|Method)InitSpec\(this\b|\b__privateAdd\(this\b|(?<![\w$.])_[\w$]+_[\w$]+\.(?:set|add)\(this\b/u
 
 /** Prototypes already looked at: the name of the class with private state on their chain, or null. */
 const seen = new WeakMap<object, string | null>()

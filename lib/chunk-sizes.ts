@@ -24,7 +24,7 @@
 export const TARGET_MS = 2
 
 /** The largest chunk: its results are settled in one go on the main thread (under a millisecond). */
-export const MAX_CHUNK = 16_384
+export const MAX_CHUNK = 8_192
 
 /** Weight of the newest measurement in the smoothed per-item cost. */
 const SMOOTHING = 0.25

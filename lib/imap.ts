@@ -176,7 +176,6 @@ export class Imap<R> implements AsyncIterableIterator<R> {
         const future = this.#host.isReady() ? this.#host.submitChunk(this.#fn, held, level) : undefined
         if (future === undefined) {
           await Promise.race([this.#host.whenReady(), stop.next()])
-          slices.restart()
           continue
         }
         held = undefined

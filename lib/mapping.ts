@@ -22,7 +22,7 @@ export interface BatchOptions {
   /**
    * Items per task. Default 1 for functions on the main thread; for kernels and worker tasks,
    * a size that follows the measured cost of the items: one item first, then doubling while
-   * a chunk takes well under 2 ms and halving when it takes well over (at most 16 384 items,
+   * a chunk takes well under 2 ms and halving when it takes well over (at most 8 192 items,
    * and about 4 chunks per worker at most for an array).
    */
   chunkSize?: number
@@ -213,14 +213,12 @@ export async function mapAll<R>(
       if (held.length === 0) break
       if (inFlight.size >= window) {
         await stop.next()
-        slices.restart()
         continue
       }
       // Wait for room (and memory): for one of ours to finish, or for the executor if none is ours.
       const future = host.isReady() ? host.submitChunk(fn, held, level) : undefined
       if (future === undefined) {
         await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenReady(), stop.next()]))
-        slices.restart()
         continue
       }
       const chunk = chunks.length

@@ -1,7 +1,8 @@
 /**
  * Decoding the pool's event batches (`src/wire/events.rs` encodes them): event `i` is of
- * kind `kinds[i]` about task `ids[i]`; a number result is `numbers[i]` (read with `exact`: an integer stays one); each event whose kind
- * carries a payload takes the next entry of `payloads`.
+ * kind `kinds[i]` about task `ids[i]`; a number result is `numbers[i]` (read with `exact`:
+ * an integer stays one); each event whose kind carries a payload takes the next entry of
+ * `payloads`.
  */
 import type { EventBatch } from '../binding.js'
 import type { Failure } from '../runners/runner.js'

@@ -44,6 +44,8 @@ interface Seat {
   retired: RetireReason | undefined
   /** Resolves once it has exited. */
   exited: Promise<void>
+  /** It is being terminated (see `#terminate`). */
+  terminating: boolean
 }
 
 /** How the workers are spawned and when they retire. */
@@ -85,6 +87,15 @@ const PROGRAM =
   typeof FERRIS_BUNDLED === 'boolean' && FERRIS_BUNDLED
     ? new URL('./lib/workers/isolate.js', import.meta.url)
     : new URL(`./isolate${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url)
+
+/** The first wait for a terminated worker's exit before asking again; doubled each time. */
+const TERMINATE_RETRY_MS = 50
+/**
+ * Requests after the first, at most: past them the worker is blocked where no termination
+ * reaches (a native call that never returns), and asking again is no use. Few enough that
+ * the `'exit'` listener each `terminate()` adds stays under Node's warning threshold.
+ */
+const TERMINATE_RETRIES = 6
 
 export class Isolates {
   readonly #native: NativeExecutor
@@ -168,7 +179,16 @@ export class Isolates {
     port1.on('message', (message: unknown) => this.#received(entry, message))
     port1.unref()
     let exited!: () => void
-    const entry: Seat = { worker, port: port1, signal, error: undefined, online: false, retired: undefined, exited: new Promise((resolve) => (exited = resolve)) }
+    const entry: Seat = {
+      worker,
+      port: port1,
+      signal,
+      error: undefined,
+      online: false,
+      retired: undefined,
+      exited: new Promise((resolve) => (exited = resolve)),
+      terminating: false,
+    }
     this.#seats[seat] = entry
     this.#alive++
     this.#started++
@@ -214,7 +234,34 @@ export class Isolates {
 
   /** Terminates the worker at `seat` (its task was stopped); it is replaced once it has exited. */
   stop(seat: number): void {
-    void this.#seats[seat]?.worker.terminate()
+    const entry = this.#seats[seat]
+    if (entry !== undefined) this.#terminate(entry)
+  }
+
+  /**
+   * Terminates `entry`'s worker, asking again until it has exited. One request can be lost:
+   * on Node 20, a `terminate()` that lands within milliseconds of a task's start (a fresh
+   * worker's first task, under load) may leave the worker running that task, a `for (;;)`
+   * for good, and never exiting; `destroy()` and `shutdown()` then wait forever for its
+   * exit. A later request reaches it (each call re-arms the isolate's termination, and is
+   * harmless once it is on its way out). The timer is unref'd: `terminate()` itself holds
+   * the process until the exit.
+   */
+  #terminate(entry: Seat): void {
+    if (entry.terminating) return
+    entry.terminating = true
+    let gone = false
+    void entry.exited.then(() => (gone = true))
+    let wait = TERMINATE_RETRY_MS
+    let left = TERMINATE_RETRIES
+    const ask = (): void => {
+      if (gone) return
+      void entry.worker.terminate()
+      if (left-- === 0) return
+      setTimeout(ask, wait).unref()
+      wait *= 2
+    }
+    ask()
   }
 
   /** Sends task `id`'s arguments to the worker at `seat`, which asked for them. */
@@ -302,7 +349,7 @@ export class Isolates {
       if (entry === undefined) continue
       // One left to run its hooks holds the process open until it has: shutdown() waits for it.
       if (graceful && Atomics.load(entry.signal, SIGNAL_HAS_TEARDOWN) !== 0) entry.worker.ref()
-      else void entry.worker.terminate()
+      else this.#terminate(entry)
     }
     return Promise.all(this.#exits).then(() => undefined)
   }

@@ -17,20 +17,26 @@
 use std::arch::x86_64::*;
 
 /// Rows of a micro-tile (and of a packed A panel).
-pub(crate) const MR: usize = 6;
+const MR: usize = 6;
 /// Columns of a micro-tile (and of a packed B panel): two AVX2 vectors.
-pub(crate) const NR: usize = 8;
+const NR: usize = 8;
 /// Depth of a packed block: a KC x NR panel of B is 16 KiB, half of L1.
 const KC: usize = 256;
 /// Rows of A packed at once: MC x KC is 192 KiB, within the 512 KiB L2 of the benchmark
 /// machine's cores (and the 256 KiB of older ones, with some to spare for C).
 const MC: usize = 96;
 
+/// One row of a packed B panel: [`NR`] values, a whole cache line, aligned to one (a row that
+/// straddled two lines would make one of its two vector loads a split load, every step).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub(crate) struct Line([f64; NR]);
+
 /// `B` (k x n) packed for the micro-kernel: for each block of [`KC`] rows of B (the last may be
-/// shorter), its panels of [`NR`] columns in order, each `depth` x NR row-major, the columns
-/// past `n` zero.
+/// shorter), its panels of [`NR`] columns in order, each `depth` [`Line`]s, the columns past `n`
+/// zero.
 pub(crate) struct PackedB {
-    data: Vec<f64>,
+    data: Vec<Line>,
     k: usize,
     n: usize,
 }
@@ -40,7 +46,7 @@ impl PackedB {
     /// [`pack_panels`].
     pub fn zeroed(k: usize, n: usize) -> Self {
         PackedB {
-            data: vec![0.0; k * n.div_ceil(NR) * NR],
+            data: vec![Line([0.0; NR]); k * n.div_ceil(NR)],
             k,
             n,
         }
@@ -56,24 +62,24 @@ impl PackedB {
         packed
     }
 
-    /// Each block of B as `(its first row, its depth, its panels)`: the panels are
-    /// `depth * NR` values each, for [`pack_panels`] to fill, in parallel if need be.
-    pub fn blocks_mut(&mut self) -> impl Iterator<Item = (usize, usize, &mut [f64])> {
+    /// Each block of B as `(its first row, its depth, its panels)`: the panels are `depth`
+    /// lines each, for [`pack_panels`] to fill, in parallel if need be.
+    pub fn blocks_mut(&mut self) -> impl Iterator<Item = (usize, usize, &mut [Line])> {
         let (k, panels) = (self.k, self.n.div_ceil(NR));
         let mut rest = &mut self.data[..];
         (0..k).step_by(KC).map(move |first| {
             let depth = KC.min(k - first);
-            let (block, tail) = std::mem::take(&mut rest).split_at_mut(depth * panels * NR);
+            let (block, tail) = std::mem::take(&mut rest).split_at_mut(depth * panels);
             rest = tail;
             (first, depth, block)
         })
     }
 
     /// Panel `panel` of the block starting at row `first` of B, `depth` deep.
-    fn panel(&self, first: usize, depth: usize, panel: usize) -> &[f64] {
+    fn panel(&self, first: usize, depth: usize, panel: usize) -> &[Line] {
         let panels = self.n.div_ceil(NR);
-        let start = first * panels * NR + panel * depth * NR;
-        &self.data[start..start + depth * NR]
+        let start = first * panels + panel * depth;
+        &self.data[start..start + depth]
     }
 }
 
@@ -85,12 +91,12 @@ pub(crate) fn pack_panels(
     first: usize,
     depth: usize,
     first_panel: usize,
-    out: &mut [f64],
+    out: &mut [Line],
 ) {
-    for (panel, out) in out.chunks_exact_mut(depth * NR).enumerate() {
+    for (panel, out) in out.chunks_exact_mut(depth).enumerate() {
         let col = (first_panel + panel) * NR;
         let width = NR.min(n - col);
-        for (p, row) in out.chunks_exact_mut(NR).enumerate() {
+        for (p, Line(row)) in out.iter_mut().enumerate() {
             let from = (first + p) * n + col;
             row[..width].copy_from_slice(&b[from..from + width]);
         }
@@ -186,21 +192,22 @@ struct TileOut<'a> {
 /// The CPU has AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-unsafe fn micro_kernel(depth: usize, a_panel: &[f64], b_panel: &[f64], tile: TileOut<'_>) {
-    assert!(a_panel.len() == depth * MR && b_panel.len() == depth * NR);
+unsafe fn micro_kernel(depth: usize, a_panel: &[f64], b_panel: &[Line], tile: TileOut<'_>) {
+    assert!(a_panel.len() == depth * MR && b_panel.len() == depth);
     let TileOut { c, ldc, rows, cols } = tile;
     for i in 0..rows {
         // A hint only: the tile's rows of C, read at the end, start coming into cache now.
         _mm_prefetch::<_MM_HINT_T0>(c[i * ldc..].as_ptr().cast());
     }
     let mut acc = [[_mm256_setzero_pd(); 2]; MR];
-    let (a, b) = (a_panel.as_ptr(), b_panel.as_ptr());
+    let (a, b) = (a_panel.as_ptr(), b_panel.as_ptr().cast::<f64>());
     let step = |acc: &mut [[__m256d; 2]; MR], p: usize| {
-        // SAFETY: p < depth, so the NR values of B at p * NR and the MR values of A at p * MR
-        // are within the panels, whose lengths were checked above.
+        // SAFETY: p < depth, so the NR values of B at p * NR (line p, aligned to 64 bytes as
+        // the aligned loads need) and the MR values of A at p * MR are within the panels,
+        // whose lengths were checked above.
         unsafe {
-            let b0 = _mm256_loadu_pd(b.add(p * NR));
-            let b1 = _mm256_loadu_pd(b.add(p * NR + 4));
+            let b0 = _mm256_load_pd(b.add(p * NR));
+            let b1 = _mm256_load_pd(b.add(p * NR + 4));
             for (i, row) in acc.iter_mut().enumerate() {
                 let x = _mm256_broadcast_sd(&*a.add(p * MR + i));
                 row[0] = _mm256_fmadd_pd(x, b0, row[0]);

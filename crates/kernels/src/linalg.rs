@@ -222,8 +222,7 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
         Isa::Avx2 => {
             let mut packed = gemm::PackedB::zeroed(n, n);
             for (first, depth, block) in packed.blocks_mut() {
-                let panel = depth * gemm::NR;
-                parallel::for_rows(ctx, block, panel, PACK_GRAIN_PANELS, &|_, p0, panels| {
+                parallel::for_rows(ctx, block, depth, PACK_GRAIN_PANELS, &|_, p0, panels| {
                     gemm::pack_panels(b, n, first, depth, p0, panels)
                 })?;
             }

@@ -10,10 +10,11 @@
 //! in L1 while the micro-kernel walks down the A block (MC x KC, 192 KiB: L2), and a KC-deep
 //! slice of packed B stays in L3.
 //!
-//! Why our own rather than `matrixmultiply`'s: its AVX2 kernel reached about 33 GFLOPS at 512 on
-//! one core of the benchmark machine (65 % of the FMA peak), OpenBLAS 43; this one reaches
-//! about OpenBLAS's (see the README's benchmarks). The products differ from matrixmultiply's
-//! only in rounding.
+//! Why our own rather than `matrixmultiply`'s: on one core of the benchmark machine (AMD EPYC,
+//! Zen 3, FMA peak 51 GFLOPS) its AVX2 kernel reached 35-37 GFLOPS at 256, 512 and 1024, this
+//! one 41-43 (measured side by side, quiet machine), numpy's OpenBLAS about 43 at 512. The
+//! `gemm` crate measured 28-30 at 512. The products differ from matrixmultiply's only in
+//! rounding.
 use std::arch::x86_64::*;
 
 /// Rows of a micro-tile (and of a packed A panel).

@@ -12,7 +12,18 @@
  *
  * @module ferris-executor
  */
-export { Executor, type SubmitOptions, type ShutdownOptions, type ReadyOptions, type ExecutorEvents } from './lib/executor.js'
+export {
+  Executor,
+  type SubmitOptions,
+  type ShutdownOptions,
+  type ReadyOptions,
+  type ExecutorEvents,
+  type Submittable,
+  type SubmitRest,
+  type TaskArgs,
+  type TaskItem,
+  type TaskResult,
+} from './lib/executor.js'
 export { Future, type WaitOptions } from './lib/future.js'
 export { TaskPriority, WorkStealingScheduler, FifoScheduler, type Scheduler } from './lib/scheduling.js'
 export { Kernel, kernels, getKernel, listKernels, type Kernels, type KernelParam, type KernelItem } from './lib/kernels.js'

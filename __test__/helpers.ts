@@ -162,13 +162,14 @@ export interface ScriptResult {
 /**
  * Writes `files` (name -> source; `{{PACKAGE}}` is replaced by the JSON string of the package's
  * file URL) to a fresh temp dir, lets `prepare` add to it, and runs `main` in a plain `node`
- * child (no TS loader), killing it after `timeoutMs`.
+ * child (no TS loader unless `nodeArgs` asks for one), killing it after `timeoutMs`.
  */
 export async function runScripts(
   files: Record<string, string>,
   main: string,
   timeoutMs = 20_000,
   prepare?: (dir: string) => void,
+  nodeArgs: readonly string[] = [],
 ): Promise<ScriptResult> {
   const dir = mkdtempSync(join(tmpdir(), 'ferris-executor-test-'))
   try {
@@ -176,7 +177,7 @@ export async function runScripts(
     for (const [name, source] of Object.entries(files)) {
       writeFileSync(join(dir, name), source.replaceAll('{{PACKAGE}}', JSON.stringify(PACKAGE_URL)))
     }
-    return await runNode([join(dir, main)], timeoutMs, dir)
+    return await runNode([...nodeArgs, join(dir, main)], timeoutMs, dir)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

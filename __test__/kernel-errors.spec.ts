@@ -6,7 +6,7 @@
 import test from 'ava'
 
 import { KernelError, KernelPanicError, getKernel, kernels, listKernels, type Kernel } from '../index.js'
-import { setup } from './helpers.js'
+import { describeRun, runScript, setup } from './helpers.js'
 
 const floats = (...values: number[]): Float64Array => new Float64Array(values)
 
@@ -43,8 +43,21 @@ test('every kernel failure names its kernel exactly once', async (t) => {
   t.deepEqual(listKernels().map((k) => k.name).filter((name) => !covered.has(name) && !cannotFail.has(name)), [])
 })
 
-test('a kernel panic names its kernel once', async (t) => {
+test('a kernel panic names its kernel once, and where it panicked', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
   const error = await t.throwsAsync(executor.submit(kernels.testing.panic, ['oops']), { instanceOf: KernelPanicError })
-  t.is(error?.message, 'testing.panic: panicked: oops')
+  t.regex(error?.message ?? '', /^testing\.panic: panicked: oops \(at crates\/kernels\/src\/[\w/]+\.rs:\d+:\d+\)$/)
+})
+
+test('a caught kernel panic prints nothing: its message and location are in the KernelPanicError', async (t) => {
+  const run = await runScript(`
+import { Executor, kernels } from {{PACKAGE}}
+const executor = new Executor({ maxWorkers: 2 })
+const errors = await Promise.all([1, 2, 3].map((i) => executor.submit(kernels.testing.panic, ['boom ' + i]).catch((e) => e.code)))
+console.log(JSON.stringify(errors))
+await executor.shutdown()
+`)
+  t.is(run.code, 0, describeRun(run))
+  t.deepEqual(JSON.parse(run.stdout), ['ERR_KERNEL_PANIC', 'ERR_KERNEL_PANIC', 'ERR_KERNEL_PANIC'])
+  t.is(run.stderr, '', describeRun(run))
 })

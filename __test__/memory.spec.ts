@@ -43,5 +43,5 @@ test('map over a million lazily generated items keeps only its results (bench/ma
   const run = await runNode(['--expose-gc', script, '--items', '1000000'], 110_000)
   t.is(run.code, 0, describeRun(run))
   t.regex(run.stdout, /map-memory: bounded/)
-  t.log(run.stdout.split('\n').slice(0, 2).join('\n'))
+  for (const line of run.stdout.split('\n').slice(0, 2)) t.log(line.trim())
 })

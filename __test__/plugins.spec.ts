@@ -151,6 +151,28 @@ test('a panic in a plugin kernel, or in a half it forked, rejects with KernelPan
   t.deepEqual([...(await executor.submit(scale, [Float64Array.of(2), 3]))], [6])
 })
 
+test("a plugin kernel's caught panic prints nothing: its message and location are in the KernelPanicError", async (t) => {
+  const run = await runScripts(
+    {
+      'main.mjs': `
+import { Executor, registerKernels } from {{PACKAGE}}
+const fixture = registerKernels(${JSON.stringify(TEST_PLUGIN)})
+const executor = new Executor({ maxWorkers: 2 })
+for (const name of ['fixture.panic', 'fixture.panicInHalf']) {
+  console.log(await executor.submit(fixture[name], ['inside']).catch((e) => e.message))
+}
+await executor.shutdown()
+`,
+    },
+    'main.mjs',
+  )
+  t.is(run.code, 0, describeRun(run))
+  const [panic, half] = run.stdout.trim().split('\n')
+  t.regex(panic ?? '', /^fixture\.panic: panicked: inside \(at crates\/test-plugin\/src\/lib\.rs:\d+:\d+\)$/, describeRun(run))
+  t.regex(half ?? '', /^fixture\.panicInHalf: panicked: inside \(at crates\/test-plugin\/src\/lib\.rs:\d+:\d+\)$/, describeRun(run))
+  t.is(run.stderr, '', describeRun(run))
+})
+
 test('busy stops when its time limit runs out and rejects with TimeoutError', async (t) => {
   const { busy } = registerKernels<Example>(EXAMPLE_PLUGIN)
   const { executor } = setup(t, { maxWorkers: 1 })

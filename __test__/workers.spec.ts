@@ -3,6 +3,8 @@
  * shared memory, transfer), errors, bad modules and exports, ESM and CommonJS modules,
  * `map`/`imap`, `wait`/`asCompleted`, and statistics.
  */
+import { availableParallelism } from 'node:os'
+
 import test from 'ava'
 
 import { CancelledError, Executor, WorkerTask, workerTask, type Future } from '../index.js'
@@ -283,10 +285,15 @@ test('workerTask refuses what it cannot send to a worker', (t) => {
   t.true(workerTask(holder.twice) instanceof WorkerTask)
 })
 
-test('jsWorkers defaults to maxWorkers', async (t) => {
-  const { executor } = setupWorkers(t, { maxWorkers: 3 })
+test('jsWorkers defaults to min(maxWorkers, availableParallelism()): a maxWorkers raised for I/O starts no more isolates than cores', async (t) => {
+  const cores = availableParallelism()
+  const { executor } = setupWorkers(t, { maxWorkers: cores + 2 })
   await executor.startWorkers()
-  t.is(executor.getStats().workers.alive, 3)
+  t.is(executor.getStats().workers.alive, cores)
+  const one = new Executor({ maxWorkers: 1 })
+  t.teardown(() => one.destroy())
+  await one.startWorkers()
+  t.is(one.getStats().workers.alive, 1)
 })
 
 test('jsWorkers: 0 refuses worker tasks with a RangeError', (t) => {

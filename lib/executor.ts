@@ -93,6 +93,72 @@ export interface ShutdownOptions {
 
 type AnyFunction = (...args: never[]) => unknown
 
+/**
+ * What `submit` runs: a kernel, a worker task or a function. `submit`, `map` and `imap` take
+ * the task's type whole and derive its arguments from it (`TaskArgs`), rather than having
+ * one overload per kind: a wrong argument is then reported on the argument, not as a task
+ * that matches no overload.
+ *
+ * ```ts
+ * const submitAll = <F extends Submittable>(fn: F, calls: Array<SubmitRest<F>>): Array<Future<TaskResult<F>>> =>
+ *   calls.map((rest) => executor.submit(fn, ...rest))
+ * ```
+ */
+export type Submittable = Kernel | WorkerTask | ((...args: never[]) => unknown)
+
+/**
+ * The argument list of task `F`.
+ *
+ * ```ts
+ * type SpinArgs = TaskArgs<typeof kernels.spin> // [n: number]
+ * ```
+ */
+export type TaskArgs<F> =
+  F extends Kernel<infer A, infer _R> ? A : F extends WorkerTask<infer A, infer _R> ? A : F extends (...args: infer A) => unknown ? A : never
+
+/**
+ * What task `F`'s future resolves to (a function's promise unwrapped).
+ *
+ * ```ts
+ * type Status = TaskResult<(url: string) => Promise<number>> // number
+ * ```
+ */
+export type TaskResult<F> =
+  F extends Kernel<infer _A, infer R> ? R : F extends WorkerTask<infer _A, infer R> ? R : F extends (...args: never[]) => infer R ? Awaited<R> : never
+
+/**
+ * One `map` item of task `F`: for a kernel, see `KernelItem`; for a worker task or a function,
+ * its one argument (a task of two or more required parameters cannot be mapped).
+ *
+ * ```ts
+ * type Item = TaskItem<typeof kernels.sumOfSquares> // Float64Array
+ * ```
+ */
+export type TaskItem<F> =
+  F extends Kernel<infer A, infer _R>
+    ? KernelItem<A>
+    : F extends WorkerTask<infer A, infer _R>
+      ? A extends [infer Only]
+        ? Only
+        : number extends A['length']
+          ? A[0]
+          : never
+      : F extends (item: infer T) => unknown
+        ? T
+        : never
+
+/**
+ * `submit`'s arguments after the task: `args` may be left out when the task needs none.
+ *
+ * ```ts
+ * const rest: SubmitRest<typeof kernels.spin> = [[1_000], { priority: TaskPriority.HIGH }]
+ * executor.submit(kernels.spin, ...rest)
+ * ```
+ */
+export type SubmitRest<F> = [] extends TaskArgs<F>
+  ? [args?: Readonly<TaskArgs<F>>, options?: SubmitOptions]
+  : [args: Readonly<TaskArgs<F>>, options?: SubmitOptions]
+
 /** The defaults of `submit`'s arguments, shared: a new object per call would be garbage per task. */
 const NO_ARGS: readonly unknown[] = Object.freeze([])
 const NO_OPTIONS: SubmitOptions = Object.freeze({})
@@ -180,20 +246,20 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * Queues `fn(...args)` (a JS function, a worker task or a native kernel) and returns its
    * future; with a slot free, a worker task or kernel starts while the caller goes on. Throws
    * `QueueFullError` when the queue is full, `ExecutorShutdownError` after `shutdown`, and
-   * `TypeError`/`RangeError` for bad arguments.
+   * `TypeError`/`RangeError` for bad arguments. After `fn` come `args` (which may be left out
+   * when `fn` needs none) and the options (`SubmitRest`); TypeScript checks `args` against the
+   * task's parameters and reports a mismatch on the argument that is wrong.
    *
    * ```ts
    * const future = executor.submit((a: number, b: number) => a + b, [1, 2])
    * const native = executor.submit(kernels.sumOfSquares, [new Float64Array([1, 2, 3])])
    * const parallel = executor.submit(workerTask((a: number, b: number) => a + b), [1, 2])
    * ```
+   *
+   * @typeParam F - the task's type, inferred: its arguments and result follow from it.
    */
-  submit<A extends unknown[], R>(kernel: Kernel<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
-  submit<A extends unknown[], R>(task: WorkerTask<A, R>, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<R>
-  submit<R>(fn: () => R, args?: readonly [], options?: SubmitOptions): Future<Awaited<R>>
-  submit<A extends unknown[], R>(fn: (...args: A) => R, args: NoInfer<Readonly<A>>, options?: SubmitOptions): Future<Awaited<R>>
-  // `args: unknown`: TypeScript finds the overloads' `Readonly<A>` incompatible with any array
-  // type here; the array check below is what the implementation relies on.
+  submit<F extends Submittable>(fn: F, ...rest: SubmitRest<F>): Future<TaskResult<F>>
+  // `args: unknown`: the array check below is what the implementation relies on.
   submit(fn: AnyFunction | Kernel | WorkerTask, args: unknown = NO_ARGS, options: SubmitOptions = NO_OPTIONS): Future<unknown> {
     checkOptions('submit', options, SUBMIT_OPTIONS)
     const runner = this.#engine.runnerFor(fn)
@@ -215,10 +281,11 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    * const squares = await executor.map((n: number) => n * n, [1, 2, 3]) // [1, 4, 9]
    * const sums = await executor.map(kernels.sumOfSquares, [a, b]) // one Float64Array per item
    * ```
+   *
+   * @typeParam T - the items' type, inferred from `iterable` (it types a function's parameter).
+   * @typeParam F - the task's type, inferred: the items must be its argument (`TaskItem`).
    */
-  map<A extends unknown[], R>(kernel: Kernel<A, R>, iterable: Iterable<NoInfer<KernelItem<A>>>, options?: MapOptions): Promise<R[]>
-  map<T, R>(task: WorkerTask<[T], R>, iterable: Iterable<NoInfer<T>>, options?: MapOptions): Promise<R[]>
-  map<T, R>(fn: (item: T) => R, iterable: Iterable<T>, options?: MapOptions): Promise<Awaited<R>[]>
+  map<T, F extends ((item: T) => unknown) | Kernel | WorkerTask>(fn: F, iterable: Iterable<T> & Iterable<TaskItem<F>>, options?: MapOptions): Promise<TaskResult<F>[]>
   map(fn: Mappable, iterable: Iterable<unknown>, options?: MapOptions): Promise<unknown[]> {
     return mapAll(this.#engine, fn, iterable, options)
   }
@@ -235,14 +302,15 @@ export class Executor extends EventEmitter<ExecutorEvents> {
    *   console.log(status)
    * }
    * ```
+   *
+   * @typeParam T - the items' type, inferred from `source` (it types a function's parameter).
+   * @typeParam F - the task's type, inferred: the items must be its argument (`TaskItem`).
    */
-  imap<A extends unknown[], R>(
-    kernel: Kernel<A, R>,
-    source: Iterable<NoInfer<KernelItem<A>>> | AsyncIterable<NoInfer<KernelItem<A>>>,
+  imap<T, F extends ((item: T) => unknown) | Kernel | WorkerTask>(
+    fn: F,
+    source: (Iterable<T> | AsyncIterable<T>) & (Iterable<TaskItem<F>> | AsyncIterable<TaskItem<F>>),
     options?: ImapOptions,
-  ): AsyncIterableIterator<R>
-  imap<T, R>(task: WorkerTask<[T], R>, source: Iterable<NoInfer<T>> | AsyncIterable<NoInfer<T>>, options?: ImapOptions): AsyncIterableIterator<R>
-  imap<T, R>(fn: (item: T) => R, source: Iterable<T> | AsyncIterable<T>, options?: ImapOptions): AsyncIterableIterator<Awaited<R>>
+  ): AsyncIterableIterator<TaskResult<F>>
   imap(
     fn: Mappable,
     source: Iterable<unknown> | AsyncIterable<unknown>,

@@ -46,7 +46,8 @@ export interface ExecutorOptions {
    * heap); `0` disables worker tasks. They start as worker tasks need them (or all at once with
    * `executor.startWorkers()`), and an idle one costs no CPU and does not keep the process
    * alive. Worker tasks share the `maxWorkers` slots with every other task. Default:
-   * `maxWorkers`.
+   * `min(maxWorkers, os.availableParallelism())`: a `maxWorkers` raised for I/O concurrency
+   * does not start more isolates than there are cores to run them.
    */
   jsWorkers?: number
   /**
@@ -206,7 +207,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     scheduler: scheduler ?? new WorkStealingScheduler(),
     agingMs: agingMs ?? 1000,
     memoryLimit: memoryLimit === undefined ? undefined : integer('memoryLimit', memoryLimit, 1, Number.MAX_SAFE_INTEGER),
-    jsWorkers: jsWorkers === undefined ? workers : integer('jsWorkers', jsWorkers, 0, 1024),
+    jsWorkers: jsWorkers === undefined ? Math.min(workers, availableParallelism()) : integer('jsWorkers', jsWorkers, 0, 1024),
     workerOptions: resolveWorkerOptions(given.workerOptions, given.resourceLimits),
     idleTimeout: checkIdleTimeout(given.idleTimeout),
     maxTasksPerWorker: checkMaxTasksPerWorker(given.maxTasksPerWorker),

@@ -16,6 +16,9 @@ import {
   type CompletedFuture,
   type PluginKernels,
   type KernelItem,
+  type TaskArgs,
+  type TaskItem,
+  type TaskResult,
 } from 'ferris-executor'
 
 /** True if `X` and `Y` are the same type (mutual assignability is not enough: `any` passes it). */
@@ -179,3 +182,9 @@ expectType<Kernel>()(registerKernels(examplePath)['anything'])
 // @ts-expect-error the description must map names to kernels
 registerKernels<{ scale: number }>(examplePath)
 expectType<string>()(new PluginError('p', 'r').reason)
+
+// The types submit, map and imap derive from a task.
+expectType<[n: number]>()(null as unknown as TaskArgs<typeof kernels.spin>)
+expectType<number>()(null as unknown as TaskResult<typeof kernels.spin>)
+expectType<string>()(null as unknown as TaskResult<(n: number) => Promise<string>>)
+expectType<Float64Array>()(null as unknown as TaskItem<typeof kernels.sumOfSquares>)

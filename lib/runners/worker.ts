@@ -27,6 +27,7 @@ import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK
 import { exactArray } from '../wire/numbers.js'
 import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
 import { Isolates, type IsolatesOptions } from '../workers/isolates.js'
+import { refuseUnsendable } from '../workers/unsendable.js'
 import { isWorkerTask, type WorkerTask } from '../workers/worker-task.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
 import type { Transferable } from '../worker/transfer.js'
@@ -117,7 +118,9 @@ function cloneError(error: unknown): TypeError {
 }
 
 /** Encodes `values` (see `Encoded`), moving `transfer`'s buffers out of the caller's hands. */
-function encodeArgs(values: readonly unknown[], transfer: readonly Transferable[] | undefined, shared: SharedBuffers): Encoded {
+function encodeArgs(values: readonly unknown[], transfer: readonly Transferable[] | undefined, shared: SharedBuffers, chunk: boolean): Encoded {
+  const numbers = numeric(values)
+  if (!numbers) refuseUnsendable(values, chunk ? 'item' : 'args')
   if (transfer !== undefined && transfer.length > 0) {
     try {
       // Moved now, without a copy (the caller's buffers are detached); cloned together so that
@@ -128,7 +131,7 @@ function encodeArgs(values: readonly unknown[], transfer: readonly Transferable[
       throw cloneError(error)
     }
   }
-  if (numeric(values)) return values.slice() // a snapshot: the caller may reuse its array before the batch leaves
+  if (numbers) return values.slice() // a snapshot: the caller may reuse its array before the batch leaves
   let bytes: Uint8Array | undefined
   try {
     bytes = encode(values, shared)
@@ -189,11 +192,11 @@ export class WorkerRunner implements Runner<IsolateTask> {
   }
 
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly Transferable[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer, this.isolates.shared)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, timeout, fn as WorkerTask, false, encodeArgs(args, transfer, this.isolates.shared, false)))
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): IsolateTask {
-    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined, this.isolates.shared)))
+    return this.#created(new IsolateTask(this.#canceller, id, this, level, undefined, fn as WorkerTask, true, encodeArgs(items, undefined, this.isolates.shared, true)))
   }
 
   #created(task: IsolateTask): IsolateTask {

@@ -4,7 +4,9 @@ import { pathToFileURL } from 'node:url'
 
 import { addon } from '../addon.js'
 import type { Unmoved } from '../worker/transfer.js'
-import { compileSource } from './source.js'
+import { callSiteOf } from './call-site.js'
+import { shadowedGlobals, warnShadowedGlobals } from './shadowed-globals.js'
+import { compileSource, programOf } from './source.js'
 
 /** Key of a worker task's type-only member (no such symbol exists at run time). */
 declare const workerTypes: unique symbol
@@ -77,8 +79,14 @@ function moduleUrl(module: unknown): string {
  * `workerTask(fn)` ships `fn`'s source text, compiled once per worker: `fn` must be
  * self-contained, since the variables around it do not exist in the worker (reading one
  * rejects the task with a `ReferenceError` that says so); pass what it needs as arguments, or
- * `await import(...)` modules inside it. Throws `TypeError` for a built-in or bound function
- * (no source to send) and a class. Arguments and results are copied with the
+ * `await import(...)` modules inside it. The helpers TypeScript runners inject into function
+ * bodies (tsx's `__name`, oxc-node's `_defineProperty`, ts-node's `__classPrivateFieldGet`,
+ * ...) are provided in the worker. Throws `TypeError` for a built-in or bound function (no
+ * source to send), a class, a generator function (`ERR_FERRIS_WORKER_GENERATOR`) and a
+ * source that does not compile on its own (`ERR_FERRIS_WORKER_SOURCE`, the `SyntaxError` as
+ * `cause`); warns (`FERRIS_WORKER_GLOBAL`) when `fn` uses an import of the caller's file
+ * named like a worker global (`crypto`, `process`, `URL`, ...). Errors thrown in the worker
+ * have stack traces that name the file and line of the `workerTask` call. Arguments and results are copied with the
  * structured-clone algorithm (typed arrays, `Map`, `Set`, `Date`, `BigInt`, nested objects);
  * a typed array over a `SharedArrayBuffer` is shared, and the `transfer` submit option moves
  * `ArrayBuffer`s instead of copying them.
@@ -115,21 +123,42 @@ export function workerTask<F extends WorkerFunction = (...args: unknown[]) => un
 export function workerTask(target: WorkerFunction | URL | string, exportName?: string): WorkerTask {
   if (typeof target === 'function') {
     if (exportName !== undefined) throw new TypeError('workerTask(fn) takes no export name')
-    const source = Function.prototype.toString.call(target)
-    if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
-      throw new TypeError('workerTask: a built-in or bound function has no source to send to a worker; wrap the call in an arrow function')
-    }
-    if (/^class\b/.test(source)) throw new TypeError('workerTask takes a function, not a class')
-    try {
-      compileSource(source)
-    } catch (error) {
-      throw new TypeError(`workerTask: the source of ${target.name || 'this function'} does not compile on its own`, { cause: error })
-    }
-    return new WorkerTask(target.name || 'anonymous', undefined, addon.defineWorkerFunction({ source }))
+    return defineFunction(target)
   }
   const module = moduleUrl(target)
   if (typeof exportName !== 'string' || exportName === '') throw new TypeError('workerTask(module, exportName): the export name must be a non-empty string')
   return new WorkerTask(exportName, module, addon.defineWorkerFunction({ module, export: exportName }))
+}
+
+const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor as new () => unknown
+const AsyncGeneratorFunction = Object.getPrototypeOf(async function* () {}).constructor as new () => unknown
+
+function defineFunction(fn: WorkerFunction): WorkerTask {
+  const name = fn.name || 'anonymous'
+  const source = Function.prototype.toString.call(fn)
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new TypeError('workerTask: a built-in or bound function has no source to send to a worker; wrap the call in an arrow function')
+  }
+  if (/^class\b/.test(source)) throw new TypeError('workerTask takes a function, not a class')
+  if (fn instanceof GeneratorFunction || fn instanceof AsyncGeneratorFunction) {
+    // Its result (a generator) cannot be cloned back: refused now rather than at every call.
+    throw Object.assign(new TypeError(`workerTask: ${name} is a generator function, whose generator cannot leave its worker; return an array, or use executor.imap for a stream of results`), {
+      code: 'ERR_FERRIS_WORKER_GENERATOR',
+    })
+  }
+  const origin = callSiteOf(workerTask)
+  const program = programOf(source, origin)
+  try {
+    compileSource(program)
+  } catch (error) {
+    throw Object.assign(
+      new TypeError(`workerTask: the source of ${fn.name || 'this function'} does not compile on its own: ${(error as Error)?.message ?? error}`, { cause: error }),
+      { code: 'ERR_FERRIS_WORKER_SOURCE' },
+    )
+  }
+  const shadowed = shadowedGlobals(source, origin)
+  if (shadowed.length > 0) warnShadowedGlobals(shadowed, origin!)
+  return new WorkerTask(name, undefined, addon.defineWorkerFunction({ source: program }))
 }
 
 export function isWorkerTask(value: unknown): value is WorkerTask {

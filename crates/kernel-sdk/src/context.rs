@@ -7,11 +7,12 @@
 use std::any::Any;
 use std::ffi::c_void;
 use std::ops::Range;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::resume_unwind;
 use std::sync::Mutex;
 
 use crate::abi::RawContext;
 use crate::args::{cancelled, KernelError};
+use crate::unwind::caught;
 
 /// The host's services for one running kernel call (or one forked piece of it).
 #[derive(Clone, Copy)]
@@ -49,9 +50,9 @@ where
     // SAFETY: see the function's contract.
     let (half, ctx) = unsafe { (&mut *data.cast::<Half<F, R>>(), Context::from_raw(ctx)) };
     let job = half.job.take();
-    half.outcome = Some(catch_unwind(AssertUnwindSafe(move || {
+    half.outcome = Some(caught(move || {
         (job.expect("the host ran a forked half twice"))(&ctx)
-    })));
+    }));
 }
 
 /// The body of a `for_range` and the first panic of its pieces.
@@ -72,7 +73,7 @@ unsafe extern "C" fn run_piece(
 ) {
     // SAFETY: see the function's contract; the body is only read, from any number of threads.
     let (body, ctx) = unsafe { (&*data.cast::<RangeBody<'_>>(), Context::from_raw(ctx)) };
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| (body.body)(&ctx, start..end))) {
+    if let Err(panic) = caught(|| (body.body)(&ctx, start..end)) {
         let mut first = body.panic.lock().unwrap_or_else(|e| e.into_inner());
         if first.is_none() {
             *first = Some(panic);

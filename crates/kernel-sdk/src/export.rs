@@ -1,12 +1,12 @@
 //! Turning Rust kernels into ABI entry points: the call wrapper every generated entry point
 //! goes through, the free function of the results it hands out, and the table macros.
-use std::any::Any;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi::{self, RawArg, RawContext, RawResult};
 use crate::args::{Args, KernelError, Value};
 use crate::context::Context;
+use crate::unwind::{caught, panic_message};
 
 /// The signature of a kernel written with this crate.
 pub type KernelFn = fn(&Args<'_>, &Context<'_>) -> Result<Value, KernelError>;
@@ -61,17 +61,6 @@ fn into_raw(outcome: Result<Value, KernelError>) -> RawResult {
     }
 }
 
-/// The message of a panic payload, when it was a string.
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a native kernel panicked".to_string()
-    }
-}
-
 /// Runs `kernel` for the host and writes its outcome to `out`. Nothing unwinds out of it: a
 /// panic becomes a `RESULT_PANIC` result carrying its message (a payload whose own drop
 /// panics is leaked rather than dropped).
@@ -87,7 +76,7 @@ pub unsafe fn call(
     nargs: usize,
     out: *mut RawResult,
 ) {
-    let outcome = catch_unwind(AssertUnwindSafe(|| {
+    let outcome = caught(|| {
         // SAFETY: the host's call contract (see the function's).
         let (ctx, args) = unsafe {
             let args: &[RawArg] = if nargs == 0 {
@@ -98,7 +87,7 @@ pub unsafe fn call(
             (Context::from_raw(ctx), Args::from_raw(args))
         };
         into_raw(kernel(&args, &ctx))
-    }));
+    });
     let result = outcome.unwrap_or_else(|payload| {
         let message = panic_message(&*payload);
         if catch_unwind(AssertUnwindSafe(move || drop(payload))).is_err() {

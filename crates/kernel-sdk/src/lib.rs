@@ -37,6 +37,7 @@ pub mod abi;
 mod args;
 mod context;
 mod export;
+mod unwind;
 
 pub use args::{cancelled, output_len, Arg, Args, KernelError, Param, Value, MAX_ELEMENTS};
 pub use context::{Cancelled, Context};

@@ -229,21 +229,25 @@ fn a_kernel_error_becomes_an_error_result_with_its_message() {
 
 #[test]
 fn panics_become_panic_results_instead_of_unwinding() {
-    let direct = call(&TABLE, 3, &[Arg::Text("oops")], false);
-    assert_eq!(
-        take(direct),
-        Err((abi::RESULT_PANIC, "kernel says oops".to_string()))
-    );
-    let half = call(&TABLE, 4, &[], false);
-    assert_eq!(
-        take(half),
-        Err((abi::RESULT_PANIC, "the right half".to_string()))
-    );
-    let piece = call(&TABLE, 7, &[], false);
-    assert_eq!(
-        take(piece),
-        Err((abi::RESULT_PANIC, "piece 50".to_string()))
-    );
+    // Each message is the panic's, then where it happened (this file), also for the panic of
+    // a forked half or piece, resumed on the calling thread.
+    for (index, message) in [
+        (3, "kernel says oops"),
+        (4, "the right half"),
+        (7, "piece 50"),
+    ] {
+        let args: &[Arg] = if index == 3 {
+            &[Arg::Text("oops")]
+        } else {
+            &[]
+        };
+        let (tag, text) = take(call(&TABLE, index, args, false)).unwrap_err();
+        assert_eq!(tag, abi::RESULT_PANIC);
+        assert!(
+            text.starts_with(&format!("{message} (at crates/kernel-sdk/tests/sdk.rs:")),
+            "{text}"
+        );
+    }
     // An argument read as the wrong kind is a kernel bug: a panic, not a crash.
     let (tag, message) = take(call(&TABLE, 5, &[Arg::Text("x")], false)).unwrap_err();
     assert_eq!(tag, abi::RESULT_PANIC);

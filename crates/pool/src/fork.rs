@@ -20,7 +20,7 @@
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::marker::PhantomData;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::resume_unwind;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::thread::{self, Thread};
@@ -30,7 +30,7 @@ use crossbeam_utils::Backoff;
 
 use crate::config::Priority;
 use crate::context::{CurrentWorker, JobRef, TaskContext};
-use crate::unwind::drop_payload;
+use crate::unwind::{caught, drop_payload};
 
 /// Priority and deadline of the task a job was forked from: the job runs under both.
 #[derive(Clone, Copy)]
@@ -133,8 +133,7 @@ where
         // until `done` is set, so this thread has them to itself.
         let job = unsafe { &*data.cast::<Self>() };
         let func = unsafe { (*job.func.get()).take() };
-        let result =
-            func.map(|func| catch_unwind(AssertUnwindSafe(|| func(&job.origin.context(worker)))));
+        let result = func.map(|func| caught(|| func(&job.origin.context(worker))));
         unsafe { *job.result.get() = result };
         // The forker may return (and free the job) as soon as `done` is set: take what is
         // needed to wake it first.
@@ -163,13 +162,13 @@ where
     let job_ref = job.as_job_ref();
     worker.local.push(job_ref);
     worker.pool.forked();
-    let result_a = catch_unwind(AssertUnwindSafe(|| a(ctx)));
+    let result_a = caught(|| a(ctx));
     // Everything `a` forked has finished, so `b` is on top of the deque unless it was stolen.
     let result_b = match worker.local.pop() {
         Some(top) if top.is(&job_ref) => {
             // SAFETY: popped back, so no thief has it; `func` is ours again.
             let b = unsafe { (*job.func.get()).take() };
-            b.map(|b| catch_unwind(AssertUnwindSafe(|| b(ctx))))
+            b.map(|b| caught(|| b(ctx)))
         }
         other => {
             if let Some(other) = other {
@@ -280,7 +279,7 @@ where
         let state = job.scope;
         let scope = unsafe { &*state };
         let func = job.func;
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| func(&scope.origin.context(worker)))) {
+        if let Err(panic) = caught(|| func(&scope.origin.context(worker))) {
             let mut first = scope.panic.lock().unwrap_or_else(|e| e.into_inner());
             match *first {
                 None => *first = Some(panic),
@@ -330,7 +329,7 @@ fn scope<'a, R>(ctx: &'a TaskContext<'a>, body: impl FnOnce(&Scope<'a>) -> R) ->
         _invariant: PhantomData,
         _not_sync: PhantomData,
     };
-    let result = catch_unwind(AssertUnwindSafe(|| body(&scope)));
+    let result = caught(|| body(&scope));
     help_until(ctx.worker, || {
         scope.state.pending.load(Ordering::Acquire) == 0
     });

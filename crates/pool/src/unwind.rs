@@ -1,18 +1,16 @@
 //! Panics crossing the pool's own code: their messages, their payloads, and the one place a
-//! panic must never pass.
+//! panic must never pass. Tasks and forked jobs run under [`caught`], so that a panic the pool
+//! reports (as the task's failure, with its location) is not also printed (see
+//! `ferris-panic-capture`).
 use std::any::Any;
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// The message of a panic payload, when it was a string.
+pub(crate) use ferris_panic_capture::caught;
+
+/// The message of a panic payload, when it was a string, with where it happened if known.
 pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a native task panicked".to_string()
-    }
+    ferris_panic_capture::panic_message(payload, "a native task panicked")
 }
 
 /// Drops a panic payload whose `Drop` may itself panic (`panic_any` can carry anything):

@@ -1,6 +1,5 @@
 //! A worker thread: starting it, and its loop: find a task, run it, search, park.
 use std::io;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::{JoinHandle, Thread};
@@ -11,7 +10,7 @@ use crate::context::{CurrentWorker, ForkPool, JobRef, TaskContext};
 use crate::queues::LocalDeque;
 use crate::registry::{Shared, Taken};
 use crate::task::NativeTask;
-use crate::unwind::{drop_payload, panic_message};
+use crate::unwind::{caught, drop_payload, panic_message};
 
 /// Starts worker `index`, named `{thread_name}-{index}`, with its deque of forked jobs.
 pub(crate) fn spawn<O: Send + 'static>(
@@ -170,7 +169,7 @@ impl<O: Send + 'static> WorkerThread<O> {
             // A limit too far out to represent is no limit.
             deadline: time_limit.and_then(|limit| started.checked_add(limit)),
         };
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&context))).map_err(|payload| {
+        let outcome = caught(|| job(&context)).map_err(|payload| {
             let message = panic_message(payload.as_ref());
             drop_payload(payload);
             message

@@ -88,7 +88,12 @@ fn a_panic_in_either_half_fails_the_task_after_both_halves_finish() {
                 ctx.join(slow, boom)
             }
         });
-        assert_eq!(outcome, Err("half exploded".to_string()));
+        assert!(
+            outcome
+                .as_ref()
+                .is_err_and(|m| m.starts_with("half exploded (at ")),
+            "{outcome:?}"
+        );
         assert!(
             other_finished.load(Ordering::SeqCst),
             "the panic left join while the other half was still running"
@@ -146,7 +151,12 @@ fn a_panicking_scope_job_fails_the_task_after_the_others_finish() {
             }
         })
     });
-    assert_eq!(outcome, Err("job exploded".to_string()));
+    assert!(
+        outcome
+            .as_ref()
+            .is_err_and(|m| m.starts_with("job exploded (at ")),
+        "{outcome:?}"
+    );
     assert_eq!(finished.load(Ordering::SeqCst), 8);
 }
 
@@ -234,14 +244,24 @@ fn panic_payloads_that_panic_when_dropped_do_not_escape_the_pool() {
             }
         })
     });
-    assert_eq!(outcome, Err("a native task panicked".to_string()));
+    assert!(
+        outcome
+            .as_ref()
+            .is_err_and(|m| m.starts_with("a native task panicked (at ")),
+        "{outcome:?}"
+    );
     let outcome = run_task(&pool, &hooks, |ctx| {
         ctx.join(
             |_| std::panic::panic_any(Bomb),
             |_| std::panic::panic_any(Bomb),
         )
     });
-    assert_eq!(outcome, Err("a native task panicked".to_string()));
+    assert!(
+        outcome
+            .as_ref()
+            .is_err_and(|m| m.starts_with("a native task panicked (at ")),
+        "{outcome:?}"
+    );
     // Both workers survived.
     assert_eq!(run_task(&pool, &hooks, meeting_halves), Ok((2, 2)));
 }

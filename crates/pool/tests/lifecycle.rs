@@ -65,9 +65,14 @@ fn a_panic_fails_only_its_task_and_the_worker_lives_on() {
     let (tx, rx) = channel();
     send_on_run(&pool, Priority::Normal, 8, &tx);
     assert_eq!(collect(&rx, 1), vec![8]);
-    assert_eq!(
-        hooks.panics.lock().unwrap().clone(),
-        vec![(7, "kernel exploded".to_string())]
+    let panics = hooks.panics.lock().unwrap().clone();
+    assert_eq!(panics.len(), 1);
+    let (tag, message) = &panics[0];
+    assert_eq!(*tag, 7);
+    // The message, then where the panic happened (this file).
+    assert!(
+        message.starts_with("kernel exploded (at ") && message.contains("lifecycle.rs:"),
+        "{message}"
     );
     assert_eq!(pool.stats().panicked, 1);
 }

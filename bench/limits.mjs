@@ -66,7 +66,7 @@ const ordinary = (array) => Float64Array.from(array)
  * pauses the same way before each of its samples, so that both start from parked threads and
  * the same cache state (see bench/numpy-baseline.py).
  */
-export async function runVsNumpy(native1, nativeN, n, length, samples) {
+export async function runVsNumpy(native1, nativeN, n, length, samples, onRun = () => {}) {
   const [ma, mb] = [sharedRandom(n * n, 11), sharedRandom(n * n, 12)]
   const [x, y] = [sharedRandom(length, 13), sharedRandom(length, 14)]
   const [ox, oy] = [ordinary(x), ordinary(y)]
@@ -97,11 +97,16 @@ export async function runVsNumpy(native1, nativeN, n, length, samples) {
       const start = performance.now()
       await run(input)
       if (sample >= 0) times.push(performance.now() - start) // sample -1 warms up
+      onRun()
     }
     medians[name] = median(times)
   }
   return medians
 }
+
+/** Runs `runVsNumpy` makes for `samples` (its progress ticks): a warm-up and the samples, per variant. */
+export const vsNumpyTicks = (samples) => VS_NUMPY_VARIANTS * (samples + 1)
+const VS_NUMPY_VARIANTS = 8
 
 /** Prints the numpy table and the Done-when ratios; returns them for the JSON output. */
 export function reportVsNumpy(ours, numpy, n, length, samples) {

@@ -30,6 +30,7 @@
  * idle and on a warm executor, and the CPU an idle executor burns.
  */
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { isDeepStrictEqual } from 'node:util'
 
 import { Executor, kernels, workerTask } from '../dist/index.js'
@@ -44,7 +45,7 @@ import * as twins from './twins.mjs'
 const twinsUrl = new URL('./twins.mjs', import.meta.url)
 
 const { quick, jsonPath, only } = options('latest.json')
-;(await import('./common.mjs')).loadAverage() // figures from a busy machine are not comparable
+const loadAtStart = (await import('./common.mjs')).loadAverage() // figures from a busy machine are not comparable
 const SAMPLES = quick ? 3 : 7
 /** Chunks per chunked workload: several per core, so that uneven chunks still balance. */
 const CHUNKS = CORES * 8
@@ -268,7 +269,7 @@ function reportMain({ results, limits, copyLength, copyGBps }) {
     const base = row['js-main'].medianMs
     const ratios = VARIANTS.slice(1).map((v) => base / row[v].medianMs)
     const scaling = row['native-1'].medianMs / row['native-N'].medianMs
-    speedups.push({ workload, ratios: Object.fromEntries(VARIANTS.slice(1).map((v, i) => [v, ratios[i]])), scaling })
+    speedups.push({ workload, ratios: { ...Object.fromEntries(VARIANTS.slice(1).map((v, i) => [v, ratios[i]])), 'N/1': scaling } })
     lines.push([workload, row['js-main'].size, ...VARIANTS.map((v) => fmt(row[v].medianMs, 1)), ...ratios.map((r) => `${fmt(r, 2)}x`), `${fmt(scaling, 2)}x`])
   }
   const widths = header.map((_, i) => Math.max(...lines.map((l) => l[i].length)))
@@ -339,10 +340,13 @@ if (small) {
   reportSmallKernels(small)
   output.smallKernels = small
 }
+const load = { start: loadAtStart, end: loadavg()[0] }
+output.loadAverage = load
 writeJson(jsonPath, output)
 if (speedups) {
   const svgPath = jsonPath.replace(/\.json$/, '') + '.svg'
-  writeFileSync(svgPath, speedupChart(speedups, VARIANTS.slice(1), machine()))
+  const legend = { 'N/1': 'N/1: native-N over native-1' }
+  writeFileSync(svgPath, speedupChart(speedups, [...VARIANTS.slice(1), 'N/1'], machine(), { legend, load }))
   console.log(`\nwrote ${jsonPath} and ${svgPath}`)
 } else {
   console.log(`\nwrote ${jsonPath}`)

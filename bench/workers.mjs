@@ -13,9 +13,14 @@
  *   cpu         16 tasks of about 50 ms, submitted at once, against the same 16 run one after
  *               the other on the child's main thread: the speedup (median of per-pair ratios)
  *   small       20 000 tasks of about 100 us submitted at once: total time
- *   map         ours: `executor.map(square, 1e6 items, { chunkSize })`; the peers have no
- *               chunked map, so theirs is their per-task rate on 50 000 `square` tasks; with
+ *   map         ours: `executor.map(square, 1e6 items)` (default chunk sizes); the peers have
+ *               no chunked map, so theirs is their per-task rate on 50 000 `square` tasks; with
  *               the main thread's longest stall meanwhile (the longest gap of a 1 ms timer)
+ *   map, 1 us   ours only: `map` over 200 000 items of about 1 us each against the same loop
+ *               on the child's main thread: the speedup (median of per-pair ratios)
+ *   uneven      ours only: 2 000 items of 2 to 20 units of ~10 us (like documents of 2-20 KB
+ *               to render) through `map`, and through one `submit` each with Promise.all:
+ *               submit's time over map's (>= 1: map is never slower)
  *   idle CPU    the child's CPU time over 2 s with its 2 workers started and idle, in % of
  *               one core (its main thread and Node's own threads included)
  *   startup     in a fresh process each (bench/workers/startup.mjs): the import alone, and the
@@ -68,6 +73,10 @@ const settings = {
   smallTasks: quick ? 5_000 : 20_000,
   mapItems: quick ? 200_000 : 1_000_000,
   peerMapItems: quick ? 10_000 : 50_000,
+  tinyItems: quick ? 50_000 : 200_000,
+  tinyTaskUs: 1,
+  unevenItems: quick ? 500 : 2_000,
+  unevenUnitUs: 10,
   idleMs: 2_000,
   /** Fresh processes per library for the startup figures. */
   startupRounds: quick ? 5 : 15,
@@ -77,7 +86,7 @@ const settings = {
 Object.assign(settings, calibrate(settings))
 
 /** Iterations of the tasks' busy loop for the target task lengths, on this machine. */
-function calibrate({ cpuTaskMs, smallTaskUs }) {
+function calibrate({ cpuTaskMs, smallTaskUs, tinyTaskUs, unevenUnitUs }) {
   const probe = 10_000_000
   for (let i = 0; i < 5; i++) cpu(probe / 10)
   const times = []
@@ -87,7 +96,13 @@ function calibrate({ cpuTaskMs, smallTaskUs }) {
     times.push(performance.now() - start)
   }
   const perMs = probe / median(times)
-  return { cpuIterations: Math.round(perMs * cpuTaskMs), smallIterations: Math.round((perMs * smallTaskUs) / 1000) }
+  const iterationsFor = (us) => Math.max(1, Math.round((perMs * us) / 1000))
+  return {
+    cpuIterations: Math.round(perMs * cpuTaskMs),
+    smallIterations: iterationsFor(smallTaskUs),
+    tinyIterations: iterationsFor(tinyTaskUs),
+    unevenUnitIterations: iterationsFor(unevenUnitUs),
+  }
 }
 
 /** The `q` quantile of `values` (nearest rank). */
@@ -151,7 +166,7 @@ async function figure(op, rounds = samples) {
   }
 }
 
-for (const op of ['trivial', 'trivialCallbacks', 'inline', 'roundTrip', 'roundTrip16', 'modulo', 'cpu', 'small', 'map']) await figure(op)
+for (const op of ['trivial', 'trivialCallbacks', 'inline', 'roundTrip', 'roundTrip16', 'modulo', 'cpu', 'small', 'map', 'mapTiny', 'uneven']) await figure(op)
 for (const child of children) await child.close()
 
 const figures = {}
@@ -191,6 +206,16 @@ for (const child of children) {
   f.mapMs = medianOf('map', 'ms')
   Object.assign(f, { mapItems: r.map[0].items, mapChunked: r.map[0].chunked })
   f.mapPerSecond = (f.mapItems / f.mapMs) * 1000
+  if (!r.mapTiny[0].unsupported) {
+    f.tinySerialMs = medianOf('mapTiny', 'serialMs')
+    f.tinyMapMs = medianOf('mapTiny', 'mapMs')
+    f.tinySpeedup = median(r.mapTiny.map((x) => x.serialMs / x.mapMs))
+  }
+  if (!r.uneven[0].unsupported) {
+    f.unevenMapMs = medianOf('uneven', 'mapMs')
+    f.unevenSubmitMs = medianOf('uneven', 'submitMs')
+    f.unevenRatio = median(r.uneven.map((x) => x.submitMs / x.mapMs))
+  }
   const started = startups.get(child.library)
   if (started.length > 0) {
     f.importMs = median(started.map((x) => x.importMs))

@@ -148,7 +148,7 @@ export class Imap<R> implements AsyncIterableIterator<R> {
     if (this.#pumping) return
     this.#pumping = true
     const stop = this.#stop!
-    const { chunkSize, level } = this.#plan
+    const { sizes, level } = this.#plan
     let held: unknown[] | undefined
     const wasExhausted = this.#exhausted
     const slices = new Slices()
@@ -161,27 +161,29 @@ export class Imap<R> implements AsyncIterableIterator<R> {
         }
         if (held === undefined) {
           if (this.#exhausted || this.#outstanding.size >= this.#window) break
+          const size = sizes.size
           try {
-            held = this.#sync !== undefined ? takeSync(this.#sync, chunkSize) : await takeAsync(this.#async!, chunkSize)
+            held = this.#sync !== undefined ? takeSync(this.#sync, size) : await takeAsync(this.#async!, size)
           } catch (error) {
             this.#sourceError = { reason: error }
             this.#exhausted = true
             break
           }
           // (a short chunk means the source is done: no need to ask it again)
-          if (held.length < chunkSize) this.#exhausted = true
+          if (held.length < size) this.#exhausted = true
           if (held.length === 0 || this.#finished) break
         }
         const future = this.#host.isReady() ? this.#host.submitChunk(this.#fn, held, level) : undefined
         if (future === undefined) {
           await Promise.race([this.#host.whenReady(), stop.next()])
-          slices.restart()
           continue
         }
         held = undefined
         this.#outstanding.add(future)
         if (this.#ordered) this.#ready.push(future)
+        const submittedAt = sizes.submitted()
         future._onDone((done) => {
+          if (done._fulfilled()) sizes.completed(done._value().length, submittedAt)
           if (!this.#ordered && !this.#finished) this.#ready.push(done)
           stop.progress()
         })

@@ -6,6 +6,7 @@ import { isWorkerTask, type WorkerTask } from './workers/worker-task.js'
 import { MAP_OPTIONS, checkOptions } from './options.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import { Slices } from './slices.js'
+import { ChunkSizes } from './chunk-sizes.js'
 import { Stop } from './stop.js'
 
 /**
@@ -19,8 +20,10 @@ import { Stop } from './stop.js'
  */
 export interface BatchOptions {
   /**
-   * Items per task. Default 1 for functions on the main thread; for kernels and worker tasks
-   * over an array, about 8 chunks per worker (at most 1024 items each), else 16.
+   * Items per task. Default 1 for functions on the main thread; for kernels and worker tasks,
+   * a size that follows the measured cost of the items: one item first, then doubling while
+   * a chunk takes well under 2 ms and halving when it takes well over (at most 8 192 items,
+   * and about 4 chunks per worker at most for an array).
    */
   chunkSize?: number
   /** Priority of every task. Default `TaskPriority.NORMAL`. */
@@ -91,7 +94,10 @@ export interface MapHost {
 }
 
 export interface Plan {
-  chunkSize: number
+  /** Items per chunk, fixed or adapting (see `ChunkSizes`). */
+  sizes: ChunkSizes
+  /** The sizes adapt: few chunks in flight are enough, each of a few milliseconds of work. */
+  adaptive: boolean
   level: number
   signal: AbortSignal | undefined
   timeout: number | undefined
@@ -104,17 +110,15 @@ export function plan(host: MapHost, fn: unknown, items: unknown, options: BatchO
   const { chunkSize, signal } = options
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new TypeError('signal must be an AbortSignal')
   if (signal?.aborted) throw new CancelledError(`${what} was aborted`, { cause: signal.reason })
-  let size: number
-  if (chunkSize === undefined) {
-    const length = Array.isArray(items) || ArrayBuffer.isView(items) ? (items as ArrayLike<unknown>).length : undefined
-    // Kernels and worker tasks: chunks, as the per-task cost is a cost of parallel work.
-    size = !batched ? 1 : length === undefined ? 16 : Math.min(1024, Math.max(1, Math.ceil(length / (host.maxWorkers * 8))))
-  } else {
+  if (chunkSize !== undefined) {
     if (typeof chunkSize !== 'number') throw new TypeError(`chunkSize must be a number, got ${typeof chunkSize}`)
     if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer, got ${chunkSize}`)
-    size = chunkSize
   }
-  return { chunkSize: size, level: priorityLevel(options.priority), signal, timeout: checkTimeout(options.timeout) }
+  // Kernels and worker tasks: chunks, as the per-task cost is a cost of parallel work; a
+  // main-thread function runs on the main thread whatever the chunk.
+  const adaptive = batched && chunkSize === undefined
+  const sizes = new ChunkSizes({ fixed: adaptive ? undefined : (chunkSize ?? 1), parallel: host.maxWorkers, length: knownLength(items) })
+  return { sizes, adaptive, level: priorityLevel(options.priority), signal, timeout: checkTimeout(options.timeout) }
 }
 
 /** Reads up to `n` items from a synchronous iterator. */
@@ -136,6 +140,13 @@ function knownLength(items: unknown): number | undefined {
 }
 
 const EMPTY: unknown[] = []
+
+/**
+ * Chunks of adapting size in flight per worker in `map`: each aims at a few milliseconds of
+ * work, so this keeps every worker fed while results come back, and lets the size grow after
+ * a few chunks rather than after a window of hundreds of one-item chunks.
+ */
+const ADAPTIVE_WINDOW = 8
 
 /** Most arrays `concat` takes at once (each is an argument). */
 const JOIN_WIDTH = 1024
@@ -165,13 +176,13 @@ export async function mapAll<R>(
 ): Promise<R[]> {
   checkOptions('map', options, MAP_OPTIONS)
   if (iterable == null || typeof iterable[Symbol.iterator] !== 'function') throw new TypeError('map takes an iterable')
-  const { chunkSize, level, ...rest } = plan(host, fn, iterable, options, 'map')
+  const { sizes, adaptive, level, ...rest } = plan(host, fn, iterable, options, 'map')
   const { onProgress } = options
   if (onProgress !== undefined && typeof onProgress !== 'function') throw new TypeError('onProgress must be a function')
   let total = onProgress && knownLength(iterable)
   let finished = 0
   let reportedAt = onProgress ? performance.now() : 0
-  const window = Math.min(host.queueCapacity, 1024) + host.maxWorkers
+  const window = adaptive ? host.maxWorkers * ADAPTIVE_WINDOW : Math.min(host.queueCapacity, 1024) + host.maxWorkers
   /**
    * Each chunk's results, by chunk: chunks finish out of order, and writing items at their
    * final index would leave holes that turn a large array into a dictionary (slow to fill,
@@ -198,18 +209,16 @@ export async function mapAll<R>(
         await due
         continue
       }
-      held ??= takeSync(iterator, chunkSize)
+      held ??= takeSync(iterator, sizes.size)
       if (held.length === 0) break
       if (inFlight.size >= window) {
         await stop.next()
-        slices.restart()
         continue
       }
       // Wait for room (and memory): for one of ours to finish, or for the executor if none is ours.
       const future = host.isReady() ? host.submitChunk(fn, held, level) : undefined
       if (future === undefined) {
         await (inFlight.size > 0 ? stop.next() : Promise.race([host.whenReady(), stop.next()]))
-        slices.restart()
         continue
       }
       const chunk = chunks.length
@@ -217,10 +226,12 @@ export async function mapAll<R>(
       next += held.length
       held = undefined
       inFlight.add(future)
+      const submittedAt = sizes.submitted()
       future._onDone((done) => {
         inFlight.delete(done)
         if (done._fulfilled()) {
           const values = done._value()
+          sizes.completed(values.length, submittedAt)
           chunks[chunk] = values
           if (onProgress) {
             finished += values.length

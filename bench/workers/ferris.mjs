@@ -1,12 +1,10 @@
 /**
  * ferris-executor: worker tasks from the tasks module (`workerTask(url, name)`), an inline
- * `workerTask(x => x + 1)`, and `map` over a worker task with chunking. The API is the one of
- * issue 14 (js-workers); the package is loaded from the build in dist/.
+ * `workerTask(x => x + 1)`, and `map` over a worker task with its default chunk sizes (they
+ * follow the items' measured cost). The API is the one of issue 14 (js-workers); the package
+ * is loaded from the build in dist/.
  */
 import { Executor, workerTask } from '../../dist/index.js'
-
-/** Items per task of the map figure: large enough that a chunk's cost dwarfs its round trip. */
-export const MAP_CHUNK_SIZE = 4096
 
 export async function open({ threads, tasksUrl, maxTasksAtOnce }) {
   // The default queue bound (10 000) is below the bursts submitted at once.
@@ -24,7 +22,7 @@ export async function open({ threads, tasksUrl, maxTasksAtOnce }) {
         for (const future of futures) future.addDoneCallback(() => --left === 0 && done(futures.map((f) => f._value())))
       }),
     openInline: async () => ({ run: (arg) => executor.submit(inc, [arg]), close: async () => {} }),
-    map: (items) => executor.map(tasks.square, items, { chunkSize: MAP_CHUNK_SIZE }),
+    map: (items, name = 'square') => executor.map(tasks[name], items),
     close: () => executor.shutdown(),
   }
 }

@@ -10,7 +10,7 @@
  * stretch of this shared machine falls on every library alike.
  *
  * A library module exports `open({ threads, tasksUrl, maxTasksAtOnce })`, resolving to
- * `{ run(name, arg), close(), openInline?(), map?(items), settled?(results) }`: `run` submits
+ * `{ run(name, arg), close(), openInline?(), map?(items, name?), settled?(results) }`: `run` submits
  * one task (an export of tasks.mjs) and returns a promise (or thenable) of its result;
  * `settled` awaits many results another way than `Promise.all` (ours: `addDoneCallback`).
  */
@@ -20,6 +20,7 @@ const [library, settingsJson] = process.argv.slice(2)
 const settings = JSON.parse(settingsJson)
 const { threads, trivialTasks, tripsPerSample, cpuTasks, cpuIterations, smallTasks, smallIterations } = settings
 const { mapItems, peerMapItems, idleMs, closeTimeoutMs } = settings
+const { tinyItems, tinyIterations, unevenItems, unevenUnitIterations } = settings
 
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -185,9 +186,55 @@ const ops = {
     const { value, stallMs } = await stalls(() => perTask(mode))
     return { ...value, stallMs, items: peerMapItems, chunked: false }
   },
+  /** Ours only: `map` over items of about 1 us each, against the same loop on this thread. */
+  async mapTiny(mode) {
+    if (!pool.map) return { unsupported: true }
+    const items = new Array(tinyItems).fill(tinyIterations)
+    const expected = tasks.small(tinyIterations)
+    const ok = (results) => results.length === tinyItems && results.every((r) => r === expected)
+    if (mode === 'check') {
+      expect(ok(await pool.map(items, 'small')), 'map of tiny items')
+      return {}
+    }
+    const serialMs = await time(() => expect(ok(items.map((n) => tasks.small(n))), 'serial tiny items'))
+    let results
+    const mapMs = await time(async () => (results = await pool.map(items, 'small')))
+    expect(ok(results), 'map of tiny items')
+    return { serialMs, mapMs }
+  },
+  /**
+   * Ours only: uneven items (2 to 20 units of work each, like documents of 2-20 KB to render),
+   * through `map` and through one `submit` each, awaited with Promise.all.
+   */
+  async uneven(mode) {
+    if (!pool.map) return { unsupported: true }
+    const items = unevenWork()
+    const expected = items.map((n) => tasks.small(n))
+    const ok = (what) => (results) => expect(results.length === items.length && results.every((r, i) => r === expected[i]), what)
+    if (mode === 'check') {
+      ok('uneven map')(await pool.map(items, 'small'))
+      ok('uneven submit')(await Promise.all(items.map((n) => pool.run('small', n))))
+      return {}
+    }
+    let mapped, submitted
+    const mapMs = await time(async () => (mapped = await pool.map(items, 'small')))
+    const submitMs = await time(async () => (submitted = await Promise.all(items.map((n) => pool.run('small', n)))))
+    ok('uneven map')(mapped)
+    ok('uneven submit')(submitted)
+    return { mapMs, submitMs }
+  },
   async close() {
     return { closed: await closeWithin(closeTimeoutMs) }
   },
+}
+
+/** The uneven items' iteration counts: 2 to 20 units each, from a fixed pseudo-random sequence. */
+function unevenWork() {
+  let seed = 12345
+  return Array.from({ length: unevenItems }, () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31
+    return (2 + (seed % 19)) * unevenUnitIterations
+  })
 }
 
 process.on('message', async ({ id, op, mode }) => {

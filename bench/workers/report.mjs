@@ -69,7 +69,7 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
       `round trip: ${fmt(s.roundTrips)} x inc one at a time (x16: 16 such loops at once);\nmodulo: k % (i + 1) over 2e7 steps, ` +
       `main thread's time / the pool's (1: as fast on a worker); map stall: the main thread's longest, during map; ` +
       `cpu: ${s.cpuTasks} tasks of ~${cpuTaskMs} ms on the main thread vs the pool;\nsmall: ${fmt(s.smallTasks)} tasks of ~${smallTaskUs} us; ` +
-      `map: ${ourName} map(square, ${fmt(s.mapItems)} items, chunked); * a peer's per-task rate on ${fmt(s.peerMapItems)} square tasks; ` +
+      `map: ${ourName} map(square, ${fmt(s.mapItems)} items, default chunks); * a peer's per-task rate on ${fmt(s.peerMapItems)} square tasks; ` +
       `idle CPU: ${s.idleMs / 1000} s, % of one core;\nimport: the import alone, first result: import + open a pool + the first inc result, ` +
       `each in a fresh process (${s.startupRounds} rounds);\nothers: cores other processes kept busy on average during the library's commands (the machine is shared).`,
   )
@@ -102,6 +102,8 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     const mine = (figure, value, goal, met, unit, digits) => goals.push({ figure, ours: value, ratio: value, goal, met, unit, digits })
     mine('modulo: main thread / pool', ours.moduloSpeed, '>= 0.9x', ours.moduloSpeed >= 0.9, 'x', 2)
     mine('map: longest stall', ours.mapStallMs, '<= 15 ms', ours.mapStallMs <= 15, 'ms', 1)
+    if (ours.tinySpeedup !== undefined) mine('map of 1 us items: serial loop / map', ours.tinySpeedup, '> 1x', ours.tinySpeedup > 1, 'x', 2)
+    if (ours.unevenRatio !== undefined) mine('uneven items: submit each / map', ours.unevenRatio, '>= 1x', ours.unevenRatio >= 1, 'x', 2)
     if (ours.trivialCallbacksPerSecond !== undefined) {
       const ratio = ours.trivialCallbacksPerSecond / ours.trivialPerSecond
       mine('addDoneCallback / Promise.all', ratio, '<= 1.25x', ratio <= 1.25, 'x', 2)
@@ -146,6 +148,17 @@ export function report({ settings: s, figures, notes, failures, ourName, peers, 
     row('small', sizes.small, { medianMs: f.smallMs, samples: s.samples })
     const mapSize = f.mapChunked ? `map(square, ${fmt(f.mapItems)} items), chunked` : `${fmt(f.mapItems)} x square, one task each`
     row('map', mapSize, { medianMs: f.mapMs, samples: s.samples, perSecond: f.mapPerSecond, stallMs: f.mapStallMs })
+    if (f.tinySpeedup !== undefined) {
+      row('mapTiny', `map(small, ${fmt(s.tinyItems)} items of ~${s.tinyTaskUs} us)`, { medianMs: f.tinyMapMs, mainThreadMs: f.tinySerialMs, speedup: f.tinySpeedup, samples: s.samples })
+    }
+    if (f.unevenRatio !== undefined) {
+      row('uneven', `${fmt(s.unevenItems)} items of 2-20 x ~${s.unevenUnitUs} us: map vs submit each`, {
+        medianMs: f.unevenMapMs,
+        submitMs: f.unevenSubmitMs,
+        submitOverMap: f.unevenRatio,
+        samples: s.samples,
+      })
+    }
     row('idleCpu', sizes.idle, { cpuPercent: f.idleCpuPercent })
     if (f.startupMs !== undefined) {
       row('startup', 'import + open + first inc result, fresh process', { medianMs: f.startupMs, importMs: f.importMs, samples: s.startupRounds })

@@ -13,9 +13,10 @@ import { MainThreadRunner, MainThreadTask } from '../runners/main-thread.js'
 import type { Failure, Runner } from '../runners/runner.js'
 import { IsolateTask, WorkerRunner, type WorkerEvents } from '../runners/worker.js'
 import { buildStats, type ExecutorStats } from '../stats.js'
+import { SLICE_MS } from '../slices.js'
 import { after, type Timer } from '../timers.js'
 import { Refused } from '../wire/codes.js'
-import { readEvents, type EventSink } from '../wire/events.js'
+import { EventReader, type EventSink } from '../wire/events.js'
 import { SubmitBatch } from '../wire/submit.js'
 import { Readiness } from './readiness.js'
 import { TaskTable } from './task-table.js'
@@ -58,6 +59,9 @@ export class Engine implements MapHost, EventSink {
   /** The pool's statistics as they were when it was disposed. */
   #finalStats: NativeStats | undefined
   #idleWaiters: Array<() => void> = []
+  /** The pool's events not read yet, and whether a turn of the event loop is due to read more. */
+  readonly #reader = new EventReader()
+  #readingLater = false
 
   /** Starts the pool's threads; throws `RangeError` if they cannot start. */
   constructor(options: ResolvedOptions, events: EngineEvents) {
@@ -255,8 +259,26 @@ export class Engine implements MapHost, EventSink {
 
   /** A batch of the pool's events, from its threadsafe function. */
   #onEvents(batch: EventBatch): void {
-    readEvents(batch, this)
-    this.#mainThread.drain()
+    this.#reader.add(batch)
+    if (!this.#readingLater) this.#readEvents()
+  }
+
+  /**
+   * Reads the pool's events for at most `SLICE_MS`, then leaves the rest to the next turn of
+   * the event loop (see `EventReader`), so that settling a large batch never stalls timers and
+   * I/O for long.
+   */
+  readonly #readEvents = (): void => {
+    this.#readingLater = false
+    try {
+      this.#reader.read(this, performance.now() + SLICE_MS)
+      this.#mainThread.drain()
+    } finally {
+      if (this.#reader.pending && !this.#readingLater) {
+        this.#readingLater = true
+        setImmediate(this.#readEvents)
+      }
+    }
   }
 
   runExternal(id: number): void {

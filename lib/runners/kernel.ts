@@ -5,6 +5,7 @@ import type { Canceller } from '../future.js'
 import { KernelError, KernelPanicError, TimeoutError } from '../errors.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from '../kernels.js'
 import { META_KERNEL_SHIFT, META_TIMED, TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
+import type { NumberBuffer } from '../wire/number-buffer.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
 
 /** A kernel call, or a chunk of calls (a `map` chunk: `args` holds its items). */
@@ -57,12 +58,12 @@ export class KernelTask extends Task {
  * or `moved` to the task) or 0 (copied at submission); a left-out optional argument is NaN
  * (see src/wire/args.rs).
  */
-function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: number[], objects: unknown[], moved = false): void {
+function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: NumberBuffer, objects: unknown[], moved = false): void {
   for (let i = 0; i < kernel.params.length; i++) encodeArg(kernel, i, args[i], numbers, objects, moved)
 }
 
 /** Appends argument `i` of a call (see `encodeArgs`). */
-function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: number[], objects: unknown[], moved = false): void {
+function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: NumberBuffer, objects: unknown[], moved = false): void {
   if (kernel.numeric[i]) {
     numbers.push(arg === undefined ? NaN : (arg as number))
     return
@@ -130,7 +131,7 @@ export class KernelRunner implements Runner<KernelTask> {
     return kernel.params.length === 1 ? args.some(isPrivateArray) : args.some((item) => (item as unknown[]).some(isPrivateArray))
   }
 
-  encode(task: KernelTask, numbers: number[], objects: unknown[]): number {
+  encode(task: KernelTask, numbers: NumberBuffer, objects: unknown[]): number {
     const { kernel, args, timeout } = task
     if (timeout !== undefined) numbers.push(timeout)
     if (!task.chunk) {

@@ -6,6 +6,7 @@
 import type { NativeStats } from '../binding.js'
 import type { Task } from '../engine/task.js'
 import type { CancelledError, ExecutorShutdownError } from '../errors.js'
+import type { NumberBuffer } from '../wire/number-buffer.js'
 import type { Transferable } from '../worker/transfer.js'
 
 /** A failure the pool reports for a native task (see `EventKind`). */
@@ -31,7 +32,7 @@ export interface Runner<T extends Task = Task> {
    * Appends what the pool needs of `task` to the batch (`lib/wire/submit.ts`) and returns
    * its meta word's task kind and flags (shifted into place, without the priority level).
    */
-  encode(task: T, numbers: number[], objects: unknown[]): number
+  encode(task: T, numbers: NumberBuffer, objects: unknown[]): number
   /** Whether `task`, queued in the pool, has been taken by a pool thread. */
   started(task: T): boolean
   /**

@@ -24,6 +24,7 @@ import { CancelledError, type ExecutorShutdownError, TimeoutError, type WorkerEx
 import type { Canceller } from '../future.js'
 import { after, type Timer } from '../timers.js'
 import { EventKind, TaskKind, META_KIND_SHIFT, WORKER_ARGS_ON_PORT, WORKER_CHUNK, WORKER_NUMBERS, WORKER_PROGRESS, WORKER_TIMED } from '../wire/codes.js'
+import type { NumberBuffer } from '../wire/number-buffer.js'
 import { exactArray } from '../wire/numbers.js'
 import { decode, decodeError, encode, type SharedBuffers } from '../workers/codec.js'
 import { Isolates, type IsolatesOptions } from '../workers/isolates.js'
@@ -36,7 +37,7 @@ import type { Transferable } from '../worker/transfer.js'
 const MAX_NUMBER_ARGS = 1 << 16
 
 /** How a task's arguments travel (see the protocol above). */
-type Encoded = readonly number[] | Uint8Array | OnPort
+type Encoded = Float64Array | Uint8Array | OnPort
 
 /** Arguments that go by `postMessage`, when the worker that took the task asks for them. */
 class OnPort {
@@ -131,7 +132,7 @@ function encodeArgs(values: readonly unknown[], transfer: readonly Transferable[
       throw cloneError(error)
     }
   }
-  if (numbers) return values.slice() // a snapshot: the caller may reuse its array before the batch leaves
+  if (numbers) return new Float64Array(values) // a snapshot: the caller may reuse its array before the batch leaves
   let bytes: Uint8Array | undefined
   try {
     bytes = encode(values, shared)
@@ -223,19 +224,20 @@ export class WorkerRunner implements Runner<IsolateTask> {
     return false // arguments are encoded at submission
   }
 
-  encode(task: IsolateTask, numbers: number[], objects: unknown[]): number {
+  encode(task: IsolateTask, numbers: NumberBuffer, objects: unknown[]): number {
     const encoded = task.encoded!
     let flags = (task.chunk ? WORKER_CHUNK : 0) | (task.timeout === undefined ? 0 : WORKER_TIMED) | (task.onProgress === undefined ? 0 : WORKER_PROGRESS)
+    numbers.push(task.definition.id)
     if (encoded instanceof OnPort) {
-      flags |= WORKER_ARGS_ON_PORT
-      numbers.push(task.definition.id, flags)
+      numbers.push(flags | WORKER_ARGS_ON_PORT)
     } else if (encoded instanceof Uint8Array) {
-      numbers.push(task.definition.id, flags)
+      numbers.push(flags)
       objects.push(encoded)
       task.encoded = undefined
     } else {
-      numbers.push(task.definition.id, flags | WORKER_NUMBERS, encoded.length)
-      for (const n of encoded) numbers.push(n)
+      numbers.push(flags | WORKER_NUMBERS)
+      numbers.push(encoded.length)
+      numbers.append(encoded)
       task.encoded = undefined
     }
     return TaskKind.Worker << META_KIND_SHIFT

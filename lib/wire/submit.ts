@@ -12,6 +12,7 @@
  */
 import type { NativeExecutor } from '../binding.js'
 import type { Task } from '../engine/task.js'
+import { NumberBuffer } from './number-buffer.js'
 
 /** Submissions per native call at most: bounds the delay before the first ones can start. */
 const MAX_BATCH = 1024
@@ -65,7 +66,7 @@ export class SubmitBatch {
     this.live = 0
     const ids = new Float64Array(tasks.length)
     const meta = new Uint32Array(tasks.length)
-    const numbers: number[] = []
+    const numbers = new NumberBuffer()
     const objects: unknown[] = []
     let n = 0
     for (const task of tasks) {
@@ -77,7 +78,7 @@ export class SubmitBatch {
     if (n === 0) return
     let submitted: Submitted
     try {
-      submitted = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), new Float64Array(numbers), objects, this.#sink.handedOut)
+      submitted = this.#native.submitBatch(ids.subarray(0, n), meta.subarray(0, n), numbers.view(), objects, this.#sink.handedOut)
     } catch (error) {
       this.#sink.broken(tasks, error)
       return

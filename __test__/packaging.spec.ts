@@ -100,6 +100,33 @@ test('import and require() of the package name give one module and one addon (im
   t.is(result.stderr, '')
 })
 
+test('import of the package loads no worker_threads until a worker task needs it; ferris-executor/bullmq shares its classes', async (t) => {
+  // What a worker task's first spawn needs stays out of the import (lib/worker-threads.ts), and
+  // the main thread's entries share one copy of each class (scripts/bundle.mjs).
+  const result = await runScripts(
+    {
+      'main.mjs': `
+        const loaded = () => process.moduleLoadList.includes('NativeModule worker_threads')
+        const esm = await import('ferris-executor')
+        const atImport = loaded()
+        const executor = new esm.Executor({ maxWorkers: 1, jsWorkers: 1 })
+        const beforeWorkerTask = loaded()
+        const value = await executor.submit(esm.workerTask((x) => x + 1), [1])
+        await executor.shutdown()
+        const bullmq = await import('ferris-executor/bullmq')
+        console.log(JSON.stringify({
+          atImport, beforeWorkerTask, afterWorkerTask: loaded(), value,
+          sharedErrors: new bullmq.UnknownTaskError('x', []) instanceof esm.ExecutorError,
+        }))`,
+    },
+    'main.mjs',
+    20_000,
+    linkPackage,
+  )
+  t.is(result.code, 0, describeRun(result))
+  t.deepEqual(JSON.parse(result.stdout), { atImport: false, beforeWorkerTask: false, afterWorkerTask: true, value: 2, sharedErrors: true })
+})
+
 const LOAD = `
   import('ferris-executor').then(
     async ({ Executor, kernels }) => {

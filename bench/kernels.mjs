@@ -37,7 +37,7 @@ import { Executor, kernels, workerTask } from '../dist/index.js'
 import { addon } from '../dist/lib/addon.js'
 import { speedupChart } from './chart.mjs'
 import { CORES, closeTo, fmt, machine, measure as measureRuns, options, sameFloats, sharedRandom, writeJson } from './common.mjs'
-import { measureLimits, reportVsNumpy, runNumpy, runVsNumpy } from './limits.mjs'
+import { measureLimits, reportVsNumpy, runNumpy, runVsNumpy, vsNumpyTicks } from './limits.mjs'
 import { createProgress } from './progress.mjs'
 import { reportSmallKernels, runSmallKernels, smallKernelTicks } from './small-kernels.mjs'
 import * as twins from './twins.mjs'
@@ -223,7 +223,8 @@ const [NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES] = [512, 4 << 20, quick ? 5 : 15]
 const SMALL_SAMPLES = quick ? 11 : 21
 // Per variant: a check run, a warm-up and the samples; then the copy for the bandwidth.
 const mainTicks = all.length > 0 ? all.length * VARIANTS.length * (SAMPLES + 2) + SAMPLES + 1 : 0
-const progress = createProgress({ total: mainTicks + (withSmall ? smallKernelTicks(SMALL_SAMPLES) : 0), label: 'bench' })
+const limitsTicks = withLimits ? vsNumpyTicks(NUMPY_SAMPLES) : 0
+const progress = createProgress({ total: mainTicks + limitsTicks + (withSmall ? smallKernelTicks(SMALL_SAMPLES) : 0), label: 'bench' })
 const measure = (name, fn) => measureRuns(name, fn, SAMPLES, progress.tick)
 
 /** The main group: every workload in every variant, then the memory bandwidth. */
@@ -315,7 +316,7 @@ const main = all.length > 0 ? await runMain() : undefined
 async function runLimitsGroup() {
   const native1 = new Executor({ maxWorkers: 1 })
   const nativeN = new Executor({ maxWorkers: CORES })
-  const ours = await runVsNumpy(native1, nativeN, NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES)
+  const ours = await runVsNumpy(native1, nativeN, NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES, progress.tick)
   await Promise.all([native1.shutdown(), nativeN.shutdown()])
   return { ours, numpy: runNumpy(NUMPY_N, NUMPY_LENGTH, NUMPY_SAMPLES) }
 }

@@ -59,13 +59,14 @@ const collectGarbage = runInNewContext('gc')
 const ordinary = (array) => Float64Array.from(array)
 
 /**
- * Our side of the numpy figures. Each variant runs its samples back to back after a warm-up,
- * as numpy's script does, so that both meet the caches alike. Before every sample, outside the
- * clock: a `transfer` sample gets fresh ordinary arrays (the transferred ones are detached),
- * then garbage is collected and the process idles a moment, so that freeing earlier samples'
- * buffers (which V8 does on a background thread) is not timed.
+ * Our side of the numpy figures. Each variant runs a warm-up, then its samples. Before every
+ * sample, outside the clock: a `transfer` sample gets fresh ordinary arrays (the transferred
+ * ones are detached), then garbage is collected and the process idles 10 ms, so that freeing
+ * earlier samples' buffers (which V8 does on a background thread) is not timed. numpy's script
+ * pauses the same way before each of its samples, so that both start from parked threads and
+ * the same cache state (see bench/numpy-baseline.py).
  */
-export async function runVsNumpy(native1, nativeN, n, length, samples) {
+export async function runVsNumpy(native1, nativeN, n, length, samples, onRun = () => {}) {
   const [ma, mb] = [sharedRandom(n * n, 11), sharedRandom(n * n, 12)]
   const [x, y] = [sharedRandom(length, 13), sharedRandom(length, 14)]
   const [ox, oy] = [ordinary(x), ordinary(y)]
@@ -96,11 +97,16 @@ export async function runVsNumpy(native1, nativeN, n, length, samples) {
       const start = performance.now()
       await run(input)
       if (sample >= 0) times.push(performance.now() - start) // sample -1 warms up
+      onRun()
     }
     medians[name] = median(times)
   }
   return medians
 }
+
+/** Runs `runVsNumpy` makes for `samples` (its progress ticks): a warm-up and the samples, per variant. */
+export const vsNumpyTicks = (samples) => VS_NUMPY_VARIANTS * (samples + 1)
+const VS_NUMPY_VARIANTS = 8
 
 /** Prints the numpy table and the Done-when ratios; returns them for the JSON output. */
 export function reportVsNumpy(ours, numpy, n, length, samples) {

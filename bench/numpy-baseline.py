@@ -3,8 +3,13 @@
     python3 bench/numpy-baseline.py MATMUL_N STREAM_LENGTH SAMPLES
 
 The thread count is OpenBLAS's, set by the caller through OPENBLAS_NUM_THREADS before start.
-Medians, after one warm-up call each.
+Medians, after one warm-up call each. Every sample is timed as bench/limits.mjs times ours: the
+same arrays each time, after a garbage collection and a 10 ms pause. Back to back, numpy's
+threads would still be spinning and its 4M-double inputs (32 MB each, the size of this
+machine's L3) partly cached from the sample before, which a pause costs ours (whose workers
+park) but not numpy: the figures would not measure the same thing.
 """
+import gc
 import json
 import statistics
 import sys
@@ -17,6 +22,8 @@ def median_ms(fn, samples):
     fn()
     times = []
     for _ in range(samples):
+        gc.collect()
+        time.sleep(0.01)
         start = time.perf_counter()
         fn()
         times.append((time.perf_counter() - start) * 1e3)

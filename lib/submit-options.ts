@@ -2,11 +2,11 @@
  * The options of one submission (`executor.submit`): their type, and the checks that turn what
  * a user passed into what the engine takes.
  */
-import { MessagePort } from 'node:worker_threads'
 
 import { checkTimeout } from './future.js'
 import { priorityLevel, type TaskPriority } from './scheduling.js'
 import type { Transferable } from './worker/transfer.js'
+import { workerThreads } from './worker-threads.js'
 
 /**
  * Options of one submission; an unknown key is refused with `TypeError` (naming the closest valid one).
@@ -55,7 +55,7 @@ function checkTransfer(transfer: unknown, runner: string): readonly Transferable
   if (transfer === undefined) return undefined
   if (runner !== 'worker' && runner !== 'kernel') throw new TypeError('submit: transfer applies to worker tasks and kernels only')
   const ports = runner === 'worker' // a port means nothing to a kernel
-  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || (ports && item instanceof MessagePort))) {
+  if (!Array.isArray(transfer) || !transfer.every((item) => item instanceof ArrayBuffer || (ports && item instanceof workerThreads().MessagePort))) {
     throw new TypeError(`submit: transfer must be an array of ArrayBuffers${ports ? ' and MessagePorts' : ''}`)
   }
   return transfer

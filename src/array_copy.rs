@@ -12,9 +12,16 @@
 //! scoped threads (at most the cores, at most [`MAX_THREADS`]), each faulting and filling its
 //! own huge pages: the caller waits for all of them, as for one `memcpy`. Elsewhere, and for
 //! small arrays, it is a plain `Vec`.
+//!
+//! Zeroing and mapping fresh huge pages still costs about as much as the copy itself, so the
+//! buffers of freed huge copies are kept for the next copies of the same size ([`Spares`]): a
+//! caller that passes arrays of one size again and again (the usual case) copies into memory
+//! already mapped. At most [`SPARE_COUNT`] buffers and [`SPARE_BYTES`] are kept; beyond
+//! that the oldest is freed. That memory stays with the process until a copy takes it back.
 use std::alloc::{alloc, dealloc, handle_alloc_error, Layout};
 use std::ops::Deref;
 use std::ptr::NonNull;
+use std::sync::Mutex;
 
 /// Size and alignment of a transparent huge page on x86-64 and aarch64 (4 KiB base pages).
 const HUGE_PAGE: usize = 2 << 20;
@@ -53,11 +60,14 @@ impl<T: Copy + Sync> ArrayCopy<T> {
         else {
             return ArrayCopy::Small(data.to_vec());
         };
-        // SAFETY: the layout's size is not zero (`bytes` >= HUGE_PAGE).
-        let Some(ptr) = NonNull::new(unsafe { alloc(layout) }) else {
-            handle_alloc_error(layout)
-        };
-        advise_huge_pages(ptr.as_ptr(), layout.size());
+        let ptr = SPARES.take(layout).unwrap_or_else(|| {
+            // SAFETY: the layout's size is not zero (`bytes` >= HUGE_PAGE).
+            let Some(ptr) = NonNull::new(unsafe { alloc(layout) }) else {
+                handle_alloc_error(layout)
+            };
+            advise_huge_pages(ptr.as_ptr(), layout.size());
+            ptr
+        });
         let ptr = ptr.cast::<T>();
         copy_in_parallel(data, SendPtr(ptr.as_ptr()));
         ArrayCopy::Huge {
@@ -68,16 +78,60 @@ impl<T: Copy + Sync> ArrayCopy<T> {
     }
 }
 
-/// The destination of a parallel copy, handed to its threads (each writes its own part).
+/// A pointer another thread may hold: the destination of a parallel copy (each thread writes
+/// its own part, and the caller waits for them), or a spare buffer (which only [`Spares`] holds).
 #[derive(Clone, Copy)]
 struct SendPtr<T>(*mut T);
-// SAFETY: see the type's doc: the threads write disjoint parts, and the caller waits for them.
+// SAFETY: see the type's doc: no two threads use the memory at once.
 unsafe impl<T> Send for SendPtr<T> {}
 
 impl<T> SendPtr<T> {
     /// The pointer (a method, so that closures capture the whole `SendPtr`).
     fn get(self) -> *mut T {
         self.0
+    }
+}
+
+/// Most buffers [`Spares`] keeps.
+const SPARE_COUNT: usize = 4;
+
+/// Most bytes [`Spares`] keeps: two 8M-double arrays' worth.
+const SPARE_BYTES: usize = 128 << 20;
+
+/// Buffers of freed huge copies, oldest first, each with the layout it was allocated with.
+/// Only [`ArrayCopy::of`] takes them back (one of exactly the layout it needs); nothing else
+/// touches them.
+struct Spares(Mutex<Vec<(SendPtr<u8>, Layout)>>);
+
+static SPARES: Spares = Spares(Mutex::new(Vec::new()));
+
+impl Spares {
+    /// A kept buffer of exactly `layout`, if there is one.
+    fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let index = kept.iter().rposition(|(_, l)| *l == layout)?;
+        NonNull::new(kept.remove(index).0.get())
+    }
+
+    /// Keeps a freed copy's buffer (allocated with `layout`, no longer used), freeing the
+    /// oldest ones beyond the bounds, or this one if it alone is beyond them.
+    fn keep(&self, ptr: NonNull<u8>, layout: Layout) {
+        let mut freed = Vec::new();
+        {
+            let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            kept.push((SendPtr(ptr.as_ptr()), layout));
+            let mut bytes: usize = kept.iter().map(|(_, l)| l.size()).sum();
+            while kept.len() > SPARE_COUNT || bytes > SPARE_BYTES {
+                let (oldest, l) = kept.remove(0);
+                bytes -= l.size();
+                freed.push((oldest, l));
+            }
+        }
+        for (ptr, layout) in freed {
+            // SAFETY: allocated by `ArrayCopy::of` with this layout, and no longer in `kept`
+            // nor used by any copy: freed once (here).
+            unsafe { dealloc(ptr.get(), layout) };
+        }
     }
 }
 
@@ -130,8 +184,7 @@ impl<T> Deref for ArrayCopy<T> {
 impl<T> Drop for ArrayCopy<T> {
     fn drop(&mut self) {
         if let ArrayCopy::Huge { ptr, layout, .. } = self {
-            // SAFETY: allocated by `of` with this layout, freed once (here).
-            unsafe { dealloc(ptr.as_ptr().cast(), *layout) };
+            SPARES.keep(ptr.cast(), *layout);
         }
     }
 }
@@ -139,6 +192,25 @@ impl<T> Drop for ArrayCopy<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A huge copy freed then taken again of the same size reuses the buffer, and holds the
+    /// new elements, not the old ones.
+    #[test]
+    fn freed_huge_buffers_are_reused_for_the_same_size() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        // A size no other test uses, so that a spare of theirs cannot be taken here.
+        let len = 5 * HUGE_PAGE / 8 + 3;
+        let first: Vec<f64> = (0..len).map(|i| i as f64).collect();
+        let copy = ArrayCopy::of(&first);
+        let ptr = copy.as_ptr();
+        drop(copy);
+        let second: Vec<f64> = (0..len).map(|i| -(i as f64)).collect();
+        let again = ArrayCopy::of(&second);
+        assert_eq!(again.as_ptr(), ptr, "the freed buffer was not reused");
+        assert_eq!(&*again, &second[..]);
+    }
 
     #[test]
     fn copies_hold_the_same_elements_small_and_huge() {

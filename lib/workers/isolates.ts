@@ -7,7 +7,7 @@
  * `unref`ed: an idle one never keeps the process alive (the executor does, while tasks are
  * pending).
  */
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import type { MessagePort, Worker } from 'node:worker_threads'
 
 import type { NativeExecutor } from '../binding.js'
 import { WorkerExitError } from '../errors.js'
@@ -16,6 +16,7 @@ import { MainSharedBuffers } from './shared.js'
 import type { Transferable } from '../worker/transfer.js'
 import { SIGNAL_HAS_TEARDOWN, SIGNAL_MESSAGES, SIGNAL_RECYCLE, SIGNAL_WORDS, isProgress, isRetired, type RetireReason } from './signals.js'
 import type { ResolvedWorkerOptions } from './worker-options.js'
+import { workerThreads } from '../worker-threads.js'
 
 /** What a worker is given, as the first message on its `parentPort` (its `workerData` is the user's). */
 export interface IsolateData {
@@ -157,6 +158,7 @@ export class Isolates {
 
   #spawn(seat: number): void {
     if (this.#closed) return
+    const { MessageChannel, Worker } = workerThreads()
     const { port1, port2 } = new MessageChannel()
     for (const message of this.shared.live()) port1.postMessage(message)
     const signal = new Int32Array(new SharedArrayBuffer(SIGNAL_WORDS * Int32Array.BYTES_PER_ELEMENT))
@@ -300,6 +302,7 @@ export class Isolates {
    * settled is dropped here rather than kept forever.
    */
   #readPosted(entry: Seat): void {
+    const { receiveMessageOnPort } = workerThreads()
     for (let received = receiveMessageOnPort(entry.port); received !== undefined; received = receiveMessageOnPort(entry.port)) {
       this.#received(entry, received.message)
     }

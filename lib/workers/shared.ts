@@ -6,9 +6,10 @@
  * worker finds it there, synchronously (`receiveMessageOnPort`), when it decodes the task. A
  * buffer the main thread lets go of is forgotten by the workers too.
  */
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads'
+import type { MessagePort } from 'node:worker_threads'
 
 import type { SharedBuffers } from './codec.js'
+import { workerThreads } from '../worker-threads.js'
 
 /** What the main thread posts about shared buffers. */
 export type SharedMessage = { share: number; buffer: SharedArrayBuffer } | { forget: number }
@@ -96,7 +97,7 @@ export class WorkerSharedBuffers implements SharedBuffers {
     for (;;) {
       const buffer = this.#buffers.get(id)
       if (buffer !== undefined) return buffer
-      const received = receiveMessageOnPort(this.#port)
+      const received = workerThreads().receiveMessageOnPort(this.#port)
       if (received === undefined) throw new Error(`shared buffer ${id} never reached this worker`)
       this.take(received.message)
     }

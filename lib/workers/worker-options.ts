@@ -4,7 +4,9 @@
  * a worker is spawned later, when a task needs it, so a mistake found then would fail a task
  * far from its cause (or, for `resourceLimits`, silently mean no limit at all).
  */
-import { SHARE_ENV, type ResourceLimits } from 'node:worker_threads'
+import type { ResourceLimits } from 'node:worker_threads'
+
+import { SHARE_ENV } from '../worker-threads.js'
 
 import { checkOptions } from '../options.js'
 

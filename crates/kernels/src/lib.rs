@@ -26,6 +26,8 @@
 //! `kernels.scale`, add one line to the `Kernels` interface and object in `lib/kernels.ts`.
 mod compute;
 mod fib;
+#[cfg(target_arch = "x86_64")]
+mod gemm;
 mod hash;
 mod histogram;
 mod limits;

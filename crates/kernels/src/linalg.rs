@@ -1,5 +1,7 @@
 //! Linear algebra over Float64Arrays: `sumOfSquares`, `dot` and `matmul`.
 
+#[cfg(target_arch = "x86_64")]
+use crate::gemm;
 use crate::parallel;
 use crate::simd::{self, Isa};
 use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
@@ -155,7 +157,7 @@ fn matmul_rows(n: usize, workers: usize) -> usize {
 
 /// `out = a * b` for `out.len() / n` rows of `a` (from its row `first`) and all of `b`, n x n
 /// row-major, with matrixmultiply's micro-kernel for this CPU (chosen by it at run time) on
-/// the calling thread only.
+/// the calling thread only: matmul's path without AVX2 and FMA.
 fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
     let m = out.len() / n;
     let a = &a[first * n..(first + m) * n];
@@ -184,10 +186,15 @@ fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
     }
 }
 
+/// Packed panels of B per piece of a parallel pack: 8 x 16 KiB.
+#[cfg(target_arch = "x86_64")]
+const PACK_GRAIN_PANELS: usize = 8;
+
 /// `matmul(a, b, n)`: the product of two n x n row-major matrices, as a new Float64Array.
-/// Output rows are split over the pool by fork-join (see [`matmul_rows`]); each piece is one
-/// call of the `matrixmultiply` crate (the packed, cache-blocked kernels ndarray uses), never
-/// on threads of its own.
+/// Output rows are split over the pool by fork-join (see [`matmul_rows`]), never on threads of
+/// the GEMM's own. With AVX2 and FMA, B is packed once (itself split over the pool) and every
+/// piece runs our micro-kernel on it ([`gemm`]); otherwise each piece is one call of the
+/// `matrixmultiply` crate, which packs B itself.
 pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> {
     let (a, b, n) = (args.floats(0), args.floats(1), args.count(2));
     let len = output_len(n.checked_mul(n))?;
@@ -202,17 +209,34 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
     let n = n as usize;
     let mut out = vec![0.0f64; len];
     let grain_rows = matmul_rows(n, ctx.workers());
-    parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
-        // Written before matrixmultiply stores into it: `out` is often fresh memory (a result handed to
-        // JavaScript is freed only when collected, so the allocator cannot reuse it), and a
-        // page read first is mapped to the shared zero page, then copied on the first write.
-        // That copy changes a mapping other threads may have cached, so it sends a TLB flush to
-        // every core running this process: one per page, which slowed a matmul 256 split over
-        // two workers of a VM 2.3x (pieces of 16 rows took 520-660 us instead of 220-260 us).
-        // A page written first is mapped once, by the worker that owns its rows.
-        rows.fill(0.0);
-        gemm_rows(a, b, n, first, rows);
-    })?;
+    // Each piece zeroes its rows before the GEMM adds into them (ours) or stores them
+    // (matrixmultiply): `out` is often fresh memory (a result handed to JavaScript is freed
+    // only when collected, so the allocator cannot reuse it), and a page read first is mapped
+    // to the shared zero page, then copied on the first write. That copy changes a mapping
+    // other threads may have cached, so it sends a TLB flush to every core running this
+    // process: one per page, which slowed a matmul 256 split over two workers of a VM 2.3x
+    // (pieces of 16 rows took 520-660 us instead of 220-260 us). A page written first is
+    // mapped once, by the worker that owns its rows.
+    match simd::isa() {
+        #[cfg(target_arch = "x86_64")]
+        Isa::Avx2 => {
+            let mut packed = gemm::PackedB::zeroed(n, n);
+            for (first, depth, block) in packed.blocks_mut() {
+                parallel::for_rows(ctx, block, depth, PACK_GRAIN_PANELS, &|_, p0, panels| {
+                    gemm::pack_panels(b, n, first, depth, p0, panels)
+                })?;
+            }
+            parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
+                rows.fill(0.0);
+                // SAFETY: `Isa::Avx2` is only chosen on a CPU with AVX2 and FMA (see `simd`).
+                unsafe { gemm::gemm_rows(a, &packed, first, rows) }
+            })?;
+        }
+        Isa::Scalar => parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
+            rows.fill(0.0);
+            gemm_rows(a, b, n, first, rows);
+        })?,
+    }
     Ok(Value::Float64Array(out))
 }
 

@@ -239,6 +239,21 @@ test('workerExecArgv drops --input-type in both spellings and keeps every other 
   ])
 })
 
+test('without --input-type, workers inherit the options as Node gives them: a per-process option does not stop them', async (t) => {
+  t.is(workerExecArgv(['--max-old-space-size=256', '--enable-source-maps']), undefined)
+  const main = `
+    import { Executor, workerTask } from {{PACKAGE}}
+    const executor = new Executor({ maxWorkers: 1 })
+    const seen = workerTask(() => [typeof gc, process.execArgv.includes('--expose-gc')])
+    console.log(JSON.stringify(await executor.submit(seen, [])))
+    await executor.shutdown()
+  `
+  // Node refuses both in an explicit execArgv (ERR_WORKER_INVALID_EXEC_ARGV); a worker inherits them.
+  const { stdout, stderr, code } = await runScripts({ 'main.mjs': main }, 'main.mjs', 20_000, undefined, ['--max-old-space-size=256', '--expose-gc'])
+  t.is(code, 0, stderr)
+  t.deepEqual(JSON.parse(stdout), ['function', true])
+})
+
 // 10. Moved results (transfer) and MessagePorts in the transfer list.
 
 test('a worker task returns transfer(value, list): the buffers are moved to the caller, not copied, in submit and in map', async (t) => {

@@ -13,7 +13,7 @@ use crate::handles::Handles;
 use crate::stats::NativeStats;
 use crate::wire::args::BatchArgs;
 use crate::wire::codes::Refused;
-use crate::wire::events::{Completion, EventBatch, Outbox};
+use crate::wire::events::{Completion, Delivery, Outbox};
 use crate::wire::submit::{decode, Submission};
 use crate::workers::hub::Hub;
 
@@ -85,12 +85,17 @@ impl NativeExecutor {
 
 #[napi]
 impl NativeExecutor {
-    /// Starts the pool; `dispatcher` receives its events (see `wire/events.rs`).
+    /// Starts the pool; `dispatcher` receives its events (see `wire/events.rs`): the payloads
+    /// of a batch whose events are in the event area (`eventArea`), or a batch of its own.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         options: NativeOptions,
-        dispatcher: Function<'_, EventBatch, ()>,
+        #[napi(ts_arg_type = "(delivery: unknown[] | EventBatch) => void")] dispatcher: Function<
+            '_,
+            Delivery,
+            (),
+        >,
     ) -> Result<Self> {
         let scheduler = match options.scheduler.as_str() {
             "work-stealing" => SchedulerKind::WorkStealing,
@@ -239,6 +244,12 @@ impl NativeExecutor {
             ));
         }
         Ok(buffer)
+    }
+
+    /// The event area (see `wire/events.rs`), read as a `Float64Array` by the dispatcher.
+    #[napi(catch_unwind)]
+    pub fn event_area<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
+        self.outbox.area().buffer(env)
     }
 
     /// Whether task `id` has been taken by a pool thread (false once its result is delivered).

@@ -60,7 +60,7 @@ export class Engine implements MapHost, EventSink {
   #finalStats: NativeStats | undefined
   #idleWaiters: Array<() => void> = []
   /** The pool's events not read yet, and whether a turn of the event loop is due to read more. */
-  readonly #reader = new EventReader()
+  readonly #reader: EventReader
   #readingLater = false
 
   /** Starts the pool's threads; throws `RangeError` if they cannot start. */
@@ -74,7 +74,7 @@ export class Engine implements MapHost, EventSink {
       const poolCapacity = Math.min(queueCapacity + maxWorkers, MAX_QUEUE_CAPACITY)
       this.#native = new NativeExecutor(
         { maxWorkers, queueCapacity: poolCapacity, threadStackSize, scheduler: scheduler.kind, agingMs },
-        (batch) => this.#onEvents(batch),
+        (delivery) => this.#onEvents(delivery),
       )
     } catch (error) {
       throw new RangeError(`cannot start the executor: ${(error as Error).message}`, { cause: error })
@@ -82,6 +82,7 @@ export class Engine implements MapHost, EventSink {
     let queued: Int32Array
     try {
       queued = new Int32Array(this.#native.queueGauge())
+      this.#reader = new EventReader(new Float64Array(this.#native.eventArea()))
     } catch (error) {
       this.#native.dispose()
       throw error
@@ -257,9 +258,9 @@ export class Engine implements MapHost, EventSink {
     if (!this.#cancel(task, error) && task.running()) task.runner.interrupt?.(task, error)
   }
 
-  /** A batch of the pool's events, from its threadsafe function. */
-  #onEvents(batch: EventBatch): void {
-    this.#reader.add(batch)
+  /** A delivery of the pool's events, from its threadsafe function. */
+  #onEvents(delivery: unknown[] | EventBatch): void {
+    this.#reader.add(delivery)
     if (!this.#readingLater) this.#readEvents()
   }
 

@@ -6,6 +6,7 @@
 import { CancelledError } from '../errors.js'
 import type { Counts } from '../stats.js'
 import type { Outcome, Task } from './task.js'
+import { TasksById } from './tasks-by-id.js'
 
 export interface TableEvents {
   /** The first task is pending: the executor must keep the process alive. */
@@ -26,7 +27,7 @@ interface Watch {
 
 export class TaskTable {
   readonly counts: Counts = { submitted: 0, completed: 0, failed: 0, cancelled: 0, rejected: 0 }
-  readonly #tasks = new Map<number, Task>()
+  readonly #tasks = new TasksById<Task>()
   readonly #events: TableEvents
   /** One abort listener per signal, however many tasks share it (no `MaxListenersExceededWarning`). */
   readonly #watches = new WeakMap<AbortSignal, Watch>()
@@ -46,7 +47,7 @@ export class TaskTable {
   }
 
   add(task: Task): void {
-    this.#tasks.set(task._id, task)
+    this.#tasks.add(task._id, task)
     this.counts.submitted++
     if (this.#tasks.size === 1) this.#events.busy()
   }
@@ -57,7 +58,7 @@ export class TaskTable {
 
   /** Every pending task, in submission order. */
   all(): Task[] {
-    return [...this.#tasks.values()]
+    return this.#tasks.values()
   }
 
   /** A submission was refused before it became a task. */

@@ -1,8 +1,10 @@
 /**
- * Decoding the pool's event batches (`src/wire/events.rs` encodes them): event `i` is of
- * kind `kinds[i]` about task `ids[i]`; a number result is `numbers[i]` (read with `exact`:
- * an integer stays one); each event whose kind carries a payload takes the next entry of
- * `payloads`.
+ * Decoding the pool's events (`src/wire/events.rs` encodes them). A batch's events are three
+ * numbers each: the event's kind, its task's id, and its number (a number result, read with
+ * `exact` so that an integer stays one; or a seat). Each event whose kind carries a payload
+ * takes the next entry of the batch's payloads. The dispatcher gets either the payloads alone,
+ * the events being in the event area (`[count, kind, id, number, ...]`, written over by the
+ * next delivery), or an `EventBatch` with events of its own.
  */
 import type { EventBatch } from '../binding.js'
 import type { Failure } from '../runners/runner.js'
@@ -23,46 +25,84 @@ export interface EventSink {
 /** Events between two looks at the clock, when none of them carries a payload (cheap ones). */
 const CHEAP_EVENTS = 64
 
+/** Events not read yet: `events[start..end]` (three numbers each) and their payloads from `payload`. */
+interface Pending {
+  events: Float64Array
+  start: number
+  end: number
+  payloads: unknown[]
+  payload: number
+}
+
 /**
  * The pool's event batches, read in order, in slices: `read` stops once its deadline has
  * passed and goes on where it stopped at its next call. One batch can settle hundreds of
  * `map` chunks of thousands of items each (every completion since the main thread last
  * looked), far more than one turn of the event loop should take; the rest waits for the next
  * turn, and the batches that arrive meanwhile wait behind it, so events are read in the order
- * the pool sent them.
+ * the pool sent them. Events in the event area are copied when they have to wait.
  */
 export class EventReader {
-  readonly #batches: EventBatch[] = []
-  /** Where reading the oldest batch stopped: its next event and its next payload. */
-  #event = 0
-  #payload = 0
+  readonly #area: Float64Array
+  readonly #pending: Pending[] = []
 
-  add(batch: EventBatch): void {
-    this.#batches.push(batch)
+  /** `area`: the event area, as the pool's deliveries use it. */
+  constructor(area: Float64Array) {
+    this.#area = area
+  }
+
+  /** Takes a delivery of the pool (see the layout above). */
+  add(delivery: unknown[] | EventBatch): void {
+    if (!Array.isArray(delivery)) {
+      this.#pending.push({ events: delivery.events, start: 0, end: delivery.events.length, payloads: delivery.payloads, payload: 0 })
+      return
+    }
+    const end = 1 + 3 * this.#area[0]!
+    if (this.#pending.length === 0) {
+      this.#pending.push({ events: this.#area, start: 1, end, payloads: delivery, payload: 0 })
+    } else {
+      // Something is still unread: these events wait behind it, out of the area.
+      this.#pending.push({ events: this.#area.slice(1, end), start: 0, end: end - 1, payloads: delivery, payload: 0 })
+    }
   }
 
   /** Whether events are left to read. */
   get pending(): boolean {
-    return this.#batches.length > 0
+    return this.#pending.length > 0
   }
 
   /**
    * Reads events into `sink` until none is left (true) or `deadline` (a `performance.now()`)
-   * has passed (false). An event whose sink call throws counts as read.
+   * has passed (false). An event whose sink call throws counts as read. Events of the area
+   * left unread are copied out of it first.
    */
   read(sink: EventSink, deadline: number): boolean {
-    while (this.#batches.length > 0) {
-      const { kinds, ids, numbers, payloads } = this.#batches[0]!
-      let i = this.#event
-      let p = this.#payload
+    try {
+      return this.#read(sink, deadline)
+    } finally {
+      const head = this.#pending[0]
+      if (head !== undefined && head.events === this.#area) {
+        head.events = this.#area.slice(head.start, head.end)
+        head.end -= head.start
+        head.start = 0
+      }
+    }
+  }
+
+  #read(sink: EventSink, deadline: number): boolean {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending[0]!
+      const { events, end, payloads } = batch
+      let i = batch.start
+      let p = batch.payload
       let cheap = 0
       try {
-        while (i < kinds.length) {
-          const kind = kinds[i]!
-          const id = ids[i]!
-          const number = numbers[i]!
+        while (i < end) {
+          const kind = events[i]!
+          const id = events[i + 1]!
+          const number = events[i + 2]!
           const read = p
-          i++
+          i += 3
           switch (kind) {
             case EventKind.RunExternal:
               sink.runExternal(id)
@@ -98,18 +138,16 @@ export class EventReader {
               break
           }
           // A payload (a chunk's results, say) is what costs: look at the clock after each one.
-          if (i < kinds.length && (p !== read || ++cheap === CHEAP_EVENTS)) {
+          if (i < end && (p !== read || ++cheap === CHEAP_EVENTS)) {
             cheap = 0
             if (performance.now() >= deadline) return false
           }
         }
       } finally {
-        this.#event = i
-        this.#payload = p
+        batch.start = i
+        batch.payload = p
       }
-      this.#batches.shift()
-      this.#event = 0
-      this.#payload = 0
+      this.#pending.shift()
     }
     return true
   }

@@ -102,7 +102,7 @@ export class Isolates {
   readonly #native: NativeExecutor
   readonly #host: IsolatesHost
   readonly #options: IsolatesOptions
-  /** The Node options of workers spawned without `workerOptions.execArgv`. */
+  /** The Node options of workers spawned without `workerOptions.execArgv` (undefined: the process's). */
   readonly #execArgv = workerExecArgv()
   readonly #seats: Array<Seat | undefined> = []
   #alive = 0

@@ -1,20 +1,24 @@
 //! Pool events on their way to the JS thread.
 //!
 //! Workers push events into one [`Batch`]; the push that opens a batch calls the threadsafe
-//! function once, and its callback (on the JS thread) drains everything queued by then into
-//! one [`EventBatch`] for the JS dispatcher (`lib/wire/events.ts`). The JS thread also takes
+//! function once, and its callback (on the JS thread) drains everything queued by then for
+//! the JS dispatcher (`lib/wire/events.ts`): into the [`EventArea`] when the events fit there,
+//! else into an [`EventBatch`] of their own. The JS thread also takes
 //! the hand-outs itself right after `finishExternal` ([`Outbox::take_hand_outs`]), so that
 //! the tasks that call hands out reach it at once, in the order they left the queue, behind
 //! the hand-outs already waiting, without a threadsafe-function call. Numbers, the common result, cross in typed arrays instead of one JS
 //! value each; arrays a kernel returns become typed arrays over the kernel's own buffer (an
 //! external ArrayBuffer), not copies.
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use ferris_kernels::{ArrayKind, ForeignArray, KernelError, Output};
 use ferris_pool::{Batch, ExternalJob, Hooks};
-use napi::bindgen_prelude::{Either3, Either4, Float64Array, Function, Uint32Array, Uint8Array};
+use napi::bindgen_prelude::{
+    ArrayBuffer, Either, Either3, Either4, Float64Array, Function, Uint32Array, Uint8Array,
+};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Result, Status};
+use napi::{Env, Error, Result, Status};
 use napi_derive::napi;
 
 use crate::handles::Handles;
@@ -31,19 +35,70 @@ pub(crate) type ChunkValue = Option<Either4<f64, Float64Array, Uint32Array, Uint
 /// One JS value of the `payloads` array.
 pub(crate) type Payload = Either3<String, Vec<ChunkValue>, TypedArray>;
 
-/// Events for the JS thread, in the order they happened: event `i` is of kind `kinds[i]`
-/// (an [`EventKind`]) about task `ids[i]`, with `numbers[i]` the value of a number result
-/// (NaN otherwise); each event whose kind carries a payload takes the next of `payloads`.
+/// Events for the JS thread, in the order they happened, when they did not fit in the
+/// [`EventArea`]: event `i` is `events[3i..3i + 3]`, laid out as in the area.
 #[napi(object)]
 pub struct EventBatch {
-    pub kinds: Uint8Array,
-    pub ids: Float64Array,
-    pub numbers: Float64Array,
-    /// Spelled out for the declarations: their generator does not expand the `Payload` alias.
-    #[napi(
-        ts_type = "Array<string | Array<number | Float64Array | Uint32Array | Uint8Array | null | undefined> | Float64Array | Uint32Array | Uint8Array>"
-    )]
+    pub events: Float64Array,
+    /// What each event's kind carries (its doc in [`EventKind`]); the reader knows which.
+    #[napi(ts_type = "unknown[]")]
     pub payloads: Vec<Payload>,
+}
+
+/// What the dispatcher is called with: the batch's payloads, its events being in the event
+/// area; or a batch of its own.
+pub(crate) type Delivery = Either<Vec<Payload>, EventBatch>;
+
+/// Events in the [`EventArea`] at most: a larger batch (a burst of completions) comes in an
+/// [`EventBatch`] of its own, whose allocation is then shared by that many events.
+const AREA_EVENTS: usize = 1024;
+
+/// Where the callback writes the events of a batch for the dispatcher, so that the usual
+/// batch (a few events) costs no new ArrayBuffer: three external ArrayBuffers per batch were
+/// ~8 % of the JS thread's time in a worker round trip. Layout, in doubles: the event count,
+/// then per event its kind (an [`EventKind`]), its task id and its number (a number result,
+/// a seat, or NaN). Each event whose kind carries a payload takes the next of the payloads.
+///
+/// Rules: only the JS thread touches the area. The callback writes it just before it calls
+/// the dispatcher, which reads it during that call, and copies whatever it leaves for a later
+/// turn (`EventReader`), since the next callback writes over it.
+pub(crate) struct EventArea {
+    /// `f64` bits. Atomics only so that the area may be shared with the callback's closure
+    /// (which must be `Send`); relaxed accesses on the JS thread compile to plain moves.
+    cells: Arc<[AtomicU64]>,
+}
+
+impl EventArea {
+    fn new() -> Self {
+        EventArea {
+            cells: (0..1 + 3 * AREA_EVENTS)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    fn set(&self, at: usize, value: f64) {
+        self.cells[at].store(value.to_bits(), Ordering::Relaxed);
+    }
+
+    /// The area as an ArrayBuffer (read it as a `Float64Array`); it lives as long as the
+    /// buffer or this area does.
+    pub fn buffer<'env>(&self, env: &'env Env) -> Result<ArrayBuffer<'env>> {
+        let cells = self.cells.clone();
+        let data = cells.as_ptr() as *mut u8;
+        let len = cells.len() * size_of::<AtomicU64>();
+        // SAFETY: `data` points at `len` bytes of `cells`, which the finalizer keeps alive as
+        // long as the JS buffer. Only the JS thread reads or writes them (see the rules above).
+        let buffer =
+            unsafe { ArrayBuffer::from_external(env, data, len, cells, |_, cells| drop(cells)) }?;
+        if buffer.as_ptr() != data.cast_const() {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "this JavaScript runtime does not support external array buffers",
+            ));
+        }
+        Ok(buffer)
+    }
 }
 
 /// What a kernel task returns to the pool, which hands it to [`Outbox::completed`].
@@ -82,7 +137,7 @@ pub(crate) enum Event {
     Worker { id: u64, report: WorkerReport },
 }
 
-type Notifier = ThreadsafeFunction<(), (), EventBatch, Status, false, true>;
+type Notifier = ThreadsafeFunction<(), (), Delivery, Status, false, true>;
 
 /// The pool's [`Hooks`]: everything a worker reports goes here, except the worker tasks it
 /// hands out, which go to the worker isolates' hand-off.
@@ -91,26 +146,34 @@ pub(crate) struct Outbox {
     handles: Arc<Handles>,
     notifier: Notifier,
     workers: Arc<WorkerQueue>,
+    area: Arc<EventArea>,
 }
 
 impl Outbox {
     /// Wraps the JS dispatcher in a weak threadsafe function (the executor refs it while tasks
     /// are pending, so an idle executor never keeps the process alive).
-    pub fn new(dispatcher: Function<'_, EventBatch, ()>, handles: Arc<Handles>) -> Result<Outbox> {
+    pub fn new(dispatcher: Function<'_, Delivery, ()>, handles: Arc<Handles>) -> Result<Outbox> {
         let batch: Arc<Batch<Event>> = Arc::default();
-        let drained = batch.clone();
-        let callback_handles = handles.clone();
+        let area = Arc::new(EventArea::new());
+        let (drained, callback_handles, callback_area) =
+            (batch.clone(), handles.clone(), area.clone());
         let notifier = dispatcher
             .build_threadsafe_function::<()>()
             .callee_handled::<false>()
             .weak::<true>()
-            .build_callback(move |_ctx| Ok(drain(&drained, &callback_handles)))?;
+            .build_callback(move |_ctx| Ok(drain(&drained, &callback_handles, &callback_area)))?;
         Ok(Outbox {
             batch,
             handles,
             notifier,
             workers: Arc::default(),
+            area,
         })
+    }
+
+    /// Where the dispatcher reads the events of most batches (see [`EventArea`]).
+    pub fn area(&self) -> &EventArea {
+        &self.area
     }
 
     /// Where the worker tasks the pool hands out go.
@@ -182,10 +245,10 @@ impl Hooks<Completion> for Outbox {
     }
 }
 
-fn drain(batch: &Batch<Event>, handles: &Handles) -> EventBatch {
+fn drain(batch: &Batch<Event>, handles: &Handles, area: &EventArea) -> Delivery {
     let mut events = Vec::new();
     batch.drain(&mut events);
-    encode(events, handles)
+    encode(events, handles, area)
 }
 
 /// A typed array over the memory a kernel returned, without a copy: the kernel's free function
@@ -281,15 +344,17 @@ fn worker_report(report: WorkerReport) -> (EventKind, f64, Option<Payload>) {
     }
 }
 
-/// Turns drained events into the dispatcher's batch; forgets the handles of tasks that can
-/// no longer be cancelled.
-fn encode(events: Vec<Event>, handles: &Handles) -> EventBatch {
-    let mut kinds = Vec::with_capacity(events.len());
-    let mut ids = Vec::with_capacity(events.len());
-    let mut numbers = Vec::with_capacity(events.len());
+/// Turns drained events into what the dispatcher gets (see [`Delivery`]); forgets the
+/// handles of tasks that can no longer be cancelled.
+fn encode(events: Vec<Event>, handles: &Handles, area: &EventArea) -> Delivery {
+    let in_area = events.len() <= AREA_EVENTS;
+    let mut own = Vec::with_capacity(if in_area { 0 } else { 3 * events.len() });
     let mut payloads = Vec::new();
     let mut handles = handles.lock();
-    for event in events {
+    if in_area {
+        area.set(0, events.len() as f64);
+    }
+    for (i, event) in events.into_iter().enumerate() {
         let (id, (kind, number, payload)) = match event {
             Event::Returned { id, completion } => (id, returned(completion)),
             Event::Panicked { id, message } => (
@@ -300,15 +365,22 @@ fn encode(events: Vec<Event>, handles: &Handles) -> EventBatch {
             Event::Worker { id, report } => (id, worker_report(report)),
         };
         handles.remove(&id);
-        kinds.push(kind as u8);
-        ids.push(id as f64);
-        numbers.push(number);
+        let event = [kind as u8 as f64, id as f64, number];
+        if in_area {
+            for (k, value) in event.into_iter().enumerate() {
+                area.set(1 + 3 * i + k, value);
+            }
+        } else {
+            own.extend(event);
+        }
         payloads.extend(payload);
     }
-    EventBatch {
-        kinds: Uint8Array::new(kinds),
-        ids: Float64Array::new(ids),
-        numbers: Float64Array::new(numbers),
-        payloads,
+    if in_area {
+        Either::A(payloads)
+    } else {
+        Either::B(EventBatch {
+            events: Float64Array::new(own),
+            payloads,
+        })
     }
 }

@@ -2,7 +2,11 @@
 //! JavaScript worker isolates), which come and take them.
 //!
 //! Protocol:
-//! * [`Handoff::give`] appends at the back and, if a taker is parked, wakes one.
+//! * [`Handoff::give`] appends at the back and, if a taker is parked, wakes one, unless the
+//!   item is the only one queued and a taker is spinning: that taker takes it. (A spinner
+//!   that stops spinning takes the lock and looks again before it parks, and a giver that
+//!   takes the lock after that sees it no longer spinning, so an item is never left with
+//!   every taker parked.)
 //! * [`Handoff::take`] takes the front item. When there is none, the taker spins for up to
 //!   `spin` (a taker that has just finished a task is likely to get the next one within
 //!   microseconds, and a parked thread takes tens of microseconds to wake on a VM), then parks
@@ -71,7 +75,10 @@ impl<T> Handoff<T> {
             state.queue.push_back(item);
         }
         self.len.fetch_add(1, Ordering::Release);
-        if state.parked > 0 {
+        // A lone item goes to the spinning taker, if there is one: waking a parked taker too
+        // would cost the giver a futex call, and the woken taker's core, for nothing.
+        let spinner_takes_it = state.queue.len() == 1 && self.spinning.load(Ordering::Acquire);
+        if state.parked > 0 && !spinner_takes_it {
             self.given.notify_one();
         }
     }
@@ -225,6 +232,45 @@ mod tests {
         assert_eq!(handoff.withdraw(|&i| i == 1), None);
         assert_eq!(handoff.len(), 1);
         assert_eq!(handoff.take(Duration::ZERO, Duration::ZERO), Some(2));
+    }
+
+    /// A lone item given while a taker spins wakes no parked taker; if the spin ends first,
+    /// the spinner's last look (or a wake) must still get it taken. Round trips one item at a
+    /// time, given at once or after the spins have ended, with spins short enough to end at
+    /// any moment: an item left with every taker parked would wait out their 20 s wait and
+    /// fail the bound.
+    #[test]
+    fn a_lone_item_is_never_left_while_every_taker_is_parked() {
+        let handoff: Arc<Handoff<u32>> = Arc::default();
+        let taken = Arc::new(AtomicUsize::new(0));
+        const TRIPS: usize = 2000;
+        let takers: Vec<_> = (0..2)
+            .map(|t| {
+                let (handoff, taken) = (handoff.clone(), taken.clone());
+                thread::spawn(move || {
+                    let mut spin = 1;
+                    while let Some(_item) =
+                        handoff.take(Duration::from_micros(spin), Duration::from_secs(20))
+                    {
+                        taken.fetch_add(1, Ordering::AcqRel);
+                        spin = (spin * 7 + t) % 40 + 1;
+                    }
+                })
+            })
+            .collect();
+        for trip in 0..TRIPS {
+            if trip % 3 == 0 {
+                thread::sleep(Duration::from_micros(60)); // past the spin: both takers park
+            }
+            handoff.give(trip as u32);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while taken.load(Ordering::Acquire) <= trip {
+                assert!(Instant::now() < deadline, "item {trip} was not taken");
+                thread::yield_now();
+            }
+        }
+        handoff.close();
+        takers.into_iter().for_each(|t| t.join().unwrap());
     }
 
     #[test]

@@ -9,7 +9,7 @@ import { getHeapStatistics } from 'node:v8'
 import test from 'ava'
 
 import { kernels } from '../index.js'
-import { delay, setup, waitUntil } from './helpers.js'
+import { delay, describeRun, runScripts, setup, waitUntil } from './helpers.js'
 
 const squares = (values: Iterable<number>): number => [...values].reduce((s, x) => s + x * x, 0)
 
@@ -85,4 +85,39 @@ test('a bad transfer list throws TypeError at submit and detaches nothing', (t) 
   const detached = t.throws(() => executor.submit(kernels.sumOfSquares, [data], { transfer: [data.buffer, gone.buffer] }), { instanceOf: TypeError, message: /already detached/ })
   t.truthy(detached?.cause)
   t.is(data.byteLength, 16)
+})
+
+const MOVER = `
+  import { parentPort } from 'node:worker_threads'
+  import { Executor, kernels } from {{PACKAGE}}
+  const executor = new Executor({ maxWorkers: 2 })
+  const small = new Float64Array([1, 2, 3])
+  const sum = await executor.submit(kernels.sumOfSquares, [small], { transfer: [small.buffer] })
+  const data = new Float64Array(1 << 25).fill(1) // 256 MB: tens of milliseconds to read
+  const future = executor.submit(kernels.sumOfSquares, [data], { transfer: [data.buffer] })
+  parentPort.postMessage({ sum, detached: small.length === 0 && data.length === 0 })
+  await future
+`
+
+const TERMINATOR = `
+  import { Worker } from 'node:worker_threads'
+  for (let i = 0; i < 6; i++) {
+    const worker = new Worker(new URL('./mover.mjs', import.meta.url))
+    const message = await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject) })
+    console.log('MOVED ' + JSON.stringify(message))
+    await worker.terminate() // while its kernel reads the moved 256 MB
+  }
+  console.log('SURVIVED')
+`
+
+test('terminating a worker thread while its kernel reads moved buffers does not crash the process', async (t) => {
+  // A worker's teardown closes its handles before the addon's cleanup hook stops the pool; memory
+  // parked in a MessagePort there was freed under the running kernel (see lib/runners/moved-buffers.ts).
+  const result = await runScripts({ 'main.mjs': TERMINATOR, 'mover.mjs': MOVER }, 'main.mjs', 60_000)
+  t.false(result.timedOut, describeRun(result))
+  t.is(result.code, 0, describeRun(result))
+  t.true(result.stdout.includes('SURVIVED'), describeRun(result))
+  const moved = result.stdout.split('\n').filter((l) => l.startsWith('MOVED '))
+  t.is(moved.length, 6, describeRun(result))
+  for (const line of moved) t.deepEqual(JSON.parse(line.slice('MOVED '.length)), { sum: 14, detached: true })
 })

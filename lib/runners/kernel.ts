@@ -6,7 +6,7 @@ import { KernelError, KernelPanicError, TimeoutError } from '../errors.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from '../kernels.js'
 import { META_KERNEL_SHIFT, META_TIMED, TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
 import type { NumberBuffer } from '../wire/number-buffer.js'
-import { MovedBuffers } from './moved-buffers.js'
+import { moveArgs, type MovedBuffers } from './moved-buffers.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
 
 /** A kernel call, or a chunk of calls (a `map` chunk: `args` holds its items). */
@@ -101,8 +101,9 @@ export class KernelRunner implements Runner<KernelTask> {
   }
 
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): KernelTask {
-    const moved = transfer === undefined || transfer.length === 0 ? undefined : new MovedBuffers(transfer)
-    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false, moved)
+    if (transfer === undefined || transfer.length === 0) return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false)
+    const move = moveArgs(args, transfer)
+    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, move.args, false, move.moved)
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): KernelTask {

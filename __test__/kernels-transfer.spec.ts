@@ -48,7 +48,9 @@ test('with transfer, listed, unlisted and shared arrays each keep their meaning 
   t.is(await withShared, 10 + 2 + 3, 'the shared array was read in place, when the kernel ran')
 })
 
-test('a moved buffer leaves V8\'s external memory at submit: no new ArrayBuffer is made for it', async (t) => {
+// The two memory figures below are read around awaits: serial, so that no other test of this
+// file allocates meanwhile.
+test.serial('a moved buffer leaves V8\'s external memory at submit: no new ArrayBuffer is made for it', async (t) => {
   // A clone of the buffer (structuredClone with a transfer list) kept V8's count of external
   // memory where it was, at a limit lowered by the detach, and the next allocation paid for a
   // garbage collection; see lib/runners/moved-buffers.ts.
@@ -62,7 +64,7 @@ test('a moved buffer leaves V8\'s external memory at submit: no new ArrayBuffer 
   t.is(await future, (bytes / 8) * 0.25)
 })
 
-test('a moved buffer\'s memory is freed once its kernel has settled', async (t) => {
+test.serial('a moved buffer\'s memory is freed once its kernel has settled', async (t) => {
   const { executor } = setup(t, { maxWorkers: 1 })
   const bytes = 64 << 20
   const data = new Float64Array(bytes / 8).fill(1)

@@ -9,7 +9,7 @@ import { getHeapStatistics } from 'node:v8'
 import test from 'ava'
 
 import { kernels } from '../index.js'
-import { delay, describeRun, runScripts, setup, waitUntil } from './helpers.js'
+import { delay, describeRun, runScript, runScripts, setup, waitUntil } from './helpers.js'
 
 const squares = (values: Iterable<number>): number => [...values].reduce((s, x) => s + x * x, 0)
 
@@ -122,4 +122,31 @@ test('terminating a worker thread while its kernel reads moved buffers does not 
   const moved = result.stdout.split('\n').filter((l) => l.startsWith('MOVED '))
   t.is(moved.length, 6, describeRun(result))
   for (const line of moved) t.deepEqual(JSON.parse(line.slice('MOVED '.length)), { sum: 14, detached: true })
+})
+
+test('destroying the executor while its kernel reads moved buffers does not crash the process', async (t) => {
+  // destroy() settles the running kernel at once, which releases the parked memory: it must be
+  // freed only after the pool has stopped the kernel (see lib/runners/moved-buffers.ts).
+  const result = await runScript(`
+    import { Executor, kernels } from {{PACKAGE}}
+    for (let i = 0; i < 6; i++) {
+      const executor = new Executor({ maxWorkers: 2 })
+      const data = new Float64Array(1 << 25).fill(1) // 256 MB: tens of milliseconds to read
+      const future = executor.submit(kernels.sumOfSquares, [data], { transfer: [data.buffer] })
+      const deadline = Date.now() + 5000
+      while (!future.running() && !future.done() && Date.now() < deadline) await new Promise((r) => setImmediate(r))
+      await executor.destroy()
+      const outcome = await future.then(() => 'completed', (e) => e.constructor.name)
+      console.log('OUTCOME ' + outcome)
+    }
+    console.log('SURVIVED')
+  `, 60_000)
+  t.false(result.timedOut, describeRun(result))
+  t.is(result.code, 0, describeRun(result))
+  t.true(result.stdout.includes('SURVIVED'), describeRun(result))
+  const outcomes = result.stdout.split('\n').filter((l) => l.startsWith('OUTCOME '))
+  t.is(outcomes.length, 6, describeRun(result))
+  // Running when destroyed (ExecutorShutdownError), not started yet (CancelledError), or done.
+  for (const line of outcomes) t.true(['OUTCOME completed', 'OUTCOME ExecutorShutdownError', 'OUTCOME CancelledError'].includes(line), describeRun(result))
+  t.true(outcomes.includes('OUTCOME ExecutorShutdownError'), 'no kernel was running when destroyed: ' + describeRun(result))
 })

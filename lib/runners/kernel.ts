@@ -6,6 +6,7 @@ import { KernelError, KernelPanicError, TimeoutError } from '../errors.js'
 import { checkKernelArgs, checkKernelItem, isKernel, type Kernel } from '../kernels.js'
 import { META_KERNEL_SHIFT, META_TIMED, TaskKind, META_KIND_SHIFT } from '../wire/codes.js'
 import type { NumberBuffer } from '../wire/number-buffer.js'
+import { moveArgs, type MovedBuffers } from './moved-buffers.js'
 import type { Failure, Runner, RunnerShare } from './runner.js'
 
 /** A kernel call, or a chunk of calls (a `map` chunk: `args` holds its items). */
@@ -13,7 +14,7 @@ export class KernelTask extends Task {
   readonly #kernel: Kernel
   readonly #args: readonly unknown[]
   readonly #chunk: boolean
-  readonly #moved: boolean
+  readonly #moved: MovedBuffers | undefined
 
   constructor(
     canceller: Canceller,
@@ -24,7 +25,7 @@ export class KernelTask extends Task {
     kernel: Kernel,
     args: readonly unknown[],
     chunk: boolean,
-    moved = false,
+    moved?: MovedBuffers,
   ) {
     super(canceller, id, runner, level, timeout)
     this.#kernel = kernel
@@ -46,8 +47,8 @@ export class KernelTask extends Task {
     return this.#chunk
   }
 
-  /** `args` were moved to the task (`transfer`): no one else holds their buffers. */
-  get moved(): boolean {
+  /** The buffers `submit` moved to the task (`transfer`), if any: no one else holds them once parked. */
+  get moved(): MovedBuffers | undefined {
     return this.#moved
   }
 }
@@ -58,31 +59,18 @@ export class KernelTask extends Task {
  * or `moved` to the task) or 0 (copied at submission); a left-out optional argument is NaN
  * (see src/wire/args.rs).
  */
-function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: NumberBuffer, objects: unknown[], moved = false): void {
+function encodeArgs(kernel: Kernel, args: readonly unknown[], numbers: NumberBuffer, objects: unknown[], moved?: MovedBuffers): void {
   for (let i = 0; i < kernel.params.length; i++) encodeArg(kernel, i, args[i], numbers, objects, moved)
 }
 
 /** Appends argument `i` of a call (see `encodeArgs`). */
-function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: NumberBuffer, objects: unknown[], moved = false): void {
+function encodeArg(kernel: Kernel, i: number, arg: unknown, numbers: NumberBuffer, objects: unknown[], moved?: MovedBuffers): void {
   if (kernel.numeric[i]) {
     numbers.push(arg === undefined ? NaN : (arg as number))
     return
   }
-  if (ArrayBuffer.isView(arg)) numbers.push(moved || arg.buffer instanceof SharedArrayBuffer ? 1 : 0)
+  if (ArrayBuffer.isView(arg)) numbers.push(arg.buffer instanceof SharedArrayBuffer || moved?.has(arg.buffer) ? 1 : 0)
   objects.push(arg)
-}
-
-/**
- * `args` moved out of the caller's hands: the buffers in `transfer` without a copy (the
- * caller's are detached), any other ordinary buffer copied, shared ones still shared. No one
- * but the task holds the result's ordinary buffers, so the kernel reads them in place.
- */
-function moveArgs(args: readonly unknown[], transfer: readonly ArrayBuffer[]): readonly unknown[] {
-  try {
-    return structuredClone(args, { transfer: transfer as ArrayBuffer[] })
-  } catch (error) {
-    throw new TypeError('submit: transfer lists a buffer that cannot be moved (one listed twice, for instance)', { cause: error })
-  }
 }
 
 /**
@@ -114,7 +102,8 @@ export class KernelRunner implements Runner<KernelTask> {
 
   create(id: number, level: number, timeout: number | undefined, fn: unknown, args: readonly unknown[], transfer?: readonly ArrayBuffer[]): KernelTask {
     if (transfer === undefined || transfer.length === 0) return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, args, false)
-    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, moveArgs(args, transfer), false, true)
+    const move = moveArgs(args, transfer)
+    return new KernelTask(this.#canceller, id, this, level, timeout, fn as Kernel, move.args, false, move.moved)
   }
 
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): KernelTask {
@@ -123,10 +112,14 @@ export class KernelRunner implements Runner<KernelTask> {
     return new KernelTask(this.#canceller, id, this, level, undefined, kernel, items, true)
   }
 
-  /** Ordinary typed arrays are copied when the pool receives them: hand them over at `submit`, as they are then. */
+  /**
+   * Ordinary typed arrays are copied when the pool receives them: hand them over at `submit`,
+   * as they are then. So are moved ones, whose buffers are detached right after (`handedOver`).
+   */
   urgent(task: KernelTask): boolean {
     const { kernel, args } = task
-    if (!kernel.hasArrays || task.moved) return false
+    if (task.moved !== undefined) return true
+    if (!kernel.hasArrays) return false
     if (!task.chunk) return args.some(isPrivateArray)
     return kernel.params.length === 1 ? args.some(isPrivateArray) : args.some((item) => (item as unknown[]).some(isPrivateArray))
   }
@@ -146,6 +139,14 @@ export class KernelRunner implements Runner<KernelTask> {
     }
     const kind = task.chunk ? TaskKind.Chunk : TaskKind.Kernel
     return (kind << META_KIND_SHIFT) | (timeout === undefined ? 0 : META_TIMED) | (kernel.index << META_KERNEL_SHIFT)
+  }
+
+  handedOver(task: KernelTask): void {
+    task.moved?.park()
+  }
+
+  settled(task: KernelTask): void {
+    task.moved?.release()
   }
 
   started(task: KernelTask): boolean {

@@ -28,6 +28,8 @@ export interface Runner<T extends Task = Task> {
   createChunk(id: number, level: number, fn: unknown, items: readonly unknown[]): T
   /** The submission batch must reach the pool now, not at the end of the microtask: the pool copies `task`'s arguments then. */
   urgent(task: T): boolean
+  /** The native call that took `task`'s batch has returned: the pool holds its arguments (refused or not). */
+  handedOver?(task: T): void
   /**
    * Appends what the pool needs of `task` to the batch (`lib/wire/submit.ts`) and returns
    * its meta word's task kind and flags (shifted into place, without the priority level).

@@ -69,11 +69,13 @@ export class SubmitBatch {
     const numbers = new NumberBuffer()
     const objects: unknown[] = []
     let n = 0
+    const told: Task[] = [] // tasks whose runner wants to know when the pool has them
     for (const task of tasks) {
       if (!task.batched) continue // cancelled while batched
       task.batched = false
       ids[n] = task._id
       meta[n++] = task.level | task.runner.encode(task, numbers, objects)
+      if (task.runner.handedOver !== undefined) told.push(task)
     }
     if (n === 0) return
     let submitted: Submitted
@@ -83,6 +85,7 @@ export class SubmitBatch {
       this.#sink.broken(tasks, error)
       return
     }
+    for (const task of told) task.runner.handedOver!(task)
     const { handedOut, refusals } = submitted
     this.#sink.received(handedOut)
     if (refusals.length === 0) return

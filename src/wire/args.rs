@@ -16,8 +16,13 @@ pub(crate) enum OwnedArg {
     Number(f64),
     /// A reference to an array the kernel reads in place, never copied: one over a
     /// `SharedArrayBuffer`, which cannot be detached or shrunk, or one over an `ArrayBuffer`
-    /// moved to the task by `submit`'s `transfer` list, which only the task holds. Its memory
-    /// stays valid while the reference keeps it alive. Boxed to keep the common argument small.
+    /// moved to the task by `submit`'s `transfer` list. Its address is read here, at
+    /// submission; on the main thread the JS layer then detaches a moved buffer from the
+    /// caller and keeps its memory in a message it never delivers until the task has settled,
+    /// and in a worker thread it passes a clone only the task holds
+    /// (`lib/runners/moved-buffers.ts`): either way only the task can reach the memory. A
+    /// shared array's memory stays valid while the reference keeps it alive. Boxed to keep the
+    /// common argument small.
     InPlaceFloats(Box<Float64Array>),
     /// A copy of the caller's array over an ordinary `ArrayBuffer`, taken at submission: that
     /// buffer could be transferred or detached while the task runs, freeing the memory under

@@ -10,12 +10,20 @@
 //! in L1 while the micro-kernel walks down the A block (MC x KC, 192 KiB: L2), and a KC-deep
 //! slice of packed B stays in L3.
 //!
+//! Memory, as OpenBLAS does it: the packing buffers are kept per worker thread and reused by
+//! the next product ([`Spare`]), so packing writes memory that is already mapped and cached
+//! rather than faulting in fresh pages (a fresh 2 MiB `PackedB` cost about 0.2 ms of page
+//! faults and zeroing per matmul 512, 3 % of the product). The first block of depth stores
+//! its tiles of C rather than adding to them, so C needs no zeroing first, and a fresh page
+//! of C is first written, never read (see `linalg::matmul` for why that matters).
+//!
 //! Why our own rather than `matrixmultiply`'s: on one core of the benchmark machine (AMD EPYC,
 //! Zen 3, FMA peak 51 GFLOPS) its AVX2 kernel reached 35-37 GFLOPS at 256, 512 and 1024, this
 //! one 41-43 (measured side by side, quiet machine), numpy's OpenBLAS about 43 at 512. The
 //! `gemm` crate measured 28-30 at 512. The products differ from matrixmultiply's only in
 //! rounding.
 use std::arch::x86_64::*;
+use std::mem::MaybeUninit;
 
 /// Rows of a micro-tile (and of a packed A panel).
 const MR: usize = 6;
@@ -33,9 +41,41 @@ const MC: usize = 96;
 #[repr(C, align(64))]
 pub(crate) struct Line([f64; NR]);
 
+/// Largest packing buffer a worker keeps for the next product: a `PackedB` of a 724 x 724
+/// matrix. Packing a larger one costs a smaller share of its product (O(n²) against O(n³)),
+/// and an idle pool should not hold much memory.
+const SPARE_BYTES: usize = 4 << 20;
+
+/// A buffer kept by each worker thread between products (see the module's doc). Taken, not
+/// borrowed, while in use: a product that starts on a thread whose spare is out (none does
+/// today: a worker waiting on a fork-join never starts another task) allocates its own.
+struct Spare<T: 'static>(&'static std::thread::LocalKey<std::cell::Cell<Vec<T>>>);
+
+impl<T: Clone> Spare<T> {
+    /// This thread's spare (or a new buffer), as the last user left it, with room for `len`
+    /// elements.
+    fn take(&self, len: usize) -> Vec<T> {
+        let mut buffer = self.0.take();
+        buffer.reserve(len.saturating_sub(buffer.len()));
+        buffer
+    }
+
+    /// Gives `buffer` back to this thread, unless it is larger than [`SPARE_BYTES`].
+    fn keep(&self, buffer: Vec<T>) {
+        if buffer.capacity() * size_of::<T>() <= SPARE_BYTES {
+            self.0.set(buffer);
+        }
+    }
+}
+
+thread_local! {
+    static SPARE_B: std::cell::Cell<Vec<Line>> = const { std::cell::Cell::new(Vec::new()) };
+    static SPARE_A: std::cell::Cell<Vec<f64>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// `B` (k x n) packed for the micro-kernel: for each block of [`KC`] rows of B (the last may be
 /// shorter), its panels of [`NR`] columns in order, each `depth` [`Line`]s, the columns past `n`
-/// zero.
+/// zero. Its buffer is the creating thread's spare, given back when it is dropped.
 pub(crate) struct PackedB {
     data: Vec<Line>,
     k: usize,
@@ -44,19 +84,21 @@ pub(crate) struct PackedB {
 
 impl PackedB {
     /// Room for the k x n matrix `b` packed, to fill with [`PackedB::blocks_mut`] and
-    /// [`pack_panels`].
-    pub fn zeroed(k: usize, n: usize) -> Self {
-        PackedB {
-            data: vec![Line([0.0; NR]); k * n.div_ceil(NR)],
-            k,
-            n,
-        }
+    /// [`pack_panels`], which write every line. Its lines hold whatever the last product
+    /// packed into this thread's spare (only a growing buffer is zeroed).
+    pub fn for_packing(k: usize, n: usize) -> Self {
+        let len = k * n.div_ceil(NR);
+        let mut data = Spare(&SPARE_B).take(len);
+        // Writes only the lines past the spare's length (`truncate` writes nothing).
+        data.truncate(len);
+        data.resize(len, Line([0.0; NR]));
+        PackedB { data, k, n }
     }
 
     /// Packs the k x n row-major matrix `b` (row stride `n`) on this thread.
     #[cfg(test)]
     pub fn new(b: &[f64], k: usize, n: usize) -> Self {
-        let mut packed = PackedB::zeroed(k, n);
+        let mut packed = PackedB::for_packing(k, n);
         for (first, depth, panels) in packed.blocks_mut() {
             pack_panels(b, n, first, depth, 0, panels);
         }
@@ -84,8 +126,18 @@ impl PackedB {
     }
 }
 
+impl Drop for PackedB {
+    fn drop(&mut self) {
+        Spare(&SPARE_B).keep(std::mem::take(&mut self.data));
+    }
+}
+
 /// Packs the panels of B (k x n, row-major, row stride `n`) that `out` holds, the first being
 /// panel `first_panel` of the block of `depth` rows from row `first` (see [`PackedB`]).
+///
+/// Row by row: each row of B is read along its length, the panels' lines of it in turn, so
+/// the hardware prefetcher streams it. Panel by panel (down one column of lines, a page apart
+/// for n = 512) every read missed the cache, and packing took 0.35-0.6 ms of a 7 ms matmul 512.
 pub(crate) fn pack_panels(
     b: &[f64],
     n: usize,
@@ -94,12 +146,21 @@ pub(crate) fn pack_panels(
     first_panel: usize,
     out: &mut [Line],
 ) {
-    for (panel, out) in out.chunks_exact_mut(depth).enumerate() {
-        let col = (first_panel + panel) * NR;
-        let width = NR.min(n - col);
-        for (p, Line(row)) in out.iter_mut().enumerate() {
-            let from = (first + p) * n + col;
-            row[..width].copy_from_slice(&b[from..from + width]);
+    let panels = out.len() / depth.max(1);
+    for p in 0..depth {
+        let row = &b[(first + p) * n..(first + p + 1) * n];
+        for panel in 0..panels {
+            let col = (first_panel + panel) * NR;
+            let Line(line) = &mut out[panel * depth + p];
+            match row[col..].first_chunk::<NR>() {
+                // A whole line: a copy of constant size, two vector moves rather than a call.
+                Some(values) => *line = *values,
+                None => {
+                    let width = n - col;
+                    line[..width].copy_from_slice(&row[col..]);
+                    line[width..].fill(0.0);
+                }
+            }
         }
     }
 }
@@ -129,14 +190,15 @@ fn pack_a(
     }
 }
 
-/// `c += a * b` for `c`, `out.len() / n` rows of the m x n product whose first row is row
-/// `first` of `a` (m x k, row-major, row stride k), with B packed. Adds into `c`: the caller
-/// zeroes it first.
+/// `c = a * b` for `c`, `c.len() / n` rows of the m x n product whose first row is row
+/// `first` of `a` (m x k, row-major, row stride k), with B packed. Writes every element of
+/// `c`, which may be uninitialised: the first block of depth stores its tiles, the others add
+/// to them.
 ///
 /// # Safety
 /// The CPU has AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn gemm_rows(a: &[f64], b: &PackedB, first: usize, c: &mut [f64]) {
+pub(crate) unsafe fn gemm_rows(a: &[f64], b: &PackedB, first: usize, c: &mut [MaybeUninit<f64>]) {
     let (k, n) = (b.k, b.n);
     if n == 0 {
         return;
@@ -146,8 +208,12 @@ pub(crate) unsafe fn gemm_rows(a: &[f64], b: &PackedB, first: usize, c: &mut [f6
         c.len() == m * n && a.len() >= (first + m) * k,
         "a or c is too short"
     );
+    if k == 0 {
+        return c.fill(MaybeUninit::new(0.0));
+    }
     let panels = n.div_ceil(NR);
-    let mut packed_a = Vec::with_capacity(MC * KC);
+    let spare = Spare(&SPARE_A);
+    let mut packed_a = spare.take(MC * KC);
     for kb in (0..k).step_by(KC) {
         let depth = KC.min(k - kb);
         for top in (0..m).step_by(MC) {
@@ -170,6 +236,7 @@ pub(crate) unsafe fn gemm_rows(a: &[f64], b: &PackedB, first: usize, c: &mut [f6
                         ldc: n,
                         rows: MR.min(m - row),
                         cols,
+                        add: kb > 0,
                     };
                     // SAFETY: the caller guarantees AVX2 and FMA; both panels are `depth` deep.
                     unsafe { micro_kernel(depth, a_panel, b_panel, tile) };
@@ -177,17 +244,20 @@ pub(crate) unsafe fn gemm_rows(a: &[f64], b: &PackedB, first: usize, c: &mut [f6
             }
         }
     }
+    spare.keep(packed_a);
 }
 
-/// Where a micro-tile goes: `rows` x `cols` (at most MR x NR) of `c`, row stride `ldc`.
+/// Where a micro-tile goes: `rows` x `cols` (at most MR x NR) of `c`, row stride `ldc`; `add`
+/// says whether it is added to what `c` holds (written by an earlier block) or stored over it.
 struct TileOut<'a> {
-    c: &'a mut [f64],
+    c: &'a mut [MaybeUninit<f64>],
     ldc: usize,
     rows: usize,
     cols: usize,
+    add: bool,
 }
 
-/// `tile += a_panel * b_panel`, both `depth` deep and packed (see [`pack_a`], [`PackedB`]).
+/// `tile (+)= a_panel * b_panel`, both `depth` deep and packed (see [`pack_a`], [`PackedB`]).
 ///
 /// # Safety
 /// The CPU has AVX2 and FMA.
@@ -195,9 +265,16 @@ struct TileOut<'a> {
 #[inline]
 unsafe fn micro_kernel(depth: usize, a_panel: &[f64], b_panel: &[Line], tile: TileOut<'_>) {
     assert!(a_panel.len() == depth * MR && b_panel.len() == depth);
-    let TileOut { c, ldc, rows, cols } = tile;
+    let TileOut {
+        c,
+        ldc,
+        rows,
+        cols,
+        add,
+    } = tile;
     for i in 0..rows {
-        // A hint only: the tile's rows of C, read at the end, start coming into cache now.
+        // A hint only: the tile's rows of C, written at the end, start coming into cache now
+        // (a prefetch of an unmapped page is dropped, not a fault).
         _mm_prefetch::<_MM_HINT_T0>(c[i * ldc..].as_ptr().cast());
     }
     let mut acc = [[_mm256_setzero_pd(); 2]; MR];
@@ -231,11 +308,20 @@ unsafe fn micro_kernel(depth: usize, a_panel: &[f64], b_panel: &[Line], tile: Ti
     if cols == NR {
         for (i, row) in acc.iter().enumerate().take(rows) {
             let out = &mut c[i * ldc..i * ldc + NR];
-            let p = out.as_mut_ptr();
-            // SAFETY: `out` holds NR = 8 values: two vectors.
+            let p = out.as_mut_ptr().cast::<f64>();
+            // SAFETY: `out` holds NR = 8 values: two vectors; with `add`, an earlier block of
+            // depth wrote them.
             unsafe {
-                _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), row[0]));
-                _mm256_storeu_pd(p.add(4), _mm256_add_pd(_mm256_loadu_pd(p.add(4)), row[1]));
+                let (lo, hi) = if add {
+                    (
+                        _mm256_add_pd(_mm256_loadu_pd(p), row[0]),
+                        _mm256_add_pd(_mm256_loadu_pd(p.add(4)), row[1]),
+                    )
+                } else {
+                    (row[0], row[1])
+                };
+                _mm256_storeu_pd(p, lo);
+                _mm256_storeu_pd(p.add(4), hi);
             }
         }
     } else {
@@ -247,7 +333,13 @@ unsafe fn micro_kernel(depth: usize, a_panel: &[f64], b_panel: &[Line], tile: Ti
                 _mm256_storeu_pd(spill.as_mut_ptr().add(4), row[1]);
             }
             for (out, x) in c[i * ldc..i * ldc + cols].iter_mut().zip(spill) {
-                *out += x;
+                // SAFETY: with `add`, an earlier block of depth wrote `out`.
+                let sum = if add {
+                    x + unsafe { out.assume_init() }
+                } else {
+                    x
+                };
+                out.write(sum);
             }
         }
     }
@@ -264,16 +356,20 @@ mod tests {
     }
 
     /// Every edge case of the blocking (sizes around MR, NR, KC and MC, pieces of rows that
-    /// start mid-panel) against the textbook product.
+    /// start mid-panel) against the textbook product. The sizes go up, then down: each
+    /// product on the way down packs B into this thread's spare buffer as a larger one left
+    /// it, whose stale values must not show through (in the zero columns past n, say).
     #[test]
     fn matches_the_textbook_product() {
         if !(is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")) {
             return;
         }
-        for n in [1, 5, 6, 7, 8, 9, 13, 97, 255, 257, 300] {
+        let sizes = [1, 5, 6, 7, 8, 9, 13, 97, 255, 257, 300];
+        for n in sizes.into_iter().chain(sizes.into_iter().rev()) {
             let (a, b) = (noise(n * n, 1), noise(n * n, 2));
             let packed = PackedB::new(&b, n, n);
-            let mut c = vec![0.0; n * n];
+            // Garbage in C, which the product must overwrite, not add to.
+            let mut c = vec![MaybeUninit::new(f64::NAN); n * n];
             let piece = 7.max(n / 3);
             for (p, rows) in c.chunks_mut(piece * n).enumerate() {
                 // SAFETY: checked above that the CPU has AVX2 and FMA.
@@ -282,7 +378,8 @@ mod tests {
             for i in 0..n {
                 for j in 0..n {
                     let e: f64 = (0..n).map(|k| a[i * n + k] * b[k * n + j]).sum();
-                    let g = c[i * n + j];
+                    // SAFETY: initialised (NaN) before the product.
+                    let g = unsafe { c[i * n + j].assume_init() };
                     assert!(
                         (g - e).abs() <= 1e-9 * e.abs().max(1.0),
                         "n {n} ({i}, {j}): {g} vs {e}"

@@ -5,6 +5,7 @@ use crate::gemm;
 use crate::parallel;
 use crate::simd::{self, Isa};
 use ferris_kernel_sdk::{output_len, Args, Context, KernelError, Value};
+use std::mem::MaybeUninit;
 
 /// Items below which a reduction piece is not split further: ~20 us of streaming.
 const MIN_REDUCE_GRAIN: usize = 1 << 15;
@@ -157,15 +158,17 @@ fn matmul_rows(n: usize, workers: usize) -> usize {
 
 /// `out = a * b` for `out.len() / n` rows of `a` (from its row `first`) and all of `b`, n x n
 /// row-major, with matrixmultiply's micro-kernel for this CPU (chosen by it at run time) on
-/// the calling thread only: matmul's path without AVX2 and FMA.
-fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
+/// the calling thread only: matmul's path without AVX2 and FMA. Writes every element of `out`,
+/// which may be uninitialised.
+fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [MaybeUninit<f64>]) {
     let m = out.len() / n;
     let a = &a[first * n..(first + m) * n];
     assert!(b.len() == n * n && out.len() == m * n);
     let stride = n as isize;
     // SAFETY: `a` is m x n, `b` n x n and `out` m x n, row-major (row stride n, column
     // stride 1), as the slices' lengths checked above guarantee; `out` is a distinct mutable
-    // slice, so it aliases neither input. With beta = 0, `out` is written, not read.
+    // slice, so it aliases neither input. With beta = 0, `out` is written, not read (the
+    // crate's contract: C need not be initialised), so its every element is initialised after.
     unsafe {
         matrixmultiply::dgemm(
             m,
@@ -179,7 +182,7 @@ fn gemm_rows(a: &[f64], b: &[f64], n: usize, first: usize, out: &mut [f64]) {
             stride,
             1,
             0.0,
-            out.as_mut_ptr(),
+            out.as_mut_ptr().cast(),
             stride,
             1,
         );
@@ -207,36 +210,39 @@ pub fn matmul(args: &Args<'_>, ctx: &Context<'_>) -> Result<Value, KernelError> 
         }
     }
     let n = n as usize;
-    let mut out = vec![0.0f64; len];
+    // Uninitialised: both GEMMs write every element (`vec![0.0; len]` cost 0.15-0.2 ms of a
+    // 7 ms matmul 512 zeroing memory about to be overwritten). `out` is often fresh memory (a
+    // result handed to JavaScript is freed only when collected, so the allocator cannot reuse
+    // it at once), and a fresh page read first is mapped to the shared zero page, then copied
+    // on the first write. That copy changes a mapping other threads may have cached, so it
+    // sends a TLB flush to every core running this process: one per page, which slowed a
+    // matmul 256 split over two workers of a VM 2.3x (pieces of 16 rows took 520-660 us
+    // instead of 220-260 us). Neither GEMM reads an element before writing it, so each page
+    // is mapped once, by the worker that owns its rows.
+    let mut out = Vec::with_capacity(len);
+    let rows = &mut out.spare_capacity_mut()[..len];
     let grain_rows = matmul_rows(n, ctx.workers());
-    // Each piece zeroes its rows before the GEMM adds into them (ours) or stores them
-    // (matrixmultiply): `out` is often fresh memory (a result handed to JavaScript is freed
-    // only when collected, so the allocator cannot reuse it), and a page read first is mapped
-    // to the shared zero page, then copied on the first write. That copy changes a mapping
-    // other threads may have cached, so it sends a TLB flush to every core running this
-    // process: one per page, which slowed a matmul 256 split over two workers of a VM 2.3x
-    // (pieces of 16 rows took 520-660 us instead of 220-260 us). A page written first is
-    // mapped once, by the worker that owns its rows.
     match simd::isa() {
         #[cfg(target_arch = "x86_64")]
         Isa::Avx2 => {
-            let mut packed = gemm::PackedB::zeroed(n, n);
+            let mut packed = gemm::PackedB::for_packing(n, n);
             for (first, depth, block) in packed.blocks_mut() {
                 parallel::for_rows(ctx, block, depth, PACK_GRAIN_PANELS, &|_, p0, panels| {
                     gemm::pack_panels(b, n, first, depth, p0, panels)
                 })?;
             }
-            parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
-                rows.fill(0.0);
+            parallel::for_rows(ctx, rows, n, grain_rows, &|_, first, rows| {
                 // SAFETY: `Isa::Avx2` is only chosen on a CPU with AVX2 and FMA (see `simd`).
                 unsafe { gemm::gemm_rows(a, &packed, first, rows) }
             })?;
         }
-        Isa::Scalar => parallel::for_rows(ctx, &mut out, n, grain_rows, &|_, first, rows| {
-            rows.fill(0.0);
+        Isa::Scalar => parallel::for_rows(ctx, rows, n, grain_rows, &|_, first, rows| {
             gemm_rows(a, b, n, first, rows);
         })?,
     }
+    // SAFETY: `for_rows` returned Ok, so every piece ran (a cancelled split returns an error,
+    // and then `out` is dropped empty), and each GEMM wrote every element of its rows.
+    unsafe { out.set_len(len) };
     Ok(Value::Float64Array(out))
 }
 
@@ -276,14 +282,15 @@ mod tests {
     fn gemm_rows_match_the_textbook_product() {
         for n in [1, 7, 67, 130] {
             let (a, b) = (noise(n * n, 3), noise(n * n, 4));
-            let mut out = vec![0.0; n * n];
+            let mut out = vec![MaybeUninit::new(f64::NAN); n * n];
             for (p, piece) in out.chunks_mut(5 * n).enumerate() {
                 gemm_rows(&a, &b, n, p * 5, piece);
             }
             for i in 0..n {
                 for j in 0..n {
                     let e: f64 = (0..n).map(|k| a[i * n + k] * b[k * n + j]).sum();
-                    let g = out[i * n + j];
+                    // SAFETY: initialised (NaN) before the product.
+                    let g = unsafe { out[i * n + j].assume_init() };
                     assert!(
                         (g - e).abs() <= 1e-9 * e.abs().max(1.0),
                         "n {n}: {g} vs {e}"

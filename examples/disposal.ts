@@ -28,9 +28,19 @@ try {
   await executor.shutdown() // { wait: false } would not wait; { cancelPending: true } drops queued tasks
 }
 
-// Cancelling what has not started: one worker, one running task, three queued.
+// Cancelling what has not started: one slot, held by a running task until it is let go, and
+// three tasks queued behind it.
 const busy = new Executor({ maxWorkers: 1 })
-const running = busy.submit(kernels.sleep, [50])
+let started = (): void => {}
+let letGo = (): void => {}
+const hasStarted = new Promise<void>((resolve) => (started = resolve))
+const running = busy.submit(async () => {
+  started()
+  await new Promise<void>((resolve) => (letGo = resolve))
+})
 const queued = [1, 2, 3].map((n) => busy.submit(kernels.spin, [n]))
-await busy.shutdown({ cancelPending: true })
+await hasStarted
+const stopped = busy.shutdown({ cancelPending: true }) // the queued three are cancelled here
+letGo()
+await stopped
 console.log(`cancelPending: running task ${running.done() ? 'finished' : 'pending'}, ${queued.filter((f) => f.cancelled()).length} queued cancelled`)
